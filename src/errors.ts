@@ -42,6 +42,10 @@ export const ErrorCode = {
   NotFound: 'SWARM_ERR_NOT_FOUND',
   /** The object already exists, or the request conflicts with its state. */
   Conflict: 'SWARM_ERR_CONFLICT',
+  /** Placement found no node that may run the container (the message names each node's failed rules). */
+  NoEligibleNode: 'SWARM_ERR_NO_ELIGIBLE_NODE',
+  /** The node that owns the object is down or not answering. */
+  NodeDown: 'SWARM_ERR_NODE_DOWN',
 } as const;
 
 /** One of the stable codes in {@link ErrorCode}. */
