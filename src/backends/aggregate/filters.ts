@@ -1,0 +1,173 @@
+/**
+ * Docker list filters (`?filters={"status":{"exited":true}}`) and container-list query handling,
+ * evaluated by the aggregate itself: some filters (`before`, `since`, `node`) and `limit` only make
+ * sense cluster-wide, and re-applying the rest keeps a lenient child from leaking rows.
+ * @module
+ */
+import { ErrorCode, SwarmError } from '../../errors.js';
+import { normalizeImageRef } from './images.js';
+import { matchPattern } from './rules.js';
+
+/** Filters as on the wire: key → accepted values (values of one key are OR-ed, keys are AND-ed). */
+export type Filters = Record<string, string[]>;
+
+/** One `/containers/json` row; only the fields the aggregate reads are typed. */
+export interface ContainerRow {
+  Id: string;
+  Names?: string[];
+  Image?: string;
+  ImageID?: string;
+  Created?: number;
+  State?: string;
+  Status?: string;
+  Labels?: Record<string, string> | null;
+  Mounts?: { Name?: string; Destination?: string }[] | null;
+  NetworkSettings?: { Networks?: Record<string, unknown> | null } | null;
+  [field: string]: unknown;
+}
+
+/** A parsed `/containers/json` query. */
+export interface ListQuery {
+  all: boolean;
+  /** 0 = no limit. A limit implies `all`, as in dockerd. */
+  limit: number;
+  filters: Filters;
+  /** Everything else (e.g. `size`), forwarded untouched. */
+  rest: Record<string, string>;
+}
+
+/** Filters the aggregate evaluates itself and never forwards (children cannot know other nodes). */
+const CLUSTER_FILTERS = ['before', 'since', 'node'];
+
+/**
+ * Parses the `filters` query value. Accepts the modern `{"k":{"v":true}}` and the legacy `{"k":["v"]}`
+ * forms. Throws `SWARM_ERR_INVALID_ARGUMENT` on malformed JSON.
+ */
+export function parseFilters(text: string | undefined): Filters {
+  if (!text) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new SwarmError(ErrorCode.InvalidArgument, `invalid filters: ${text}`);
+  }
+  const out: Filters = {};
+  for (const [k, v] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
+    if (Array.isArray(v)) out[k] = v.map(String);
+    else if (v && typeof v === 'object')
+      out[k] = Object.keys(v).filter((x) => (v as Record<string, unknown>)[x]);
+  }
+  return out;
+}
+
+/** Serialises filters in the modern wire form. */
+export function formatFilters(filters: Filters): string {
+  const o: Record<string, Record<string, boolean>> = {};
+  for (const [k, vs] of Object.entries(filters)) o[k] = Object.fromEntries(vs.map((v) => [v, true]));
+  return JSON.stringify(o);
+}
+
+/** Parses a `/containers/json` query. */
+export function parseListQuery(query: Record<string, string>): ListQuery {
+  const { all, limit, filters, ...rest } = query;
+  const n = Number(limit ?? 0);
+  return {
+    all: all === '1' || all === 'true' || n > 0,
+    limit: Number.isFinite(n) && n > 0 ? Math.floor(n) : 0,
+    filters: parseFilters(filters),
+    rest,
+  };
+}
+
+/**
+ * The query each child gets: no `limit` (it applies to the merged list), no cluster-wide filters, and
+ * `all=1` when `before`/`since` need to see stopped reference containers.
+ */
+export function childListQuery(q: ListQuery): Record<string, string> {
+  const forwarded: Filters = {};
+  for (const [k, v] of Object.entries(q.filters)) if (!CLUSTER_FILTERS.includes(k)) forwarded[k] = v;
+  const needAll = q.all || 'before' in q.filters || 'since' in q.filters;
+  const out: Record<string, string> = { ...q.rest };
+  if (needAll) out.all = '1';
+  if (Object.keys(forwarded).length > 0) out.filters = formatFilters(forwarded);
+  return out;
+}
+
+/** The node-independent filter predicate for one row; `node` is the owning node's name. */
+export function rowMatches(
+  row: ContainerRow,
+  node: string,
+  q: ListQuery,
+  refs: Map<string, number>,
+): boolean {
+  if (!q.all && !['running', 'paused', 'restarting'].includes(row.State ?? 'running')) return false;
+  for (const [key, values] of Object.entries(q.filters)) {
+    if (values.length > 0 && !values.some((v) => filterHolds(key, v, row, node, refs))) return false;
+  }
+  return true;
+}
+
+function filterHolds(
+  key: string,
+  v: string,
+  row: ContainerRow,
+  node: string,
+  refs: Map<string, number>,
+): boolean {
+  const names = row.Names ?? [];
+  const created = row.Created ?? 0;
+  switch (key) {
+    case 'id':
+      return row.Id.startsWith(v);
+    case 'name':
+      return names.some((n) => safeRegex(v).test(n));
+    case 'label': {
+      const eq = v.indexOf('=');
+      const labels = row.Labels ?? {};
+      return eq < 0 ? v in labels : labels[v.slice(0, eq)] === v.slice(eq + 1);
+    }
+    case 'status':
+      return row.State === v;
+    case 'exited':
+      return row.State === 'exited' && exitCode(row.Status) === Number(v);
+    case 'ancestor':
+      return (
+        (row.Image !== undefined && normalizeImageRef(row.Image) === normalizeImageRef(v)) ||
+        (row.ImageID ?? '').replace('sha256:', '').startsWith(v.replace('sha256:', ''))
+      );
+    case 'health': {
+      const s = row.Status ?? '';
+      if (v === 'none') return !s.includes('(health') && !s.includes('healthy)');
+      if (v === 'starting') return s.includes('(health: starting)');
+      return s.includes(`(${v})`);
+    }
+    case 'node':
+      return matchPattern(v, node);
+    case 'network':
+      return Object.keys(row.NetworkSettings?.Networks ?? {}).includes(v);
+    case 'volume':
+      return (row.Mounts ?? []).some((m) => m.Name === v || m.Destination === v);
+    case 'before':
+    case 'since': {
+      const ref = refs.get(v);
+      if (ref === undefined) throw new SwarmError(ErrorCode.NotFound, `No such container: ${v}`);
+      return key === 'before' ? created < ref : created > ref;
+    }
+    default:
+      // Filters the aggregate does not model (publish, expose, is-task…) were applied by the child.
+      return true;
+  }
+}
+
+function exitCode(status: string | undefined): number | undefined {
+  const m = /^Exited \((-?\d+)\)/.exec(status ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+function safeRegex(v: string): RegExp {
+  try {
+    return new RegExp(v);
+  } catch {
+    return new RegExp(v.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&'));
+  }
+}
