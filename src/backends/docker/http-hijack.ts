@@ -1,0 +1,153 @@
+/**
+ * Hijacked connections (attach, exec start: `Connection: Upgrade`, `Upgrade: tcp`) on the raw socket
+ * node:http hands to its `'upgrade'` event. Implements docker-cli-wire.md §3.1–3.2: read exactly
+ * Content-Length body bytes (they sit in `head` and/or later socket data), treat everything after as
+ * unframed stdin (buffered until the stage reads it, even if it arrives and ends before `start`),
+ * answer `101 UPGRADED`, then pipe both ways with half-close: the client's FIN ends stdin while output
+ * keeps flowing, and the socket ends when the output ends.
+ * @module
+ */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import { type Duplex, PassThrough } from 'node:stream';
+import type { DockerStreamResult } from './api.js';
+import { type HttpError, httpError } from './http-errors.js';
+import { endToEndHeaders } from './http-streams.js';
+
+/** What an upgrade request carried: its body and the client's stdin that follows it. */
+export interface HijackedRequest {
+  /** Exactly Content-Length bytes. */
+  body: Buffer;
+  /** Raw client bytes after the body; ends at the client's half-close (stdin EOF). */
+  stdin: PassThrough;
+}
+
+/**
+ * Splits the bytes of a hijacked socket into the request body and stdin. Resolves once the body is
+ * complete (stdin keeps filling afterwards) or with a 400/413 when the body is cut off or too big.
+ */
+export function takeHijackedRequest(
+  socket: Socket,
+  head: Buffer,
+  contentLength: number,
+  limit: number,
+): Promise<HijackedRequest | HttpError> {
+  if (contentLength > limit) {
+    return Promise.resolve(httpError(413, `request body exceeds the limit of ${limit} bytes`));
+  }
+  return new Promise((resolve) => {
+    const stdin = new PassThrough();
+    const parts: Buffer[] = [];
+    let have = 0;
+    let bodyDone = false;
+
+    const finishBody = () => {
+      bodyDone = true;
+      const all = Buffer.concat(parts);
+      resolve({ body: all.subarray(0, contentLength), stdin });
+      const rest = all.subarray(contentLength);
+      if (rest.length > 0) push(rest);
+    };
+    // Backpressure: if nobody reads stdin yet, stop reading the socket rather than buffer without bound.
+    const push = (chunk: Buffer) => {
+      if (!stdin.write(chunk)) {
+        socket.pause();
+        stdin.once('drain', () => socket.resume());
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      if (bodyDone) return push(chunk);
+      parts.push(chunk);
+      have += chunk.length;
+      if (have >= contentLength) finishBody();
+    };
+
+    socket.on('data', onData);
+    socket.on('end', () => {
+      if (!bodyDone) {
+        bodyDone = true;
+        resolve(httpError(400, `request body cut off: got ${have} of ${contentLength} bytes`));
+      }
+      stdin.end();
+    });
+    socket.on('close', () => {
+      if (!bodyDone) {
+        bodyDone = true;
+        resolve(httpError(400, 'connection closed before the request body arrived'));
+      }
+      // A clean FIN already ended stdin; an abrupt close must not look like EOF to the stage.
+      if (!stdin.writableEnded) stdin.destroy();
+    });
+    if (head.length > 0) onData(head);
+    else if (contentLength === 0) finishBody();
+  });
+}
+
+function headerLines(headers: Record<string, string | number>): string {
+  return Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+}
+
+/** Writes a complete, non-upgraded HTTP response on a raw socket and ends it (`Connection: close`). */
+export function writeRawResponse(
+  socket: Socket,
+  status: number,
+  headers: Record<string, string | number>,
+  body?: Buffer,
+): void {
+  if (socket.destroyed) return;
+  const all = { ...headers, 'Content-Length': body?.length ?? 0, Connection: 'close' };
+  socket.end(
+    Buffer.concat([
+      Buffer.from(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${headerLines(all)}\r\n`),
+      body ?? Buffer.alloc(0),
+    ]),
+  );
+}
+
+/**
+ * Answers an upgrade with the stage's stream. `raw-stream` → `101 UPGRADED` and a byte pipe;
+ * `chunked` (a stage streaming a plain HTTP answer) → a close-delimited body. Either way the socket
+ * ends when `output` ends; a failure on either side destroys both.
+ */
+export function pipeHijacked(
+  socket: Socket,
+  result: DockerStreamResult,
+  output: Duplex,
+  base: Record<string, string>,
+  onDone?: () => void,
+): void {
+  const extra = endToEndHeaders(result.headers);
+  const head =
+    result.mode === 'raw-stream'
+      ? `HTTP/1.1 101 UPGRADED\r\n${headerLines({
+          'Content-Type': 'application/vnd.docker.raw-stream',
+          ...base,
+          ...extra,
+          Connection: 'Upgrade',
+          Upgrade: 'tcp',
+        })}\r\n`
+      : `HTTP/1.1 ${result.status} ${STATUS_CODES[result.status] ?? ''}\r\n${headerLines({ ...base, ...extra, Connection: 'close' })}\r\n`;
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    onDone?.();
+  };
+  socket.write(head);
+  output.on('data', (chunk: Buffer) => {
+    if (!socket.write(chunk)) {
+      output.pause();
+      socket.once('drain', () => output.resume());
+    }
+  });
+  // The CLI waits for this EOF before exiting (§3.2); it closes its side in turn.
+  output.once('end', () => socket.end());
+  output.once('error', () => socket.destroy());
+  socket.once('close', () => {
+    if (!output.destroyed) output.destroy();
+    finish();
+  });
+  socket.on('error', () => socket.destroy());
+}

@@ -1,0 +1,120 @@
+/**
+ * Maps an HTTP request line onto the {@link ROUTES} table: strips and checks the optional `/vX.Y`
+ * prefix the way dockerd does, matches method and path, and decodes the `{id}` parameter and query.
+ * Pure functions, no IO.
+ * @module
+ */
+
+import { ROUTES, type Route } from './api.js';
+import { type HttpError, httpError } from './http-errors.js';
+
+/** The oldest API version dockerd 20.10 accepts; older prefixes get dockerd's 400. */
+export const MIN_API_VERSION = '1.12';
+/** The newest API version swarmd ever reports: what dockerd 20.10 speaks (docker-cli-wire.md §1). */
+export const MAX_API_VERSION = '1.41';
+
+/** A request resolved to a route. */
+export interface MatchedRoute {
+  route: Route;
+  /** The decoded `{id}` / `{name*}` parameter, when the route has one. */
+  id?: string;
+  /** Query parameters as strings; the first value wins for repeated keys, as in dockerd. */
+  query: Record<string, string>;
+  /** The `/vX.Y` prefix the client used, if any. */
+  version?: string;
+}
+
+/** Compares two `major.minor` API versions numerically: negative, zero or positive. */
+export function compareApiVersions(a: string, b: string): number {
+  const [aMaj = 0, aMin = 0] = a.split('.').map(Number);
+  const [bMaj = 0, bMin = 0] = b.split('.').map(Number);
+  return aMaj - bMaj || aMin - bMin;
+}
+
+/** The smaller of two API versions. */
+export function minApiVersion(a: string, b: string): string {
+  return compareApiVersions(a, b) <= 0 ? a : b;
+}
+
+/** True when `v` looks like an API version (`1.41`). */
+export function isApiVersion(v: unknown): v is string {
+  return typeof v === 'string' && /^\d+\.\d+$/.test(v);
+}
+
+interface CompiledRoute {
+  route: Route;
+  pattern: RegExp;
+  hasParam: boolean;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+// `{id}` is one path segment; `{name*}` is the rest (image names contain `/` and `:` unescaped, §5.8).
+const COMPILED: CompiledRoute[] = ROUTES.map((route) => {
+  let hasParam = false;
+  const source = route.path
+    .split(/(\{[a-z]+\*?\})/)
+    .map((part) => {
+      if (!part.startsWith('{')) return escapeRegExp(part);
+      hasParam = true;
+      return part.endsWith('*}') ? '(.+)' : '([^/]+)';
+    })
+    .join('');
+  return { route, pattern: new RegExp(`^${source}/?$`), hasParam };
+});
+
+/**
+ * Resolves `method` + raw request `url` to a route, or returns the {@link HttpError} dockerd would send:
+ * 400 for a too-new/too-old version prefix or a malformed escape, 404 `page not found` otherwise.
+ * `maxVersion` is the version the front end reports.
+ */
+export function matchRoute(method: string, url: string, maxVersion: string): MatchedRoute | HttpError {
+  const q = url.indexOf('?');
+  let path = q < 0 ? url : url.slice(0, q);
+  const search = q < 0 ? '' : url.slice(q + 1);
+
+  let version: string | undefined;
+  const prefixed = /^\/v(\d+\.\d+)(\/.*)$/.exec(path);
+  if (prefixed) {
+    version = prefixed[1]!;
+    path = prefixed[2]!;
+    if (compareApiVersions(version, maxVersion) > 0) {
+      return httpError(
+        400,
+        `client version ${version} is too new. Maximum supported API version is ${maxVersion}`,
+      );
+    }
+    if (compareApiVersions(version, MIN_API_VERSION) < 0) {
+      return httpError(
+        400,
+        `client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
+      );
+    }
+  }
+
+  for (const { route, pattern, hasParam } of COMPILED) {
+    if (route.method !== method) continue;
+    const m = pattern.exec(path);
+    if (!m) continue;
+    const query: Record<string, string> = {};
+    for (const [k, v] of new URLSearchParams(search)) if (!Object.hasOwn(query, k)) query[k] = v;
+    const matched: MatchedRoute = { route, query };
+    if (version !== undefined) matched.version = version;
+    if (hasParam) {
+      try {
+        matched.id = decodeURIComponent(m[1]!);
+      } catch {
+        return httpError(400, `malformed percent-encoding in path: ${path}`);
+      }
+    }
+    return matched;
+  }
+  return httpError(404, 'page not found');
+}
+
+/** True when `matchRoute` returned an error rather than a route. */
+export function isHttpError(v: MatchedRoute | HttpError): v is HttpError {
+  return 'status' in v;
+}
