@@ -1,0 +1,261 @@
+/**
+ * The `aggregate` stage: many Docker daemons (or any stages that speak the Docker verbs) as one.
+ * Each argument is a whole child stage command, built with `ctx.spawnStage` and supervised by a health
+ * machine. Lists fan out and merge within a deadline; per-container calls go to the owning node; creates
+ * are placed by classic Swarm rules and strategies. Children can be added and removed at run time with a
+ * `control` message (`{action:'add', command, name?}`, `{action:'remove', name}`, `{action:'list'}`) or
+ * a `--nodes-file` that is re-read when it changes.
+ * @module
+ */
+import type { Message } from '../actors/message.js';
+import { ErrorCode, SwarmError } from '../errors.js';
+import { type AggregateArgs, type NodeSpec, nodeSpecs, parseAggregateArgs } from './aggregate/args.js';
+import { asSwarmError, Cluster } from './aggregate/cluster.js';
+import { createContainer } from './aggregate/create.js';
+import { type DockerEvent, nodeEvent } from './aggregate/events.js';
+import type { HealthOptions } from './aggregate/health.js';
+import { readNodesFile, watchNodesFile } from './aggregate/nodes-file.js';
+import { replyError, replySet } from './aggregate/reply.js';
+import {
+  clusterInfo,
+  clusterVersion,
+  listContainers,
+  listImages,
+  mergedEvents,
+  pruneContainers,
+} from './aggregate/views.js';
+import type { DockerArgs, DockerResult } from './docker/api.js';
+import type { StageContext, StageDefinition, StageInstance } from './stage.js';
+
+/** A `control` message's args. */
+export type ControlArgs =
+  | { action: 'add'; command: string; name?: string }
+  | { action: 'remove'; name: string }
+  | { action: 'list' };
+
+/** Test and embedding hooks not reachable from the command line. */
+export interface AggregateHooks {
+  health?: Partial<HealthOptions>;
+  random?: () => number;
+}
+
+/** Builds an aggregate instance from parsed arguments (exported for tests that tune health timing). */
+export function createAggregate(
+  parsed: AggregateArgs,
+  ctx: StageContext,
+  hooks: AggregateHooks = {},
+): StageInstance {
+  const spawn = ctx.spawnStage;
+  if (!spawn)
+    throw new SwarmError(ErrorCode.InvalidArgument, 'aggregate: this chain cannot spawn child stages');
+  const watchers = new Set<(e: DockerEvent) => void>();
+  const cluster = new Cluster({
+    clock: ctx.clock,
+    deadline: parsed.deadline,
+    spawn,
+    health: hooks.health,
+    onHealthChange: (node, from, to) => {
+      ctx.log.info({ node: node.name, from, to, error: node.lastError }, 'aggregate node health');
+      const action = to === 'healthy' ? 'engine_connect' : to === 'down' ? 'engine_disconnect' : undefined;
+      if (action) for (const w of watchers) w(nodeEvent(action, node.name, Date.now()));
+    },
+  });
+  let stopWatching: (() => void) | undefined;
+
+  async function sync(specs: NodeSpec[], keep: ReadonlySet<string>): Promise<void> {
+    const wanted = new Map(specs.map((s) => [s.name, s]));
+    for (const n of cluster.nodes) {
+      const want = wanted.get(n.name);
+      if (!keep.has(n.name) && (!want || want.command !== n.command)) cluster.remove(n.name);
+    }
+    await Promise.all(specs.filter((s) => !cluster.get(s.name)).map((s) => cluster.add(s)));
+  }
+
+  async function route(message: Message, args: DockerArgs): Promise<void> {
+    if (args.op.startsWith('exec.')) {
+      const node = await execOwner(args.id ?? '');
+      node.forward(message, args);
+      return;
+    }
+    const owner = await cluster.owner(args.id ?? '');
+    const node = cluster.get(owner.node);
+    if (!node)
+      throw new SwarmError(ErrorCode.NotFound, `No such container: ${args.id}`, { details: { status: 404 } });
+    if (!node.reachable) {
+      throw new SwarmError(
+        ErrorCode.NodeDown,
+        `Container ${args.id} is on node ${node.name}, which is ${node.health}${node.lastError ? ` (${node.lastError})` : ''}`,
+        {
+          details: { node: node.name, status: 503 },
+        },
+      );
+    }
+    let release: (() => void) | undefined;
+    const newName = args.op === 'container.rename' ? args.query.name : undefined;
+    if (newName) release = cluster.directory.reserveName(newName);
+    node.forward(message, { ...args, id: owner.id }, (first) => {
+      const ok = first.verb !== 'error' && ((first.args as DockerResult).status ?? 200) < 300;
+      if (ok && args.op === 'container.remove') cluster.directory.remove(owner.id);
+      if (ok && newName) cluster.directory.rename(owner.id, newName);
+      if (ok && args.op === 'container.exec') {
+        const execId = ((first.args as DockerResult).body as { Id?: string } | undefined)?.Id;
+        if (execId) cluster.directory.rememberExec(execId, node.name);
+      }
+      release?.();
+    });
+  }
+
+  async function execOwner(execId: string) {
+    const known = cluster.directory.execNode(execId);
+    const node = known ? cluster.get(known) : undefined;
+    if (node) return node;
+    // Not made through us (or we restarted): ask every node; the one that knows it answers 200.
+    const results = await cluster.fanOut('get', () => ({ op: 'exec.inspect', id: execId, query: {} }));
+    const hit = results.find((r) => 'result' in r && r.result.status === 200);
+    if (!hit)
+      throw new SwarmError(ErrorCode.NotFound, `No such exec instance: ${execId}`, {
+        details: { status: 404 },
+      });
+    cluster.directory.rememberExec(execId, hit.node.name);
+    return hit.node;
+  }
+
+  async function dispatch(message: Message): Promise<void> {
+    if (message.verb === 'control') {
+      replySet(message.ret, await control(message.args as ControlArgs));
+      return;
+    }
+    const args = message.args as DockerArgs;
+    switch (args.op) {
+      case 'ping': {
+        const up = cluster.nodes.find((n) => n.reachable);
+        if (up) up.forward(message, args);
+        else replySet(message.ret, { status: 200, body: 'OK' });
+        return;
+      }
+      case 'version':
+        return replySet(message.ret, await clusterVersion(cluster));
+      case 'info':
+        return replySet(message.ret, await clusterInfo(cluster, ctx.name, parsed.strategy, ctx.clock));
+      case 'container.list':
+        return replySet(message.ret, await listContainers(cluster, args));
+      case 'image.list':
+        return replySet(message.ret, await listImages(cluster, args));
+      case 'container.prune':
+        return replySet(message.ret, await pruneContainers(cluster, args));
+      case 'container.create':
+        return replySet(
+          message.ret,
+          await createContainer(cluster, args, { strategy: parsed.strategy, random: hooks.random }),
+        );
+      case 'events': {
+        const { reply, inject } = await mergedEvents(cluster, args);
+        watchers.add(inject);
+        reply.stream?.on('close', () => watchers.delete(inject));
+        await message.ret?.send(reply);
+        message.ret?.close();
+        return;
+      }
+      case 'image.inspect': {
+        // Any holder can describe the image: ask the reachable nodes in order.
+        for (const n of cluster.nodes.filter((x) => x.reachable)) {
+          const r = await n.result('get', args).catch(() => undefined);
+          if (r?.status === 200) return replySet(message.ret, r);
+        }
+        throw new SwarmError(ErrorCode.NotFound, `No such image: ${args.id}`, { details: { status: 404 } });
+      }
+      case 'image.create':
+      case 'system.df': {
+        // Served by one reachable node (a targeted pull; see the report for fan-out pulls).
+        const target = cluster.nodes.find((n) => n.reachable);
+        if (!target)
+          throw new SwarmError(ErrorCode.NodeDown, 'no node is reachable', { details: { status: 503 } });
+        target.forward(message, args);
+        return;
+      }
+      default:
+        return route(message, args);
+    }
+  }
+
+  async function control(args: ControlArgs): Promise<DockerResult> {
+    if (args.action === 'add') {
+      const [spec] = nodeSpecs(
+        [args.name ? `${args.name}=${args.command}` : args.command],
+        cluster.nodes.length + 1,
+      );
+      if (!spec) throw new SwarmError(ErrorCode.InvalidArgument, 'aggregate: control add needs a command');
+      await cluster.add(spec);
+    } else if (args.action === 'remove') {
+      if (!cluster.remove(args.name)) {
+        throw new SwarmError(ErrorCode.NotFound, `no node ${args.name}`, { details: { status: 404 } });
+      }
+    } else if (args.action !== 'list') {
+      throw new SwarmError(
+        ErrorCode.InvalidArgument,
+        `aggregate: unknown control action ${(args as { action: string }).action}`,
+      );
+    }
+    return {
+      status: 200,
+      body: cluster.nodes.map((n) => ({
+        name: n.name,
+        command: n.command,
+        health: n.health,
+        lastError: n.lastError,
+      })),
+    };
+  }
+
+  return {
+    async start() {
+      const fromArgs = new Set(parsed.nodes.map((s) => s.name));
+      await sync(parsed.nodes, new Set());
+      if (parsed.nodesFile) {
+        const file = parsed.nodesFile;
+        await sync([...parsed.nodes, ...(await readNodesFile(file))], new Set());
+        stopWatching = watchNodesFile(
+          file,
+          (specs) =>
+            void sync([...parsed.nodes, ...specs], fromArgs).catch((err) =>
+              ctx.log.error({ err }, 'aggregate: nodes file'),
+            ),
+          (err) => ctx.log.error({ err }, 'aggregate: reading nodes file'),
+        );
+      }
+    },
+    async handle(message) {
+      try {
+        await dispatch(message);
+      } catch (err) {
+        replyError(message.ret, asSwarmError(err));
+      }
+    },
+    async stop() {
+      stopWatching?.();
+      stopWatching = undefined;
+      cluster.stop();
+    },
+    describe() {
+      return `aggregating ${cluster.nodes.length} nodes (${parsed.strategy}, deadline ${parsed.deadline} ms)`;
+    },
+  };
+}
+
+/** The stage definition registered under `aggregate`. */
+export const aggregateStage: StageDefinition = {
+  name: 'aggregate',
+  summary: 'many Docker daemons as one: merged lists, routed calls, placement, health-supervised children',
+  usage: 'aggregate "<stage command>" … [--strategy spread|binpack|random] [--deadline ms] [--nodes-file F]',
+  example: `aggregate "dockerclient unix:///run/n1.sock" "dockerclient unix:///run/n2.sock" --strategy spread`,
+  help: [
+    'Each positional argument is a complete child stage command (optionally "name=command").',
+    'Placement reads classic Swarm rules from the create Env: -e constraint:key==value, !=, globs, /regex/,',
+    '==~ (soft), affinity:container==x, affinity:image==y. Every call to a child has a deadline; a child that',
+    'misses it is marked degraded, then down, and probed with capped backoff until it answers again.',
+    '--nodes-file F: one command per line, re-read on change. A `control` message adds or removes children.',
+  ].join('\n'),
+  create(args, ctx) {
+    return createAggregate(parseAggregateArgs(args), ctx);
+  },
+};

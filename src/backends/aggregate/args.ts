@@ -1,0 +1,87 @@
+/**
+ * The aggregate's command line: `aggregate "<stage command>" … [--strategy spread|binpack|random]
+ * [--deadline ms] [--nodes-file F]`. A command may be prefixed `name=` to name its node
+ * (`"n1=dockerclient unix:///run/n1.sock"`); otherwise nodes are called node1, node2…
+ * @module
+ */
+import { ErrorCode, SwarmError } from '../../errors.js';
+import { STRATEGIES, type Strategy } from './placement.js';
+
+/** One child to run. */
+export interface NodeSpec {
+  name: string;
+  command: string;
+}
+
+/** Parsed arguments. */
+export interface AggregateArgs {
+  nodes: NodeSpec[];
+  strategy: Strategy;
+  /** Deadline on every call to a child, ms. */
+  deadline: number;
+  nodesFile?: string;
+}
+
+/** Default deadline: lists answer well inside 2 s even when a node hangs. */
+export const DEFAULT_DEADLINE_MS = 1500;
+
+/** Parses the stage arguments; throws `SWARM_ERR_INVALID_ARGUMENT` with a fix. */
+export function parseAggregateArgs(args: readonly string[]): AggregateArgs {
+  const out: AggregateArgs = { nodes: [], strategy: 'spread', deadline: DEFAULT_DEADLINE_MS };
+  const commands: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined) throw invalid(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--strategy') {
+      const s = value();
+      if (!STRATEGIES.includes(s as Strategy))
+        throw invalid(`unknown strategy "${s}"; use ${STRATEGIES.join(', ')}`);
+      out.strategy = s as Strategy;
+    } else if (a === '--deadline') {
+      const d = Number(value());
+      if (!Number.isFinite(d) || d <= 0) throw invalid('--deadline takes a positive number of milliseconds');
+      out.deadline = d;
+    } else if (a === '--nodes-file') out.nodesFile = value();
+    else if (a.startsWith('--')) throw invalid(`unknown option ${a}`);
+    else commands.push(a);
+  }
+  out.nodes = nodeSpecs(commands);
+  if (out.nodes.length === 0 && !out.nodesFile) {
+    throw invalid('give at least one child command, e.g. aggregate "simulator node1" "simulator node2"');
+  }
+  return out;
+}
+
+/** Turns command strings (optionally `name=command`) into named specs; names must be unique. */
+export function nodeSpecs(commands: readonly string[], startIndex = 1): NodeSpec[] {
+  const specs = commands.map((c, i) => {
+    const m = /^([A-Za-z0-9][A-Za-z0-9_.-]*)=(.+)$/s.exec(c.trim());
+    return m
+      ? { name: m[1] as string, command: (m[2] as string).trim() }
+      : { name: `node${i + startIndex}`, command: c.trim() };
+  });
+  const seen = new Set<string>();
+  for (const s of specs) {
+    if (!s.command) throw invalid(`empty command for node ${s.name}`);
+    if (seen.has(s.name)) throw invalid(`node name ${s.name} is used twice`);
+    seen.add(s.name);
+  }
+  return specs;
+}
+
+/** Parses a node-list file: one command per line, `#` comments and blank lines ignored. */
+export function parseNodesFile(text: string): NodeSpec[] {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  return nodeSpecs(lines);
+}
+
+function invalid(why: string): SwarmError {
+  return new SwarmError(ErrorCode.InvalidArgument, `aggregate: ${why}`);
+}

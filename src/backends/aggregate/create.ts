@@ -1,0 +1,169 @@
+/**
+ * `POST /containers/create` across nodes: reserve the name cluster-wide (synchronously, so parallel
+ * creates of one name cannot both pass), strip placement rules from `Env`, learn which nodes hold the
+ * image, rank the eligible nodes, and create on the best one, retrying once on the next if the first
+ * is unreachable or fails on its side.
+ * @module
+ */
+import { ErrorCode, SwarmError } from '../../errors.js';
+import type { DockerArgs, DockerResult } from '../docker/api.js';
+import { asSwarmError, type Cluster } from './cluster.js';
+import type { ContainerRow } from './filters.js';
+import type { AggregateNode } from './node.js';
+import { type PlacedContainer, type PlacementNode, rankNodes, type Strategy } from './placement.js';
+import { extractRules } from './rules.js';
+
+/** The part of a create body placement reads. */
+interface CreateBody {
+  Image?: string;
+  Env?: string[] | null;
+  HostConfig?: { PortBindings?: Record<string, { HostPort?: string }[] | null> | null } | null;
+  [field: string]: unknown;
+}
+
+/** Placement settings. */
+export interface CreateOptions {
+  strategy: Strategy;
+  random?: () => number;
+}
+
+/** Creates a container on the best eligible node; at most one retry on another node. */
+export async function createContainer(
+  cluster: Cluster,
+  args: DockerArgs,
+  opts: CreateOptions,
+): Promise<DockerResult> {
+  const body = (args.body ?? {}) as CreateBody;
+  const { rules, env } = extractRules(body.Env);
+  const name = args.query.name;
+  const release = name ? cluster.directory.reserveName(name) : () => {};
+  try {
+    const candidates = cluster.nodes.filter((n) => n.reachable);
+    const holders = body.Image ? await imageHolders(candidates, body.Image) : new Set<AggregateNode>();
+    const snapshot = cluster.nodes.map((n) => placementNode(n, body.Image, holders));
+    let ranked: PlacementNode[];
+    try {
+      ranked = rankNodes(snapshot, { image: body.Image, rules, hostPorts: hostPorts(body) }, opts);
+    } catch (err) {
+      throw imageMissingEverywhere(err, body.Image, holders) ?? err;
+    }
+    const forwarded: DockerArgs = { ...args, body: { ...body, Env: body.Env == null ? body.Env : env } };
+    let lastError: SwarmError | undefined;
+    for (const target of ranked.slice(0, 2)) {
+      const node = cluster.get(target.name);
+      if (!node) continue;
+      node.pending++;
+      try {
+        const result = await node.result('spawn', forwarded);
+        const id = (result.body as { Id?: string } | undefined)?.Id;
+        if (result.status < 300 && id) {
+          cluster.directory.add(node.name, id, name ? [name] : []);
+          node.rows = [...node.rows, createdRow(id, name, body.Image)];
+        }
+        return result;
+      } catch (err) {
+        lastError = asSwarmError(err);
+        if (!retryable(lastError)) throw lastError;
+      } finally {
+        node.pending--;
+      }
+    }
+    throw lastError ?? new SwarmError(ErrorCode.NoEligibleNode, 'no node can run this container');
+  } finally {
+    release();
+  }
+}
+
+/** Which reachable nodes hold the image (an inspect on each, within the deadline). */
+async function imageHolders(nodes: AggregateNode[], image: string): Promise<Set<AggregateNode>> {
+  const answers = await Promise.all(
+    nodes.map((n) =>
+      n.result('get', { op: 'image.inspect', id: image, query: {} }).then(
+        (r) => (r.status === 200 ? n : undefined),
+        () => undefined,
+      ),
+    ),
+  );
+  return new Set(answers.filter((n): n is AggregateNode => n !== undefined));
+}
+
+function placementNode(
+  n: AggregateNode,
+  image: string | undefined,
+  holders: Set<AggregateNode>,
+): PlacementNode {
+  const info = n.info ?? {};
+  const labels: Record<string, string> = {};
+  for (const l of (info.Labels as string[] | undefined) ?? []) {
+    const eq = l.indexOf('=');
+    if (eq > 0) labels[l.slice(0, eq)] = l.slice(eq + 1);
+  }
+  for (const [k, f] of [
+    ['storagedriver', 'Driver'],
+    ['kernelversion', 'KernelVersion'],
+    ['operatingsystem', 'OperatingSystem'],
+    ['ostype', 'OSType'],
+  ] as const) {
+    if (typeof info[f] === 'string') labels[k] = info[f] as string;
+  }
+  return {
+    name: n.name,
+    id: typeof info.ID === 'string' ? info.ID : undefined,
+    health: n.health,
+    labels,
+    containers: n.rows.map(placed),
+    images: image && holders.has(n) ? [image] : [],
+    // Create never pulls; the client pulls after a 404. So a node without the image is not a candidate.
+    canPull: false,
+    pending: n.pending,
+  };
+}
+
+function placed(r: ContainerRow): PlacedContainer {
+  const ports = (r.Ports as { PublicPort?: number; Type?: string }[] | undefined) ?? [];
+  return {
+    id: r.Id,
+    names: (r.Names ?? []).map((x) => x.replace(/^\//, '')),
+    image: r.Image ?? '',
+    labels: r.Labels ?? {},
+    hostPorts: ports.filter((p) => p.PublicPort).map((p) => `${p.PublicPort}/${p.Type ?? 'tcp'}`),
+  };
+}
+
+function hostPorts(body: CreateBody): string[] {
+  const out: string[] = [];
+  for (const [port, bindings] of Object.entries(body.HostConfig?.PortBindings ?? {})) {
+    const proto = port.split('/')[1] ?? 'tcp';
+    for (const b of bindings ?? []) if (b.HostPort) out.push(`${b.HostPort}/${proto}`);
+  }
+  return out;
+}
+
+function createdRow(id: string, name: string | undefined, image: string | undefined): ContainerRow {
+  return {
+    Id: id,
+    Names: name ? [`/${name}`] : [],
+    Image: image,
+    Created: Math.floor(Date.now() / 1000),
+    State: 'created',
+  };
+}
+
+/** Unreachable nodes and server-side failures are worth another node; a 4xx about the request is not. */
+function retryable(e: SwarmError): boolean {
+  const status = e.details?.status;
+  return typeof status !== 'number' || status >= 500;
+}
+
+/** When no node holds the image at all, answer like dockerd (404 No such image) so the CLI pulls. */
+function imageMissingEverywhere(
+  err: unknown,
+  image: string | undefined,
+  holders: Set<AggregateNode>,
+): SwarmError | undefined {
+  if (!image || holders.size > 0 || !(err instanceof SwarmError) || err.code !== ErrorCode.NoEligibleNode)
+    return undefined;
+  return new SwarmError(ErrorCode.NotFound, `No such image: ${image} (on no node: ${err.message})`, {
+    details: { status: 404, excluded: err.details?.excluded },
+  });
+}

@@ -1,0 +1,153 @@
+/**
+ * Read-only requests answered by fanning out and merging: ps, info, version, images, prune, events.
+ * A node that fails or misses the deadline never blocks the answer: its rows are shown as `Host Down`
+ * (with `-a`) and an `X-Swarm-Warning` header names it.
+ * @module
+ */
+import { PassThrough } from 'node:stream';
+import type { Message } from '../../actors/message.js';
+import type { Clock } from '../../clock.js';
+import type { DockerArgs, DockerResult, DockerStreamResult } from '../docker/api.js';
+import type { Cluster, FanOutResult } from './cluster.js';
+import { type DockerEvent, JsonLineSplitter, labelEvent } from './events.js';
+import { childListQuery, parseListQuery } from './filters.js';
+import { mergeContainerLists, type NodeRows } from './merge-containers.js';
+import { type ImageRow, mergeImageLists, mergeInfo, mergeVersion } from './merge-system.js';
+
+/** The aggregate's own version string. */
+export const SERVER_VERSION = 'libswarm-ts-aggregate/0.1.0';
+
+/** `GET /containers/json` across nodes. */
+export async function listContainers(cluster: Cluster, args: DockerArgs): Promise<DockerResult> {
+  const q = parseListQuery(args.query);
+  const childQuery = childListQuery(q);
+  const results = await cluster.fanOut('ls', () => ({ op: 'container.list', query: childQuery }));
+  const perNode: NodeRows[] = [];
+  for (const r of results) {
+    if ('result' in r && r.result.status === 200 && Array.isArray(r.result.body)) {
+      perNode.push({ node: r.node.name, rows: r.result.body });
+      // An unfiltered full listing is the freshest truth about the node: keep it for routing.
+      if (childQuery.all === '1' && !childQuery.filters) cluster.recordRows(r.node, r.result.body);
+    } else perNode.push({ node: r.node.name, rows: r.node.rows, stale: true });
+  }
+  return withWarnings({ status: 200, body: mergeContainerLists(perNode, q) }, results);
+}
+
+/** `GET /info`: totals plus per-node state. */
+export async function clusterInfo(
+  cluster: Cluster,
+  name: string,
+  strategy: string,
+  clock: Clock,
+): Promise<DockerResult> {
+  const results = await cluster.fanOut('get', () => ({ op: 'info', query: {} }));
+  for (const r of results)
+    if ('result' in r && r.result.status === 200) r.node.info = r.result.body as Record<string, unknown>;
+  // updatedAt is on the monotonic clock; shown as wall time by offsetting to Date.now().
+  const offset = Date.now() - clock.now();
+  const body = mergeInfo(
+    cluster.nodes.map((n) => ({
+      name: n.name,
+      command: n.command,
+      health: n.health,
+      lastError: n.lastError,
+      updatedAt: n.updatedAt === undefined ? undefined : n.updatedAt + offset,
+      info: n.info,
+    })),
+    { name, strategy, serverVersion: SERVER_VERSION },
+  );
+  return { status: 200, body };
+}
+
+/** `GET /version`: the lowest API version among the nodes that answer. */
+export async function clusterVersion(cluster: Cluster): Promise<DockerResult> {
+  const results = await cluster.fanOut('get', () => ({ op: 'version', query: {} }));
+  const versions = results.flatMap((r) =>
+    'result' in r && r.result.status === 200 ? [r.result.body as Record<string, unknown>] : [],
+  );
+  return withWarnings({ status: 200, body: mergeVersion(versions, SERVER_VERSION) }, results);
+}
+
+/** `GET /images/json`, grouped by id. */
+export async function listImages(cluster: Cluster, args: DockerArgs): Promise<DockerResult> {
+  const results = await cluster.fanOut('ls', () => ({ op: 'image.list', query: args.query }));
+  const perNode = results.flatMap((r) =>
+    'result' in r && Array.isArray(r.result.body)
+      ? [{ node: r.node.name, rows: r.result.body as ImageRow[] }]
+      : [],
+  );
+  return withWarnings({ status: 200, body: mergeImageLists(perNode) }, results);
+}
+
+/** `POST /containers/prune` on every node, reports summed. */
+export async function pruneContainers(cluster: Cluster, args: DockerArgs): Promise<DockerResult> {
+  const results = await cluster.fanOut('prune', () => ({ op: 'container.prune', query: args.query }));
+  const deleted: string[] = [];
+  let reclaimed = 0;
+  for (const r of results) {
+    if (!('result' in r)) continue;
+    const b = (r.result.body ?? {}) as { ContainersDeleted?: string[] | null; SpaceReclaimed?: number };
+    deleted.push(...(b.ContainersDeleted ?? []));
+    reclaimed += b.SpaceReclaimed ?? 0;
+  }
+  for (const id of deleted) cluster.directory.remove(id);
+  return withWarnings(
+    { status: 200, body: { ContainersDeleted: deleted, SpaceReclaimed: reclaimed } },
+    results,
+  );
+}
+
+/**
+ * `GET /events`: one chunked stream of every reachable node's events, each labelled with its node.
+ * Returns the merged stream and a function to inject the aggregate's own node events.
+ */
+export async function mergedEvents(
+  cluster: Cluster,
+  args: DockerArgs,
+): Promise<{ reply: Message; inject: (e: DockerEvent) => void }> {
+  const out = new PassThrough();
+  const inject = (e: DockerEvent) => {
+    if (!out.destroyed) out.write(`${JSON.stringify(e)}\n`);
+  };
+  const replies = await Promise.all(
+    cluster.nodes.map((n) =>
+      n.ask('watch', { op: 'events', query: args.query }).then(
+        (m) => ({ n, m }),
+        () => undefined,
+      ),
+    ),
+  );
+  let open = 0;
+  for (const r of replies) {
+    if (!r?.m.stream) continue;
+    const { n, m } = r;
+    const stream = m.stream as NonNullable<Message['stream']>;
+    const split = new JsonLineSplitter();
+    open++;
+    stream.on('data', (chunk: Buffer) => {
+      for (const e of split.push(chunk)) inject(labelEvent(e, n.name));
+    });
+    stream.on('close', () => {
+      // With `until`, every node's stream ends; end the merged one then, not before.
+      if (--open === 0 && args.query.until) out.end();
+    });
+    out.on('close', () => stream.destroy());
+  }
+  const result: DockerStreamResult = {
+    status: 200,
+    headers: { 'Content-Type': 'application/json' },
+    mode: 'chunked',
+  };
+  if (open === 0 && args.query.until) out.end();
+  return { reply: { verb: 'ack', args: result, stream: out }, inject };
+}
+
+/** Adds an `X-Swarm-Warning` header naming every node that did not answer. */
+export function withWarnings(result: DockerResult, results: readonly FanOutResult[]): DockerResult {
+  const failed = results.flatMap((r) => ('error' in r ? [`${r.node.name}: ${r.error.message}`] : []));
+  if (failed.length === 0) return result;
+  return {
+    ...result,
+    headers: { ...(result.headers ?? {}), 'X-Swarm-Warning': `nodes not answering: ${failed.join('; ')}` },
+  };
+}
