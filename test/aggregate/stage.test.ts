@@ -1,0 +1,201 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ErrorArgs, Message, Verb } from '../../src/actors/message.js';
+import { parseAggregateArgs } from '../../src/backends/aggregate/args.js';
+import { replySink } from '../../src/backends/aggregate/reply.js';
+import { createAggregate } from '../../src/backends/aggregate.js';
+import type { DockerArgs, DockerResult } from '../../src/backends/docker/api.js';
+import type { StageInstance } from '../../src/backends/stage.js';
+import { SimulatedClock } from '../../src/clock.js';
+import { FakeEngine } from './fake-engine.js';
+
+const settle = () => new Promise<void>((r) => setImmediate(r));
+
+async function cluster(n: number, extra: string[] = [], seed = 2) {
+  const clock = new SimulatedClock();
+  const engines = new Map<string, FakeEngine>();
+  for (let i = 1; i <= n; i++) engines.set(`node${i}`, new FakeEngine(`node${i}`).seed(seed));
+  const agg = createAggregate(
+    parseAggregateArgs([...[...engines.keys()].map((k) => `fake ${k}`), ...extra]),
+    {
+      name: 'agg',
+      downstream: undefined,
+      log: pino({ level: 'silent' }),
+      clock,
+      spawnStage: async (command) => {
+        const e = engines.get(command.split(' ')[1] ?? '');
+        if (!e) throw new Error(`no engine for ${command}`);
+        return e.address;
+      },
+    },
+  );
+  await agg.start?.();
+  await settle();
+  return { clock, engines, agg, eng: (name: string) => engines.get(name) as FakeEngine };
+}
+
+async function call(
+  agg: StageInstance,
+  op: DockerArgs['op'],
+  extra: Partial<DockerArgs> = {},
+  verb: Verb = 'get',
+) {
+  const { sender, first } = replySink();
+  void agg.handle({ verb, args: { op, query: {}, ...extra }, ret: sender });
+  return first;
+}
+const set = (m: Message) => m.args as DockerResult;
+const err = (m: Message) => m.args as ErrorArgs;
+
+let running: StageInstance | undefined;
+afterEach(async () => {
+  await running?.stop?.();
+  running = undefined;
+});
+
+describe('aggregate stage', () => {
+  it('merges ps across nodes and answers info with every node', async () => {
+    const { agg } = await cluster(3);
+    running = agg;
+    const ps = set(await call(agg, 'container.list', {}, 'ls'));
+    expect(ps.status).toBe(200);
+    expect((ps.body as unknown[]).length).toBe(6);
+    const info = set(await call(agg, 'info')).body as Record<string, unknown>;
+    expect(info.NCPU).toBe(6);
+    expect(info.SystemStatus).toContainEqual([' node3', 'fake node3']);
+    expect(info.SystemStatus).toContainEqual(['  └ Status', 'Healthy']);
+  });
+
+  it('routes per-container calls to the owner by name and id prefix, and rm updates routing', async () => {
+    const { agg, eng } = await cluster(3);
+    running = agg;
+    const target = eng('node2').containers[0]!;
+    expect(set(await call(agg, 'container.inspect', { id: 'node2-c0' })).body).toMatchObject({
+      Node: 'node2',
+    });
+    expect(set(await call(agg, 'container.start', { id: target.Id.slice(0, 14) }, 'start')).status).toBe(204);
+    expect(eng('node2').calls.at(-1)).toMatchObject({ op: 'container.start', id: target.Id });
+    expect(set(await call(agg, 'container.remove', { id: 'node2-c0' }, 'remove')).status).toBe(204);
+    expect(err(await call(agg, 'container.inspect', { id: 'node2-c0' }))).toMatchObject({ status: 404 });
+    expect(err(await call(agg, 'container.inspect', { id: 'nosuch' })).message).toBe(
+      'No such container: nosuch',
+    );
+  });
+
+  it('remembers exec ids and routes /exec/{id} to the node that made them', async () => {
+    const { agg } = await cluster(3);
+    running = agg;
+    const exec = set(await call(agg, 'container.exec', { id: 'node3-c1', body: {} }, 'exec')).body as {
+      Id: string;
+    };
+    expect(set(await call(agg, 'exec.inspect', { id: exec.Id })).body).toMatchObject({ Node: 'node3' });
+  });
+
+  it('8 parallel creates of one name: exactly one succeeds, the rest get 409', async () => {
+    const { agg, engines } = await cluster(3);
+    running = agg;
+    const replies = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        call(agg, 'container.create', { query: { name: 'dup' }, body: { Image: 'busybox:local' } }, 'spawn'),
+      ),
+    );
+    expect(replies.filter((r) => r.verb === 'set' && set(r).status === 201)).toHaveLength(1);
+    expect(replies.filter((r) => r.verb === 'error' && err(r).status === 409)).toHaveLength(7);
+    const all = [...engines.values()].flatMap((e) => e.containers).filter((c) => c.Names.includes('/dup'));
+    expect(all).toHaveLength(1);
+  });
+
+  it('spreads creates, honours constraints, strips the rules from Env, and 404s an image no node has', async () => {
+    const { agg, eng, engines } = await cluster(3, [], 0);
+    running = agg;
+    for (let i = 0; i < 6; i++) {
+      await call(agg, 'container.create', { body: { Image: 'busybox:local' } }, 'spawn');
+    }
+    expect([...engines.values()].map((e) => e.containers.length)).toEqual([2, 2, 2]);
+    const r = await call(
+      agg,
+      'container.create',
+      { body: { Image: 'busybox:local', Env: ['A=1', 'constraint:node==node2'] } },
+      'spawn',
+    );
+    expect(set(r).status).toBe(201);
+    expect(eng('node2').calls.at(-1)).toMatchObject({ op: 'container.create', body: { Env: ['A=1'] } });
+    expect(
+      err(
+        await call(
+          agg,
+          'container.create',
+          { body: { Image: 'busybox:local', Env: ['constraint:node==nodeX'] } },
+          'spawn',
+        ),
+      ).message,
+    ).toMatch(/node1: constraint:node==nodeX.*node3: constraint:node==nodeX/);
+    eng('node3').images.add('only3:v1');
+    expect(set(await call(agg, 'container.create', { body: { Image: 'only3:v1' } }, 'spawn')).status).toBe(
+      201,
+    );
+    expect(eng('node3').containers.at(-1)?.Image).toBe('only3:v1');
+    expect(
+      err(await call(agg, 'container.create', { body: { Image: 'nowhere:v1' } }, 'spawn')),
+    ).toMatchObject({ status: 404 });
+  });
+
+  it('a hung node: ps answers at the deadline with the others plus a warning; it goes down; its containers fail fast; creates avoid it', async () => {
+    const { agg, eng, clock } = await cluster(3);
+    running = agg;
+    await call(agg, 'container.list', { query: { all: '1' } }, 'ls'); // learn every node's rows
+    eng('node2').hung = true;
+    const pending = call(agg, 'container.list', { query: { all: '1' } }, 'ls');
+    await settle();
+    clock.advance(1500);
+    const ps = set(await pending);
+    const rows = ps.body as { Names: string[]; Status: string }[];
+    expect(rows).toHaveLength(6);
+    expect(rows.filter((r) => r.Status === 'Host Down').map((r) => r.Names[0])).toEqual([
+      '/node2-c1',
+      '/node2-c0',
+    ]);
+    expect(ps.headers?.['X-Swarm-Warning']).toMatch(
+      /node2: node node2 did not answer container.list within 1500 ms/,
+    );
+    // Probes keep failing: down within a few simulated seconds.
+    for (let t = 0; t < 4000; t += 100) {
+      clock.advance(100);
+      await settle();
+    }
+    const info = set(await call(agg, 'info', {})); // node2 is down now, so info does not wait for it
+    expect(info.body).toMatchObject({ Warnings: [expect.stringMatching(/node node2 is (down|backoff)/)] });
+    const fast = err(await call(agg, 'container.start', { id: 'node2-c0' }, 'start'));
+    expect(fast).toMatchObject({ status: 503 });
+    expect(fast.message).toMatch(/node2-c0 is on node node2, which is (down|backoff)/);
+    const created = await call(agg, 'container.create', { body: { Image: 'busybox:local' } }, 'spawn');
+    expect(set(created).status).toBe(201);
+    expect(eng('node2').containers).toHaveLength(2);
+    // CONT: the next probe succeeds and the node is healthy again.
+    eng('node2').hung = false;
+    for (let t = 0; t < 2500; t += 100) {
+      clock.advance(100);
+      await settle();
+    }
+    const status = (set(await call(agg, 'info')).body as { SystemStatus: [string, string][] }).SystemStatus;
+    const i = status.findIndex(([k]) => k === ' node2');
+    expect(status[i + 1]).toEqual(['  └ Status', 'Healthy']);
+  });
+
+  it('control adds and removes children at run time', async () => {
+    const { agg, engines } = await cluster(2);
+    running = agg;
+    engines.set('node9', new FakeEngine('node9').seed(1));
+    const added = await call(
+      agg,
+      'control',
+      { action: 'add', command: 'fake node9', name: 'n9' } as never,
+      'control',
+    );
+    expect((set(added).body as { name: string }[]).map((n) => n.name)).toEqual(['node1', 'node2', 'n9']);
+    await settle();
+    expect((set(await call(agg, 'container.list', {}, 'ls')).body as unknown[]).length).toBe(5);
+    await call(agg, 'control', { action: 'remove', name: 'node1' } as never, 'control');
+    expect((set(await call(agg, 'container.list', {}, 'ls')).body as unknown[]).length).toBe(3);
+  });
+});
