@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ErrorArgs, Message, Verb } from '../../src/actors/message.js';
 import { parseAggregateArgs } from '../../src/backends/aggregate/args.js';
 import { replySink } from '../../src/backends/aggregate/reply.js';
-import { createAggregate } from '../../src/backends/aggregate.js';
+import { type ControlArgs, createAggregate } from '../../src/backends/aggregate.js';
 import type { DockerArgs, DockerResult } from '../../src/backends/docker/api.js';
 import type { StageInstance } from '../../src/backends/stage.js';
 import { SimulatedClock } from '../../src/clock.js';
@@ -42,6 +42,11 @@ async function call(
 ) {
   const { sender, first } = replySink();
   void agg.handle({ verb, args: { op, query: {}, ...extra }, ret: sender });
+  return first;
+}
+async function control(agg: StageInstance, args: ControlArgs) {
+  const { sender, first } = replySink();
+  void agg.handle({ verb: 'control', args, ret: sender });
   return first;
 }
 const set = (m: Message) => m.args as DockerResult;
@@ -186,16 +191,11 @@ describe('aggregate stage', () => {
     const { agg, engines } = await cluster(2);
     running = agg;
     engines.set('node9', new FakeEngine('node9').seed(1));
-    const added = await call(
-      agg,
-      'control',
-      { action: 'add', command: 'fake node9', name: 'n9' } as never,
-      'control',
-    );
+    const added = await control(agg, { action: 'add', command: 'fake node9', name: 'n9' });
     expect((set(added).body as { name: string }[]).map((n) => n.name)).toEqual(['node1', 'node2', 'n9']);
     await settle();
     expect((set(await call(agg, 'container.list', {}, 'ls')).body as unknown[]).length).toBe(5);
-    await call(agg, 'control', { action: 'remove', name: 'node1' } as never, 'control');
+    await control(agg, { action: 'remove', name: 'node1' });
     expect((set(await call(agg, 'container.list', {}, 'ls')).body as unknown[]).length).toBe(3);
   });
 });
