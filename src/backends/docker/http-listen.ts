@@ -154,7 +154,8 @@ function answers(path: string): Promise<boolean> {
       probe.destroy();
       resolve(true);
     });
-    probe.once('error', () => resolve(false));
+    // `on`, not `once`: a late reset after destroy() must not become an uncaught error.
+    probe.on('error', () => resolve(false));
   });
 }
 
