@@ -24,6 +24,8 @@ export interface DirectoryEntry {
 export class ContainerDirectory {
   #byId = new Map<string, Owner & { names: string[] }>();
   #byName = new Map<string, Owner[]>();
+  /** Ids per node, so replacing one node's listing costs its own size, not the cluster's. */
+  #byNode = new Map<string, Set<string>>();
   #reserved = new Set<string>();
   #execs = new Map<string, string>();
 
@@ -43,6 +45,9 @@ export class ContainerDirectory {
     this.remove(id);
     const clean = names.map(stripSlash);
     this.#byId.set(id, { node, id, names: clean });
+    const ids = this.#byNode.get(node) ?? new Set<string>();
+    ids.add(id);
+    this.#byNode.set(node, ids);
     for (const n of clean) {
       const list = this.#byName.get(n) ?? [];
       list.push({ node, id });
@@ -55,6 +60,7 @@ export class ContainerDirectory {
     const e = this.#byId.get(id);
     if (!e) return;
     this.#byId.delete(id);
+    this.#byNode.get(e.node)?.delete(id);
     for (const n of e.names) {
       const rest = (this.#byName.get(n) ?? []).filter((o) => o.id !== id);
       if (rest.length) this.#byName.set(n, rest);
@@ -64,7 +70,8 @@ export class ContainerDirectory {
 
   /** Forgets a node's containers and execs (node removed). */
   removeNode(node: string): void {
-    for (const e of [...this.#byId.values()]) if (e.node === node) this.remove(e.id);
+    for (const id of [...(this.#byNode.get(node) ?? [])]) this.remove(id);
+    this.#byNode.delete(node);
     for (const [exec, n] of this.#execs) if (n === node) this.#execs.delete(exec);
   }
 

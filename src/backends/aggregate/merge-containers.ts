@@ -25,35 +25,46 @@ export const HOST_DOWN = 'Host Down';
  * every name in the listing stays unique and routable.
  */
 export function mergeContainerLists(perNode: readonly NodeRows[], q: ListQuery): ContainerRow[] {
-  const owners = new Map<string, Set<string>>();
-  const refs = new Map<string, number>();
+  // name → owning node, or DUPLICATE when two nodes have it. One string per name keeps 10k rows cheap.
+  const owners = new Map<string, string>();
   for (const { node, rows } of perNode) {
     for (const row of rows) {
       for (const name of row.Names ?? []) {
-        const set = owners.get(name) ?? new Set<string>();
-        set.add(node);
-        owners.set(name, set);
-        refs.set(name.replace(/^\//, ''), row.Created ?? 0);
+        const seen = owners.get(name);
+        owners.set(name, seen === undefined || seen === node ? node : DUPLICATE);
       }
-      refs.set(row.Id, row.Created ?? 0);
-      refs.set(row.Id.slice(0, 12), row.Created ?? 0);
     }
   }
+  const refs = 'before' in q.filters || 'since' in q.filters ? referenceTimes(perNode) : EMPTY;
   const out: ContainerRow[] = [];
   for (const { node, rows, stale } of perNode) {
     if (stale && !q.all) continue;
     for (const row of rows) {
       if (!rowMatches(row, node, q, refs)) continue;
-      const names = row.Names?.map((n) => ((owners.get(n)?.size ?? 0) > 1 ? `/${node}${n}` : n));
-      out.push(
-        stale
-          ? { ...row, Names: names, Status: HOST_DOWN }
-          : names === row.Names
-            ? row
-            : { ...row, Names: names },
-      );
+      const dup = row.Names?.some((n) => owners.get(n) === DUPLICATE);
+      const names = dup
+        ? row.Names?.map((n) => (owners.get(n) === DUPLICATE ? `/${node}${n}` : n))
+        : row.Names;
+      out.push(stale ? { ...row, Names: names, Status: HOST_DOWN } : dup ? { ...row, Names: names } : row);
     }
   }
   out.sort((a, b) => (b.Created ?? 0) - (a.Created ?? 0) || (a.Id < b.Id ? -1 : a.Id > b.Id ? 1 : 0));
   return q.limit > 0 ? out.slice(0, q.limit) : out;
+}
+
+const DUPLICATE = '\0dup';
+const EMPTY = new Map<string, number>();
+
+/** Creation times by name, full id and short id, for `before` / `since`. */
+function referenceTimes(perNode: readonly NodeRows[]): Map<string, number> {
+  const refs = new Map<string, number>();
+  for (const { rows } of perNode) {
+    for (const row of rows) {
+      const created = row.Created ?? 0;
+      for (const name of row.Names ?? []) refs.set(name.replace(/^\//, ''), created);
+      refs.set(row.Id, created);
+      refs.set(row.Id.slice(0, 12), created);
+    }
+  }
+  return refs;
 }
