@@ -6,22 +6,16 @@
  * @module
  */
 import { chmod, unlink } from 'node:fs/promises';
-import {
-  createServer as createHttpServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { PassThrough } from 'node:stream';
 import type { Message } from '../actors/message.js';
 import { ErrorCode } from '../errors.js';
-import type { DockerArgs } from './docker/api.js';
-import { DEFAULT_JSON_BODY_LIMIT, parseJsonBody, readJsonBody } from './docker/http-body.js';
-import { errorBody, type HttpError, JSON_CONTENT_TYPE, writeHttpError } from './docker/http-errors.js';
-import { type ForwardResult, type ForwardTarget, forwardRequest } from './docker/http-forward.js';
-import { pipeHijacked, takeHijackedRequest, writeRawResponse } from './docker/http-hijack.js';
+import { DEFAULT_JSON_BODY_LIMIT } from './docker/http-body.js';
+import type { Edge } from './docker/http-edge.js';
+import { errorBody, JSON_CONTENT_TYPE } from './docker/http-errors.js';
+import { type ForwardTarget, forwardRequest } from './docker/http-forward.js';
+import { writeRawResponse } from './docker/http-hijack.js';
 import {
   clearStaleSocket,
   DOCKERSERVER_USAGE,
@@ -31,15 +25,9 @@ import {
   parseServerArgs,
   type ServerOptions,
 } from './docker/http-listen.js';
-import {
-  isApiVersion,
-  isHttpError,
-  MAX_API_VERSION,
-  type MatchedRoute,
-  matchRoute,
-  minApiVersion,
-} from './docker/http-router.js';
-import { writeChunkedStream, writeSetReply } from './docker/http-streams.js';
+import { handleRequest } from './docker/http-request.js';
+import { isApiVersion, MAX_API_VERSION, minApiVersion } from './docker/http-router.js';
+import { handleUpgrade } from './docker/http-upgrade.js';
 import type { StageContext, StageDefinition, StageInstance } from './stage.js';
 
 /** How long the one version ping to the next stage may take before we fall back to 1.41. */
@@ -96,11 +84,20 @@ export class DockerServer implements StageInstance {
           rejectUnauthorized: tls.verify,
         })
       : createHttpServer();
-    server.on('request', (req, res) => void this.#onRequest(req, res));
-    server.on(
-      'upgrade',
-      (req: IncomingMessage, socket: Socket, head: Buffer) => void this.#onUpgrade(req, socket, head),
-    );
+    const edge: Edge = {
+      target: this.#target,
+      log: this.#ctx.log,
+      timeoutSeconds: this.#opts.timeoutSeconds,
+      bodyLimit: DEFAULT_JSON_BODY_LIMIT,
+      version: () => this.version(),
+    };
+    server.on('request', (req, res) => void handleRequest(edge, req, res));
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      // Upgraded sockets leave node:http's bookkeeping; track them so stop() can end them.
+      this.#hijacked.add(socket);
+      socket.once('close', () => this.#hijacked.delete(socket));
+      void handleUpgrade(edge, req, socket, head);
+    });
     server.on('clientError', (_err, socket: Socket) => {
       if (socket.writable)
         writeRawResponse(
@@ -134,19 +131,9 @@ export class DockerServer implements StageInstance {
     if (this.#listening?.kind === 'unix') await unlink(this.#listening.path).catch(() => {});
   }
 
-  /** Headers dockerd puts on every answer. */
-  #baseHeaders(version: string): Record<string, string> {
-    return {
-      'Api-Version': version,
-      Ostype: 'linux',
-      'Docker-Experimental': 'false',
-      Server: 'swarmd (linux)',
-    };
-  }
-
   /** The API version to report: the next stage's (asked once, cached), never above 1.41. */
-  async #reportedVersion(): Promise<string> {
-    if (this.#version) return this.#version;
+  version(): Promise<string> {
+    if (this.#version) return Promise.resolve(this.#version);
     this.#versionAsk ??= (async () => {
       const fwd = forwardRequest(this.#target, 'get', { op: 'ping', query: {} }, PING_TIMEOUT_MS);
       const res = await fwd.result;
@@ -156,7 +143,10 @@ export class DockerServer implements StageInstance {
         this.#version = minApiVersion(found, MAX_API_VERSION);
         return this.#version;
       }
-      // Not cached: the next stage may just be starting; ask again on the next request.
+      // A stage that answered without a version is alive and just has none: remember 1.41. One
+      // that did not answer (timeout, no downstream) is asked again on the next request.
+      if (res.kind === 'set' || (res.kind === 'error' && res.error.status !== 504))
+        this.#version = MAX_API_VERSION;
       this.#ctx.log.warn(
         { reply: res.kind },
         'next stage gave no API version; reporting %s',
@@ -167,141 +157,6 @@ export class DockerServer implements StageInstance {
       this.#versionAsk = undefined;
     });
     return this.#versionAsk;
-  }
-
-  #pingHeaders(version: string): Record<string, string> {
-    return {
-      ...this.#baseHeaders(version),
-      'Cache-Control': 'no-cache, no-store, must-revalidate',
-      Pragma: 'no-cache',
-      'Content-Type': 'text/plain; charset=utf-8',
-    };
-  }
-
-  #timeoutMs(match: MatchedRoute): number {
-    const grace =
-      match.route.op === 'container.stop' || match.route.op === 'container.restart'
-        ? Number(match.query.t)
-        : 0;
-    return (this.#opts.timeoutSeconds + (Number.isFinite(grace) && grace > 0 ? grace : 0)) * 1000;
-  }
-
-  #args(match: MatchedRoute, body: unknown): DockerArgs {
-    const args: DockerArgs = { op: match.route.op, query: match.query };
-    if (match.id !== undefined) args.id = match.id;
-    if (body !== undefined) args.body = body;
-    return args;
-  }
-
-  async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    try {
-      const version = await this.#reportedVersion();
-      const base = this.#baseHeaders(version);
-      const match = matchRoute(req.method ?? '', req.url ?? '/', version);
-      if (isHttpError(match)) return writeHttpError(res, match, base);
-      if (match.route.op === 'ping') {
-        res.writeHead(200, { ...this.#pingHeaders(version), 'Content-Length': 2 });
-        return void res.end(req.method === 'HEAD' ? undefined : 'OK');
-      }
-      let body: unknown;
-      let upload: PassThrough | undefined;
-      if (match.route.op === 'container.archive.put') {
-        upload = new PassThrough();
-        req.pipe(upload);
-      } else {
-        const parsed = await readJsonBody(req, DEFAULT_JSON_BODY_LIMIT);
-        if (!parsed.ok) {
-          const close: Record<string, string> = parsed.error.status === 413 ? { Connection: 'close' } : {};
-          return writeHttpError(res, parsed.error, { ...base, ...close });
-        }
-        body = parsed.body;
-      }
-      const fwd = forwardRequest(
-        this.#target,
-        match.route.verb,
-        this.#args(match, body),
-        this.#timeoutMs(match),
-        upload,
-      );
-      res.once('close', () => {
-        if (!res.writableFinished) fwd.cancel();
-      });
-      this.#writeResult(res, await fwd.result, base);
-    } catch (err) {
-      this.#ctx.log.error({ err }, 'dockerserver request failed');
-      writeHttpError(res, { status: 500, message: `${this.#ctx.name}: ${(err as Error).message}` });
-    }
-  }
-
-  #writeResult(res: ServerResponse, out: ForwardResult, base: Record<string, string>): void {
-    if (out.kind === 'cancelled') return;
-    if (res.destroyed) {
-      if (out.kind === 'stream') out.stream.destroy();
-      return;
-    }
-    if (out.kind === 'error') writeHttpError(res, out.error, base);
-    else if (out.kind === 'set') writeSetReply(res, out.result, base);
-    // A raw stream without an upgrade (a client that did not ask for one) is sent as a plain body.
-    else writeChunkedStream(res, out.result, out.stream, base);
-  }
-
-  async #onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
-    socket.allowHalfOpen = true;
-    this.#hijacked.add(socket);
-    socket.on('error', () => socket.destroy());
-    socket.once('close', () => this.#hijacked.delete(socket));
-    const fail = (base: Record<string, string>, err: HttpError) => {
-      writeRawResponse(
-        socket,
-        err.status,
-        { ...base, 'Content-Type': JSON_CONTENT_TYPE },
-        Buffer.from(errorBody(err.message)),
-      );
-    };
-    try {
-      const version = await this.#reportedVersion();
-      const base = this.#baseHeaders(version);
-      const match = matchRoute(req.method ?? '', req.url ?? '/', version);
-      if (isHttpError(match)) return fail(base, match);
-      if (req.headers['transfer-encoding'])
-        return fail(base, {
-          status: 400,
-          message: 'chunked bodies are not supported on upgrade requests; send Content-Length',
-        });
-      const length = Number(req.headers['content-length'] ?? 0);
-      if (!Number.isSafeInteger(length) || length < 0)
-        return fail(base, { status: 400, message: 'invalid Content-Length' });
-      const taken = await takeHijackedRequest(socket, head, length, DEFAULT_JSON_BODY_LIMIT);
-      if ('status' in taken) return fail(base, taken);
-      const parsed = parseJsonBody(taken.body);
-      if (!parsed.ok) return fail(base, parsed.error);
-      const fwd = forwardRequest(
-        this.#target,
-        match.route.verb,
-        this.#args(match, parsed.body),
-        this.#timeoutMs(match),
-        taken.stdin,
-      );
-      socket.once('close', () => fwd.cancel());
-      const out = await fwd.result;
-      if (out.kind === 'cancelled') return;
-      if (socket.destroyed) {
-        if (out.kind === 'stream') out.stream.destroy();
-        return;
-      }
-      if (out.kind === 'error') return fail(base, out.error);
-      if (out.kind === 'set') {
-        taken.stdin.destroy();
-        const body =
-          out.result.body === undefined ? undefined : Buffer.from(`${JSON.stringify(out.result.body)}\n`);
-        const type: Record<string, string> = body ? { 'Content-Type': JSON_CONTENT_TYPE } : {};
-        return writeRawResponse(socket, out.result.status, { ...base, ...out.result.headers, ...type }, body);
-      }
-      pipeHijacked(socket, out.result, out.stream, base);
-    } catch (err) {
-      this.#ctx.log.error({ err }, 'dockerserver upgrade failed');
-      fail({}, { status: 500, message: `${this.#ctx.name}: ${(err as Error).message}` });
-    }
   }
 }
 

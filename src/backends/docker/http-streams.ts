@@ -21,12 +21,19 @@ const HOP_BY_HOP = new Set([
   'te',
 ]);
 
-/** Copies a stage's headers minus hop-by-hop ones (framing is the front end's business). */
+/** A header name token (RFC 9110); anything else could smuggle bytes onto a raw socket. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Copies a stage's headers minus hop-by-hop ones (framing is the front end's business) and minus any
+ * that are malformed (CR/LF in a value, bad names): upgrade answers are written to the socket by hand.
+ */
 export function endToEndHeaders(headers: Record<string, string> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!headers) return out;
   for (const [k, v] of Object.entries(headers)) {
-    if (typeof v === 'string' && !HOP_BY_HOP.has(k.toLowerCase())) out[k] = v;
+    if (typeof v !== 'string' || /[\r\n\0]/.test(v) || !TOKEN.test(k)) continue;
+    if (!HOP_BY_HOP.has(k.toLowerCase())) out[k] = v;
   }
   return out;
 }

@@ -1,0 +1,56 @@
+/**
+ * What the HTTP handlers of the Docker front door share: the {@link Edge} they run against and the
+ * small pure helpers that turn a matched route into a message and headers dockerd would send.
+ * @module
+ */
+import type { Logger } from 'pino';
+import type { DockerArgs } from './api.js';
+import type { ForwardTarget } from './http-forward.js';
+import type { MatchedRoute } from './http-router.js';
+
+/** Everything a request or upgrade handler needs from the running server. */
+export interface Edge {
+  readonly target: ForwardTarget;
+  readonly log: Logger;
+  /** Seconds to wait for the next stage's first answer. */
+  readonly timeoutSeconds: number;
+  /** Largest JSON body accepted (413 past it). */
+  readonly bodyLimit: number;
+  /** The API version to report (the next stage's, at most 1.41). */
+  version(): Promise<string>;
+}
+
+/** Headers dockerd puts on every answer. */
+export function baseHeaders(version: string): Record<string, string> {
+  return {
+    'Api-Version': version,
+    Ostype: 'linux',
+    'Docker-Experimental': 'false',
+    Server: 'swarmd (linux)',
+  };
+}
+
+/** Headers of a `/_ping` answer, exactly the set dockerd 20.10 sends (docker-cli-wire.md §1). */
+export function pingHeaders(version: string): Record<string, string> {
+  return {
+    ...baseHeaders(version),
+    'Cache-Control': 'no-cache, no-store, must-revalidate',
+    Pragma: 'no-cache',
+    'Content-Type': 'text/plain; charset=utf-8',
+  };
+}
+
+/** The request message's args for a matched route. */
+export function dockerArgs(match: MatchedRoute, body: unknown): DockerArgs {
+  const args: DockerArgs = { op: match.route.op, query: match.query };
+  if (match.id !== undefined) args.id = match.id;
+  if (body !== undefined) args.body = body;
+  return args;
+}
+
+/** How long to wait for an answer: the edge's timeout, plus the grace period stop/restart ask for. */
+export function replyTimeoutMs(edge: Edge, match: MatchedRoute): number {
+  const op = match.route.op;
+  const grace = op === 'container.stop' || op === 'container.restart' ? Number(match.query.t) : 0;
+  return (edge.timeoutSeconds + (Number.isFinite(grace) && grace > 0 ? grace : 0)) * 1000;
+}

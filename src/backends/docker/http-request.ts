@@ -1,0 +1,64 @@
+/**
+ * Ordinary (non-upgraded) requests of the Docker front door: match the route, answer `/_ping`
+ * locally, read the body (JSON with a limit, or a raw upload for archive PUT), forward to the next
+ * stage and write its answer. A client leaving cancels the wait and destroys any stream.
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PassThrough } from 'node:stream';
+import { readJsonBody } from './http-body.js';
+import { baseHeaders, dockerArgs, type Edge, pingHeaders, replyTimeoutMs } from './http-edge.js';
+import { writeHttpError } from './http-errors.js';
+import { type ForwardResult, forwardRequest } from './http-forward.js';
+import { isHttpError, matchRoute } from './http-router.js';
+import { writeChunkedStream, writeSetReply } from './http-streams.js';
+
+function writeResult(res: ServerResponse, out: ForwardResult, base: Record<string, string>): void {
+  if (out.kind === 'cancelled') return;
+  if (res.destroyed) {
+    if (out.kind === 'stream') out.stream.destroy();
+    return;
+  }
+  if (out.kind === 'error') writeHttpError(res, out.error, base);
+  else if (out.kind === 'set') writeSetReply(res, out.result, base);
+  // A raw stream without an upgrade (a client that did not ask for one) is sent as a plain body.
+  else writeChunkedStream(res, out.result, out.stream, base);
+}
+
+/** Serves one request; never throws (failures become Docker-style 500s). */
+export async function handleRequest(edge: Edge, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    const version = await edge.version();
+    const base = baseHeaders(version);
+    const match = matchRoute(req.method ?? '', req.url ?? '/', version);
+    if (isHttpError(match)) return writeHttpError(res, match, base);
+    if (match.route.op === 'ping') {
+      res.writeHead(200, { ...pingHeaders(version), 'Content-Length': 2 });
+      res.end(req.method === 'HEAD' ? undefined : 'OK');
+      return;
+    }
+    let body: unknown;
+    let upload: PassThrough | undefined;
+    if (match.route.op === 'container.archive.put') {
+      upload = new PassThrough();
+      req.pipe(upload);
+    } else {
+      const parsed = await readJsonBody(req, edge.bodyLimit);
+      if (!parsed.ok) {
+        // After a 413 the rest of the body is unread: the connection cannot be reused.
+        const close: Record<string, string> = parsed.error.status === 413 ? { Connection: 'close' } : {};
+        return writeHttpError(res, parsed.error, { ...base, ...close });
+      }
+      body = parsed.body;
+    }
+    const args = dockerArgs(match, body);
+    const fwd = forwardRequest(edge.target, match.route.verb, args, replyTimeoutMs(edge, match), upload);
+    res.once('close', () => {
+      if (!res.writableFinished) fwd.cancel();
+    });
+    writeResult(res, await fwd.result, base);
+  } catch (err) {
+    edge.log.error({ err }, 'dockerserver request failed');
+    writeHttpError(res, { status: 500, message: `${edge.target.name}: ${(err as Error).message}` });
+  }
+}

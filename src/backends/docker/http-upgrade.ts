@@ -1,0 +1,75 @@
+/**
+ * Upgrade requests of the Docker front door (attach, exec start): node:http hands over the raw
+ * socket; we read the body from it, forward the request with the client's stdin as its stream, and
+ * answer `101 UPGRADED` + a raw byte pipe, or a plain response (JSON error, `set`) that closes.
+ * @module
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { parseJsonBody } from './http-body.js';
+import { baseHeaders, dockerArgs, type Edge, replyTimeoutMs } from './http-edge.js';
+import { errorBody, type HttpError, JSON_CONTENT_TYPE } from './http-errors.js';
+import { forwardRequest } from './http-forward.js';
+import { pipeHijacked, takeHijackedRequest, writeRawResponse } from './http-hijack.js';
+import { isHttpError, matchRoute } from './http-router.js';
+import { encodeResultBody, endToEndHeaders } from './http-streams.js';
+
+function fail(socket: Socket, base: Record<string, string>, err: HttpError): void {
+  const body = Buffer.from(errorBody(err.message));
+  writeRawResponse(socket, err.status, { ...base, 'Content-Type': JSON_CONTENT_TYPE }, body);
+}
+
+/** Serves one upgrade request on its raw socket; never throws. The caller tracks the socket. */
+export async function handleUpgrade(
+  edge: Edge,
+  req: IncomingMessage,
+  socket: Socket,
+  head: Buffer,
+): Promise<void> {
+  // The CLI half-closes right after 101 when it has no stdin; output must keep flowing (§3.2).
+  socket.allowHalfOpen = true;
+  socket.on('error', () => socket.destroy());
+  try {
+    const version = await edge.version();
+    const base = baseHeaders(version);
+    const match = matchRoute(req.method ?? '', req.url ?? '/', version);
+    if (isHttpError(match)) return fail(socket, base, match);
+    if (req.headers['transfer-encoding']) {
+      const message = 'chunked bodies are not supported on upgrade requests; send Content-Length';
+      return fail(socket, base, { status: 400, message });
+    }
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (!Number.isSafeInteger(length) || length < 0) {
+      return fail(socket, base, { status: 400, message: 'invalid Content-Length' });
+    }
+    const taken = await takeHijackedRequest(socket, head, length, edge.bodyLimit);
+    if ('status' in taken) return fail(socket, base, taken);
+    const parsed = parseJsonBody(taken.body);
+    if (!parsed.ok) {
+      taken.stdin.destroy();
+      return fail(socket, base, parsed.error);
+    }
+    const args = dockerArgs(match, parsed.body);
+    const fwd = forwardRequest(edge.target, match.route.verb, args, replyTimeoutMs(edge, match), taken.stdin);
+    socket.once('close', () => fwd.cancel());
+    const out = await fwd.result;
+    if (out.kind === 'cancelled') return;
+    if (socket.destroyed) {
+      if (out.kind === 'stream') out.stream.destroy();
+      return;
+    }
+    if (out.kind === 'error') return fail(socket, base, out.error);
+    if (out.kind === 'set') {
+      // e.g. exec start with Detach: true — a plain answer, no upgrade.
+      taken.stdin.destroy();
+      const encoded = encodeResultBody(out.result);
+      const type: Record<string, string> = encoded?.json ? { 'Content-Type': JSON_CONTENT_TYPE } : {};
+      const headers = { ...base, ...endToEndHeaders(out.result.headers), ...type };
+      return writeRawResponse(socket, out.result.status, headers, encoded?.bytes);
+    }
+    pipeHijacked(socket, out.result, out.stream, base);
+  } catch (err) {
+    edge.log.error({ err }, 'dockerserver upgrade failed');
+    fail(socket, {}, { status: 500, message: `${edge.target.name}: ${(err as Error).message}` });
+  }
+}
