@@ -3,6 +3,7 @@
  * failures, checked with the real docker CLI where it can express the case and raw HTTP where not.
  */
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DockerServer } from '../../src/backends/dockerserver.js';
@@ -235,5 +236,47 @@ describe('streams', () => {
       setTimeout(() => reject(new Error('no data')), 3000);
     });
     await until(() => events.destroyed);
+  });
+});
+
+describe('shutdown', () => {
+  it('stop() ends hijacked connections and destroys their stage streams', async () => {
+    const output = new PassThrough();
+    const down = responder({
+      'container.attach': (m) => reply(m, 'ack', { status: 101, mode: 'raw-stream', headers: {} }, output),
+    });
+    const { server, sock } = await serve(down);
+    const closed = await new Promise<string>((resolve, reject) => {
+      const s = connect({ path: sock, allowHalfOpen: true });
+      let got = '';
+      s.on('data', (d) => {
+        got += d.toString();
+        if (got.includes('\r\n\r\n')) void server.stop();
+      });
+      s.on('end', () => {
+        s.end();
+        resolve(got);
+      });
+      s.on('error', reject);
+      s.write(
+        'POST /v1.41/containers/c/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n',
+      );
+    });
+    expect(closed).toMatch(/^HTTP\/1\.1 101 UPGRADED\r\n/);
+    await until(() => output.destroyed);
+    const stdin = down.received.find((m) => m.args.op === 'container.attach')?.stream;
+    await until(() => stdin?.destroyed === true);
+  });
+
+  it('sends a raw stream to a client that did not ask for an upgrade as a plain 200 body', async () => {
+    const output = new PassThrough();
+    const down = responder({
+      'container.attach': (m) => reply(m, 'ack', { status: 101, mode: 'raw-stream', headers: {} }, output),
+    });
+    const { sock } = await serve(down);
+    output.end('raw-bytes');
+    const res = await raw(sock, 'POST', '/containers/c/attach?stream=1&stdout=1');
+    expect(res).toMatchObject({ status: 200, body: 'raw-bytes' });
+    expect(res.headers['content-type']).toBe('application/vnd.docker.raw-stream');
   });
 });

@@ -21,8 +21,12 @@ function writeResult(res: ServerResponse, out: ForwardResult, base: Record<strin
   }
   if (out.kind === 'error') writeHttpError(res, out.error, base);
   else if (out.kind === 'set') writeSetReply(res, out.result, base);
-  // A raw stream without an upgrade (a client that did not ask for one) is sent as a plain body.
-  else writeChunkedStream(res, out.result, out.stream, base);
+  else if (out.result.mode === 'raw-stream') {
+    // The client did not ask for an upgrade: send the raw stream as a plain 200 body, as dockerd does.
+    const result = { ...out.result, status: 200 };
+    const type = { 'Content-Type': 'application/vnd.docker.raw-stream' };
+    writeChunkedStream(res, result, out.stream, { ...base, ...type });
+  } else writeChunkedStream(res, out.result, out.stream, base);
 }
 
 /** Serves one request; never throws (failures become Docker-style 500s). */
