@@ -1,0 +1,167 @@
+/**
+ * Containers as dockerd 20.10 shows them: list rows (`GET /containers/json`), the inspect document
+ * (`GET /containers/{id}/json`) and the human `Status` column ("Up 3 seconds", "Exited (0) 2 seconds
+ * ago", "Created").
+ * @module
+ */
+import { isRunning, type SimContainer } from './container.js';
+import { networkName } from './ps-filters.js';
+import { humanDuration, rfc3339Nano, unixSeconds } from './time.js';
+
+/** The `Status` column, as dockerd's `State.String()` words it. */
+export function statusText(c: SimContainer, now: number): string {
+  if (c.status === 'running') return `Up ${humanDuration(now - c.startedAt)}`;
+  if (c.status === 'paused') return `Up ${humanDuration(now - c.startedAt)} (Paused)`;
+  if (c.status === 'removing') return 'Removal In Progress';
+  if (c.status === 'dead') return 'Dead';
+  if (c.startedAt === 0) return 'Created';
+  if (c.finishedAt === 0) return '';
+  return `Exited (${c.exitCode}) ${humanDuration(now - c.finishedAt)} ago`;
+}
+
+/** The `Command` column: path and args joined, as dockerd does (no shell quoting). */
+export function commandText(c: SimContainer): string {
+  return [c.path, ...c.args].map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ');
+}
+
+interface PortRow {
+  IP?: string;
+  PrivatePort: number;
+  PublicPort?: number;
+  Type: string;
+}
+
+/** `HostConfig.PortBindings` → `{"80/tcp":[{HostIp,HostPort}]}`, only while running (like dockerd). */
+function publishedPorts(c: SimContainer): Record<string, { HostIp: string; HostPort: string }[]> {
+  const out: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  const bindings = (c.hostConfig.PortBindings ?? {}) as Record<
+    string,
+    { HostIp?: string; HostPort?: string }[]
+  >;
+  for (const port of Object.keys(c.config.ExposedPorts ?? {})) out[port] = [];
+  for (const [port, list] of Object.entries(bindings)) {
+    out[port] = (list ?? []).map((b) => ({ HostIp: b.HostIp || '0.0.0.0', HostPort: b.HostPort ?? '' }));
+  }
+  return out;
+}
+
+function portRows(c: SimContainer): PortRow[] {
+  const rows: PortRow[] = [];
+  for (const [port, bindings] of Object.entries(publishedPorts(c))) {
+    const [num = '0', type = 'tcp'] = port.split('/');
+    if (!isRunning(c) || bindings.length === 0) {
+      rows.push({ PrivatePort: Number(num), Type: type });
+      continue;
+    }
+    for (const b of bindings) {
+      rows.push({ IP: b.HostIp, PrivatePort: Number(num), PublicPort: Number(b.HostPort) || 0, Type: type });
+    }
+  }
+  return rows;
+}
+
+function endpoint(c: SimContainer): Record<string, unknown> {
+  const up = isRunning(c) && c.ip !== '';
+  return {
+    IPAMConfig: null,
+    Links: null,
+    Aliases: null,
+    NetworkID: up ? c.id.slice(0, 12).padEnd(64, '0') : '',
+    EndpointID: up ? c.id.slice(12, 24).padEnd(64, '0') : '',
+    Gateway: up ? '172.17.0.1' : '',
+    IPAddress: up ? c.ip : '',
+    IPPrefixLen: up ? 16 : 0,
+    IPv6Gateway: '',
+    GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0,
+    MacAddress: '',
+    DriverOpts: null,
+  };
+}
+
+/** One row of `GET /containers/json`; `size` adds SizeRw / SizeRootFs like `?size=1`. */
+export function listRow(c: SimContainer, now: number, size: boolean): Record<string, unknown> {
+  const row: Record<string, unknown> = {
+    Id: c.id,
+    Names: [`/${c.name}`],
+    Image: c.config.Image,
+    ImageID: c.image.id,
+    Command: commandText(c),
+    Created: unixSeconds(c.created),
+    Ports: portRows(c),
+    Labels: c.config.Labels,
+    State: c.status,
+    Status: statusText(c, now),
+    HostConfig: { NetworkMode: (c.hostConfig.NetworkMode as string | undefined) || 'default' },
+    NetworkSettings: { Networks: { [networkName(c)]: endpoint(c) } },
+    Mounts: [],
+  };
+  if (size) {
+    row.SizeRw = 0;
+    row.SizeRootFs = c.image.size;
+  }
+  return row;
+}
+
+/** `GET /containers/{id}/json`. */
+export function inspectDocument(c: SimContainer): Record<string, unknown> {
+  const running = isRunning(c);
+  const net = endpoint(c);
+  const root = `/var/lib/docker/containers/${c.id}`;
+  return {
+    Id: c.id,
+    Created: rfc3339Nano(c.created),
+    Path: c.path,
+    Args: c.args,
+    State: {
+      Status: c.status,
+      Running: running,
+      Paused: c.status === 'paused',
+      Restarting: false,
+      OOMKilled: false,
+      Dead: c.status === 'dead',
+      Pid: running ? c.pid : 0,
+      ExitCode: c.exitCode,
+      Error: c.error,
+      StartedAt: rfc3339Nano(c.startedAt),
+      FinishedAt: rfc3339Nano(c.finishedAt),
+    },
+    Image: c.image.id,
+    ResolvConfPath: `${root}/resolv.conf`,
+    HostnamePath: `${root}/hostname`,
+    HostsPath: `${root}/hosts`,
+    LogPath: `${root}/${c.id}-json.log`,
+    Name: `/${c.name}`,
+    RestartCount: c.restartCount,
+    Driver: 'overlay2',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: c.hostConfig,
+    GraphDriver: { Data: null, Name: 'overlay2' },
+    Mounts: [],
+    Config: c.config,
+    NetworkSettings: {
+      Bridge: '',
+      SandboxID: running ? c.id.slice(0, 12).padEnd(64, 'a') : '',
+      HairpinMode: false,
+      LinkLocalIPv6Address: '',
+      LinkLocalIPv6PrefixLen: 0,
+      Ports: running ? publishedPorts(c) : {},
+      SandboxKey: running ? `/var/run/docker/netns/${c.id.slice(0, 12)}` : '',
+      SecondaryIPAddresses: null,
+      SecondaryIPv6Addresses: null,
+      EndpointID: net.EndpointID,
+      Gateway: net.Gateway,
+      GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0,
+      IPAddress: net.IPAddress,
+      IPPrefixLen: net.IPPrefixLen,
+      IPv6Gateway: '',
+      MacAddress: '',
+      Networks: { [networkName(c)]: net },
+    },
+  };
+}

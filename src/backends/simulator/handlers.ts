@@ -1,0 +1,157 @@
+/**
+ * Docker ops → engine calls → replies. One function per op; errors thrown by the engine become
+ * `error` replies with dockerd's status and text.
+ * @module
+ */
+import type { Message } from '../../actors/message.js';
+import type { DockerArgs, DockerOp } from '../docker/api.js';
+import { isRunning } from './container.js';
+import type { Engine } from './engine.js';
+import { commandText, inspectDocument, listRow } from './format.js';
+import { imageInspect, imageRow } from './images.js';
+import { parseListQuery, selectContainers } from './ps-filters.js';
+import { EngineError, replyError, replySet, replyStream } from './reply.js';
+import { attach, flag, logs, pull, wait } from './streams.js';
+import { API_VERSION, diskUsageBody, infoBody, versionBody } from './system.js';
+
+type Handler = (engine: Engine, m: Message<DockerArgs>, a: DockerArgs) => void | Promise<void>;
+
+const JSON_HEADERS = { 'Content-Type': 'application/json' };
+const ok = (m: Message, body?: unknown, status = 200) =>
+  replySet(m, body === undefined ? { status } : { status, body });
+const id = (a: DockerArgs) => a.id ?? '';
+
+const HANDLERS: Partial<Record<DockerOp, Handler>> = {
+  ping: (_e, m) =>
+    replySet(m, { status: 200, body: 'OK', headers: { 'api-version': API_VERSION, ostype: 'linux' } }),
+  version: (_e, m) => ok(m, versionBody()),
+  info: (e, m) => ok(m, infoBody(e)),
+  'system.df': (e, m) => ok(m, diskUsageBody(e)),
+  events: (e, m, a) =>
+    replyStream(m, { status: 200, mode: 'chunked', headers: JSON_HEADERS }, e.events.open(a.query, e.wall)),
+  'container.list': (e, m, a) => {
+    const q = parseListQuery(a.query);
+    const now = e.wall.now();
+    const rows = selectContainers(e.containers.newestFirst(), q, (r) => e.containers.get(r));
+    ok(
+      m,
+      rows.map((c) => listRow(c, now, q.size)),
+    );
+  },
+  'container.create': (e, m, a) => ok(m, e.create(a.query, a.body), 201),
+  'container.inspect': (e, m, a) => ok(m, inspectDocument(e.containers.get(id(a)))),
+  'container.start': (e, m, a) => ok(m, undefined, e.start(id(a))),
+  'container.stop': async (e, m, a) => ok(m, undefined, await e.stop(id(a), a.query.t)),
+  'container.restart': async (e, m, a) => {
+    await e.restart(id(a), a.query.t);
+    ok(m, undefined, 204);
+  },
+  'container.kill': (e, m, a) => {
+    e.kill(id(a), a.query.signal || 'KILL');
+    ok(m, undefined, 204);
+  },
+  'container.remove': async (e, m, a) => {
+    await e.remove(id(a), flag(a.query.force));
+    ok(m, undefined, 204);
+  },
+  'container.rename': (e, m, a) => {
+    e.rename(id(a), a.query.name);
+    ok(m, undefined, 204);
+  },
+  'container.pause': (e, m, a) => {
+    e.pause(id(a), true);
+    ok(m, undefined, 204);
+  },
+  'container.unpause': (e, m, a) => {
+    e.pause(id(a), false);
+    ok(m, undefined, 204);
+  },
+  'container.resize': (e, m, a) => {
+    e.containers.get(id(a));
+    ok(m, undefined, 200);
+  },
+  'container.wait': (e, m, a) =>
+    replyStream(
+      m,
+      { status: 200, mode: 'chunked', headers: JSON_HEADERS },
+      wait(e, id(a), a.query.condition),
+    ),
+  'container.attach': (e, m, a) =>
+    replyStream(
+      m,
+      { status: 101, mode: 'raw-stream', headers: { 'Content-Type': 'application/vnd.docker.raw-stream' } },
+      attach(e, id(a), a.query, m.stream),
+    ),
+  'container.logs': (e, m, a) =>
+    replyStream(m, { status: 200, mode: 'chunked', headers: {} }, logs(e, id(a), a.query)),
+  'container.top': (e, m, a) => {
+    const c = e.containers.get(id(a));
+    if (!isRunning(c)) throw new EngineError(409, `Container ${c.id} is not running`);
+    ok(m, {
+      Titles: ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'],
+      Processes: [['root', String(c.pid), String(c.pid - 20), '0', '00:00', '?', '00:00:00', commandText(c)]],
+    });
+  },
+  'container.prune': (e, m) => {
+    const deleted: string[] = [];
+    for (const c of e.containers.newestFirst()) {
+      if (isRunning(c)) continue;
+      e.destroy(c);
+      e.events.emit({ ...pruneEvent(e), Actor: { ID: '', Attributes: { reclaimed: '0' } } });
+      deleted.push(c.id);
+    }
+    ok(m, { ContainersDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: 0 });
+  },
+  'image.list': (e, m) => {
+    const containers = e.containers.newestFirst();
+    ok(
+      m,
+      [...e.images.all].reverse().map((i) => imageRow(i, containers.filter((c) => c.image === i).length)),
+    );
+  },
+  'image.inspect': (e, m, a) => {
+    const ref = id(a);
+    const image = e.images.resolve(ref);
+    if (!image) {
+      const full = ref.includes(':') ? ref : `${ref}:latest`;
+      throw new EngineError(404, `no such image: ${ref}: No such image: ${full}`);
+    }
+    ok(m, imageInspect(image));
+  },
+  'image.create': (e, m, a) =>
+    replyStream(m, { status: 200, mode: 'chunked', headers: JSON_HEADERS }, pull(e, a.query)),
+};
+
+function pruneEvent(e: Engine) {
+  const now = e.wall.now();
+  return {
+    Type: 'container' as const,
+    Action: 'prune',
+    scope: 'local' as const,
+    time: Math.floor(now / 1000),
+    timeNano: Math.round(now * 1e6),
+  };
+}
+
+/** True when `args` looks like Docker request args. */
+function isDockerArgs(args: unknown): args is DockerArgs {
+  return typeof args === 'object' && args !== null && typeof (args as DockerArgs).op === 'string';
+}
+
+/** Handles one request against `engine`; never throws (bad input becomes an `error` reply). */
+export async function handleDocker(engine: Engine, m: Message): Promise<void> {
+  try {
+    if (!isDockerArgs(m.args))
+      throw new EngineError(400, 'simulator: expected Docker request args {op, query}');
+    const args = { ...m.args, query: m.args.query ?? {} };
+    const h = HANDLERS[args.op];
+    if (!h) {
+      m.stream?.destroy();
+      throw new EngineError(501, `${args.op} is not implemented by the simulator`);
+    }
+    await h(engine, m as Message<DockerArgs>, args);
+  } catch (err) {
+    m.stream?.destroy();
+    replyError(m, err);
+  }
+}
