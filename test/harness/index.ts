@@ -1,0 +1,15 @@
+/**
+ * The private-dockerd test bed: one import for tests. See test/harness/README.md.
+ * @module
+ */
+
+export {
+  type Daemon,
+  type DaemonOptions,
+  freePort,
+  pingSocket,
+  startDaemons,
+  stopDaemons,
+} from './daemons.js';
+export { type DockerRunOptions, type DockerRunResult, docker } from './docker-cli.js';
+export { DOCKER_CLI, ensureDockerInstalled } from './install.js';
