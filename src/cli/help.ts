@@ -1,0 +1,52 @@
+/**
+ * swarmd's help, list and version texts, built from the stage registry so they can't drift from it.
+ * @module
+ */
+import { createRequire } from 'node:module';
+import { STAGES } from '../backends/registry.js';
+
+/** The package version. */
+export function version(): string {
+  const require = createRequire(import.meta.url);
+  return (require('../../package.json') as { version: string }).version;
+}
+
+/** `swarmd --list`: one stage a line with its summary. */
+export function listText(): string {
+  const width = Math.max(...STAGES.map((s) => s.name.length));
+  return `${STAGES.map((s) => `${s.name.padEnd(width)}  ${s.summary}`).join('\n')}\n`;
+}
+
+/** `swarmd --help`. */
+export function helpText(): string {
+  const stages = STAGES.map((s) => {
+    const lines = [`  ${s.usage}`, `      ${s.summary}`];
+    if (s.help) lines.push(...s.help.split('\n').map((l) => `      ${l}`));
+    lines.push(`      example: ${s.example}`);
+    return lines.join('\n');
+  }).join('\n\n');
+  return `swarmd ${version()} — compose Docker services like unix pipes
+
+Usage:
+  swarmd [options] '<stage> [args…]' ['<stage> [args…]' …]
+
+Each argument is one stage, split shell-style (quote nested commands). Requests enter at the first
+stage and flow right; each stage may answer, rewrite, fan out or forward them to the next.
+With no stages, swarmd serves the Docker API on a per-user unix socket and forwards to the local
+Docker daemon if one answers at /var/run/docker.sock, otherwise to the built-in simulator.
+
+Options:
+  -h, --help             this text
+  -v, --version          print the version
+  -l, --list             list the stages
+      --log-level LEVEL  trace | debug | info | warn | error | silent (default info; logs go to stderr)
+
+Stages:
+${stages}
+
+Exit codes:
+  0  stopped by SIGINT/SIGTERM (or --help/--version/--list)
+  1  a stage could not start, or gave up after too many restarts
+  2  usage error (unknown option or stage, bad stage arguments)
+`;
+}

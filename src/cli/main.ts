@@ -1,0 +1,81 @@
+/**
+ * swarmd: parse options and stages, start the chain, report each stage coming up, stop in order on
+ * SIGINT/SIGTERM. Exit codes: 0 clean stop, 1 a stage failed to start or gave up, 2 usage error.
+ * @module
+ */
+import { pino } from 'pino';
+import { Chain } from '../backends/chain.js';
+import { systemClock } from '../clock.js';
+import { ErrorCode, isSwarmError } from '../errors.js';
+import { defaultChain } from './default-chain.js';
+import { helpText, listText, version } from './help.js';
+import { parseCli } from './options.js';
+
+/** Exit codes, documented in `swarmd --help`. */
+export const ExitCode = { Ok: 0, Failure: 1, Usage: 2 } as const;
+
+/** Runs swarmd with `argv` (without node and script); resolves with the process exit code. */
+export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+  let options: ReturnType<typeof parseCli>;
+  try {
+    options = parseCli(argv);
+  } catch (e) {
+    err.write(`swarmd: ${(e as Error).message}\n`);
+    return ExitCode.Usage;
+  }
+  if (options.action === 'help') return (void out.write(helpText()), ExitCode.Ok);
+  if (options.action === 'version') return (void out.write(`swarmd ${version()}\n`), ExitCode.Ok);
+  if (options.action === 'list') return (void out.write(listText()), ExitCode.Ok);
+
+  const log = pino({ level: options.logLevel, base: undefined }, pino.destination(2));
+  let stages = options.stages;
+  let dockerHost: string | undefined;
+  if (stages.length === 0) {
+    const chosen = await defaultChain();
+    stages = chosen.stages;
+    dockerHost = `unix://${chosen.socket}`;
+    err.write(`swarmd: no stages given; serving the Docker API in front of ${chosen.backend}\n`);
+  }
+
+  let failed: (code: number) => void = () => {};
+  const stopped = new Promise<number>((resolve) => {
+    failed = resolve;
+  });
+  const chain = new Chain({
+    log,
+    clock: systemClock,
+    onStageUp: (stage, description) => err.write(`swarmd: stage ${stage.name} up: ${description}\n`),
+    onStageFailed: (stage, e) => {
+      err.write(`swarmd: stage ${stage.name} gave up: ${e.message}\n`);
+      failed(ExitCode.Failure);
+    },
+  });
+  try {
+    await chain.start(stages);
+  } catch (e) {
+    err.write(`swarmd: ${(e as Error).message}\n`);
+    return isSwarmError(e, ErrorCode.InvalidArgument) ? ExitCode.Usage : ExitCode.Failure;
+  }
+  err.write(
+    `swarmd: ${chain.stages.length} stage${chain.stages.length === 1 ? '' : 's'} running; Ctrl-C stops\n`,
+  );
+  if (dockerHost) out.write(`export DOCKER_HOST=${dockerHost}\n`);
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    err.write(`swarmd: ${signal}: stopping stages in order\n`);
+    failed(ExitCode.Ok);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const code = await stopped;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  await chain.stop();
+  err.write('swarmd: stopped\n');
+  return code;
+}
+
+// Run when executed directly (tsx src/cli/main.ts or bin/swarmd.js), not when imported by tests.
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -1,0 +1,32 @@
+import { pino } from 'pino';
+import type { Message } from '../../src/actors/message.js';
+import { kSender, type Sender } from '../../src/libchan/types.js';
+
+/** A silent logger for stages under test. */
+export const quietLog = pino({ level: 'silent' });
+
+/** A reply channel that records everything sent on it. */
+export function recorder(): Sender<Message> & { replies: Message[]; done: Promise<void> } {
+  let finish!: () => void;
+  const done = new Promise<void>((r) => {
+    finish = r;
+  });
+  let closed = false;
+  const replies: Message[] = [];
+  return {
+    [kSender]: true,
+    replies,
+    done,
+    send(m: Message) {
+      replies.push(m);
+      return undefined;
+    },
+    close() {
+      closed = true;
+      finish();
+    },
+    get closed() {
+      return closed;
+    },
+  };
+}
