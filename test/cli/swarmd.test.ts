@@ -1,0 +1,117 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { docker } from '../harness/docker-cli.js';
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const chunks = { out: '', err: '' };
+  out.on('data', (d) => (chunks.out += d));
+  err.on('data', (d) => (chunks.err += d));
+  const code = await main(argv, out as unknown as NodeJS.WriteStream, err as unknown as NodeJS.WriteStream);
+  return { code, ...chunks };
+}
+
+describe('swarmd options', () => {
+  it('--help shows every stage with usage and an example, and the exit codes', async () => {
+    const { code, out } = await run(['--help']);
+    expect(code).toBe(0);
+    for (const stage of ['dockerserver', 'simulator', 'aggregate', 'debug'])
+      expect(out).toMatch(new RegExp(`^  ${stage}`, 'm'));
+    expect(out.match(/example: /g)?.length).toBeGreaterThanOrEqual(4);
+    expect(out).toMatch(/Exit codes:/);
+  });
+
+  it('--list and --version', async () => {
+    expect((await run(['--list'])).out).toMatch(/^simulator\s+\S/m);
+    expect((await run(['-v'])).out).toMatch(/^swarmd \d+\.\d+\.\d+\n$/);
+  });
+
+  it('usage errors exit 2 and name the argument and the fix', async () => {
+    expect(await run(['--bogus'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/unknown option --bogus/),
+    });
+    expect(await run(['--log-level', 'loud'])).toMatchObject({ code: 2 });
+    const unknown = await run(['simulator', 'nosuchstage a']);
+    expect(unknown).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/argument 2: unknown stage "nosuchstage"/),
+    });
+    const badArgs = await run(['debug extra']);
+    expect(badArgs).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/debug#1.*argument 1.*takes no arguments/),
+    });
+  });
+});
+
+describe('swarmd process with the real docker CLI', () => {
+  let dir: string;
+  let sock: string;
+  let proc: ChildProcess;
+  let stderr = '';
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'swd-'));
+    sock = join(dir, 's.sock');
+    proc = spawn(
+      process.execPath,
+      ['bin/swarmd.js', '--log-level', 'warn', `dockerserver unix://${sock}`, 'simulator node1'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    proc.stderr?.on('data', (d) => (stderr += d));
+    const deadline = Date.now() + 15_000;
+    while (!/stages running/.test(stderr)) {
+      if (Date.now() > deadline || proc.exitCode !== null)
+        throw new Error(`swarmd did not start:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
+  afterAll(() => {
+    proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows each stage coming up, back end first', () => {
+    expect(stderr.indexOf('stage simulator#2 up')).toBeGreaterThanOrEqual(0);
+    expect(stderr.indexOf('stage simulator#2 up')).toBeLessThan(stderr.indexOf('stage dockerserver#1 up'));
+  });
+
+  it('runs containers, lists them and reports missing ones like dockerd', async () => {
+    const host = `unix://${sock}`;
+    expect(
+      await docker(['run', '--rm', 'busybox:local', 'echo', 'hello from the chain'], { host }),
+    ).toMatchObject({
+      code: 0,
+      stdout: 'hello from the chain\n',
+    });
+    const exit3 = await docker(['run', '--rm', 'busybox:local', 'sh', '-c', 'exit 3'], { host });
+    expect(exit3.code).toBe(3);
+    expect(
+      (await docker(['run', '-d', '--name', 'web', 'busybox:local', 'sleep', '60'], { host })).code,
+    ).toBe(0);
+    const ps = await docker(['ps', '--format', '{{.Names}} {{.Status}}'], { host });
+    expect(ps.stdout).toMatch(/^web Up /);
+    const missing = await docker(['inspect', 'nosuch'], { host });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/No such object: nosuch/);
+    expect((await docker(['rm', '-f', 'web'], { host })).code).toBe(0);
+  });
+
+  it('stops in order on SIGTERM, exits 0 and removes its socket', async () => {
+    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toMatch(/SIGTERM: stopping stages in order/);
+    expect(existsSync(sock)).toBe(false);
+  });
+});
