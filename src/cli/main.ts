@@ -14,8 +14,17 @@ import { parseCli } from './options.js';
 /** Exit codes, documented in `swarmd --help`. */
 export const ExitCode = { Ok: 0, Failure: 1, Usage: 2 } as const;
 
+/** Where swarmd writes its own lines (stdout for answers, stderr for progress). */
+export interface TextSink {
+  write(text: string): unknown;
+}
+
 /** Runs swarmd with `argv` (without node and script); resolves with the process exit code. */
-export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+export async function main(
+  argv: string[],
+  out: TextSink = process.stdout,
+  err: TextSink = process.stderr,
+): Promise<number> {
   let options: ReturnType<typeof parseCli>;
   try {
     options = parseCli(argv);

@@ -13,7 +13,7 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
   const chunks = { out: '', err: '' };
   out.on('data', (d) => (chunks.out += d));
   err.on('data', (d) => (chunks.err += d));
-  const code = await main(argv, out as unknown as NodeJS.WriteStream, err as unknown as NodeJS.WriteStream);
+  const code = await main(argv, out, err);
   return { code, ...chunks };
 }
 
