@@ -164,7 +164,7 @@ describe('simulator lifecycle', () => {
 
   test('resolution: full id, name, unique prefix; ambiguous prefix is dockerd’s 500', async () => {
     const h = harness();
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 40; i++) ids.push(await h.create(['true']));
     const first = ids[0] as string;
     expect((await h.call('container.inspect', { id: first })).args.status).toBe(200);
