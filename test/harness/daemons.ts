@@ -136,6 +136,42 @@ function pidsUsing(dir: string): number[] {
   return out;
 }
 
+/** True while `pid` exists and is not a zombie. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Kills (by pid) the helpers a dead dockerd leaves behind in `dir`, and waits until they are gone.
+ * Without this a quick restart after SIGKILL races the old containerd (it dies by pdeathsig a moment
+ * later): the new dockerd finds it "running" through its pid file, then times out connecting to it.
+ */
+async function reapHelpers(dir: string, includeShims: boolean): Promise<void> {
+  const pids = pidsUsing(dir).filter((pid) => {
+    if (includeShims) return true;
+    try {
+      return !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('containerd-shim');
+    } catch {
+      return false;
+    }
+  });
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  const until = Date.now() + 10_000;
+  while (pids.some(alive) && Date.now() < until) await sleep(50);
+  rmSync(join(dir, 'x', 'containerd', 'containerd.pid'), { force: true });
+}
+
 /** Mount points under `dir`, deepest first. */
 function mountsUnder(dir: string): string[] {
   const lines = readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
@@ -233,6 +269,7 @@ class PrivateDaemon implements Daemon {
 
   async restart(): Promise<void> {
     await this.#halt();
+    await reapHelpers(this.dir, false);
     await this.launch();
   }
 
@@ -241,14 +278,7 @@ class PrivateDaemon implements Daemon {
     this.#stopped = true;
     await this.#halt();
     // containerd and shims outlive a KILLed dockerd; they name our folder on their command line.
-    for (const pid of pidsUsing(this.dir)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    await sleep(100);
+    await reapHelpers(this.dir, true);
     for (const m of mountsUnder(this.dir)) spawnSync('umount', ['-l', m]);
     rmSync(this.dir, { recursive: true, force: true });
     this.onGone();

@@ -3,7 +3,7 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOCKER_CLI } from './install.js';
@@ -28,15 +28,15 @@ export interface DockerRunResult {
   code: number | null;
 }
 
-// One empty config dir for every run: no credentials, no context, no hints from a user's ~/.docker.
 let configDir: string | undefined;
 
 /** Runs `docker <args>` with DOCKER_HOST=`opts.host`. Rejects only on timeout or spawn failure. */
 export function docker(args: string[], opts: DockerRunOptions): Promise<DockerRunResult> {
+  // One fixed empty dir (no credentials, no context, no hints from a user's ~/.docker); the CLI only
+  // reads it, so it is shared by all runs rather than left behind per worker.
   if (configDir === undefined) {
-    const dir = mkdtempSync(join(tmpdir(), 'sw-cfg-'));
-    configDir = dir;
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    configDir = join(tmpdir(), 'sw-docker-config');
+    mkdirSync(configDir, { recursive: true });
   }
   const child = spawn(DOCKER_CLI, args, {
     stdio: ['pipe', 'pipe', 'pipe'],

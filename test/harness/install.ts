@@ -1,70 +1,47 @@
 /**
- * Makes sure the machine can run private Docker daemons: `dockerd` (Debian's docker.io, API 1.41) and a
- * static busybox for the test image. On a fresh Debian machine it runs exactly the install line of
- * /work/shared/docs/test-bed.md (we are root there); when `dockerd` is already present it does nothing.
- * Concurrent test workers serialise on a lock directory so apt runs once.
+ * Makes sure the real Docker engine and a static busybox are on this machine (test-bed.md: a fresh
+ * Debian machine has neither). Installs them with apt-get when `dockerd` is missing; we run as root.
  * @module
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
-const run = promisify(execFile);
+/** Where the docker CLI 28.2 lives (preinstalled; the Debian package's CLI would be older). */
+export const DOCKER_CLI = existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : 'docker';
 
-/** Where the binaries the harness needs live. */
-export const DOCKERD = '/usr/sbin/dockerd';
-/** The docker CLI 28.2 preinstalled on the test machines (negotiates down to 1.41). */
-export const DOCKER_CLI = '/usr/local/bin/docker';
-/** Busybox from busybox-static: a single static binary, so the image needs no libraries. */
-export const BUSYBOX = '/bin/busybox';
-
-const LOCK = '/tmp/sw-install.lock';
-
-function present(): boolean {
-  return existsSync(DOCKERD) && existsSync(BUSYBOX);
+/** A statically linked busybox to build the `busybox:local` image from. */
+export function busyboxPath(): string {
+  for (const p of ['/bin/busybox', '/usr/bin/busybox']) if (existsSync(p)) return p;
+  throw new Error('busybox not found; install busybox-static');
 }
 
-function log(msg: string): void {
-  process.stderr.write(`[test-bed] ${msg}\n`);
+function has(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
-let installing: Promise<void> | undefined;
+function log(line: string): void {
+  process.stderr.write(`[harness] ${line}\n`);
+}
 
 /**
- * Installs docker.io and busybox-static with apt when missing. Idempotent and cheap once installed.
- * Throws with apt's output when the install fails (no network, not root).
+ * Installs docker.io and busybox-static when dockerd or busybox is absent (idempotent, fast when
+ * present). Throws naming the failed command when the install fails, so a broken test bed is obvious.
+ * vitest's globalSetup calls it once per run, so parallel workers never race on apt's lock.
  */
-export function ensureDocker(): Promise<void> {
-  if (present()) return Promise.resolve();
-  installing ??= install().finally(() => {
-    installing = undefined;
-  });
-  return installing;
-}
-
-async function install(): Promise<void> {
-  // mkdir is atomic: the worker that creates the lock installs, the others wait for it to go away.
-  for (;;) {
-    if (present()) return;
-    try {
-      mkdirSync(LOCK);
-      break;
-    } catch {
-      log('another worker is installing docker.io; waiting');
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-  try {
-    if (present()) return;
-    log('dockerd missing: apt-get update && apt-get install -y docker.io busybox-static (about a minute)');
-    const started = Date.now();
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    await run('apt-get', ['update'], { env, maxBuffer: 64 << 20 });
-    log('apt-get update done; installing');
-    await run('apt-get', ['install', '-y', 'docker.io', 'busybox-static'], { env, maxBuffer: 64 << 20 });
-    if (!present()) throw new Error(`apt-get finished but ${DOCKERD} or ${BUSYBOX} is still missing`);
-    log(`installed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  } finally {
-    rmSync(LOCK, { recursive: true, force: true });
-  }
+export function ensureDockerInstalled(): void {
+  const busyboxOk = existsSync('/bin/busybox') || existsSync('/usr/bin/busybox');
+  if (has('dockerd') && busyboxOk) return;
+  log('dockerd or busybox missing: apt-get update && apt-get install -y docker.io busybox-static');
+  const run = (cmd: string) => {
+    log(`$ ${cmd}`);
+    const r = spawnSync('sh', ['-c', cmd], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    if (r.status !== 0) throw new Error(`test bed install failed (exit ${r.status}): ${cmd}`);
+  };
+  run('apt-get update');
+  run('apt-get install -y docker.io busybox-static');
+  if (!has('dockerd')) throw new Error('dockerd still missing after installing docker.io');
+  log('docker.io installed');
 }
