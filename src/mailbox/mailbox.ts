@@ -64,8 +64,10 @@ export class Mailbox<T, S = unknown> {
   onReadable: (() => void) | undefined;
 
   readonly #queue: RingBuffer<T>;
-  readonly #system: S[] = [];
-  readonly #waiters = new RingBuffer<Waiter<T>>(4);
+  // The system lane and the waiter queue are allocated on first use: most mailboxes never need them,
+  // and an idle actor must stay within a few hundred bytes of heap.
+  #system: S[] | undefined;
+  #waiters: RingBuffer<Waiter<T>> | undefined;
   #closed = false;
   #enqueued = 0;
   #delivered = 0;
@@ -88,7 +90,8 @@ export class Mailbox<T, S = unknown> {
     this.overflow = options.overflow ?? 'backpressure';
     this.onDeadLetter = options.onDeadLetter;
     this.onReadable = options.onReadable;
-    this.#queue = new RingBuffer<T>(Math.min(capacity, 64));
+    // Start empty and grow by doubling: a 64-slot array per idle mailbox cost ~530 B of heap.
+    this.#queue = new RingBuffer<T>(0);
   }
 
   /** User messages waiting (not counting senders blocked by backpressure). */
@@ -98,7 +101,7 @@ export class Mailbox<T, S = unknown> {
 
   /** True when neither lane holds anything. */
   get isEmpty(): boolean {
-    return this.#queue.length === 0 && this.#system.length === 0;
+    return this.#queue.length === 0 && (this.#system === undefined || this.#system.length === 0);
   }
 
   get isClosed(): boolean {
@@ -107,7 +110,7 @@ export class Mailbox<T, S = unknown> {
 
   /** Senders currently waiting for room under `backpressure`. */
   get blockedSenders(): number {
-    return this.#waiters.length;
+    return this.#waiters === undefined ? 0 : this.#waiters.length;
   }
 
   /**
@@ -121,13 +124,16 @@ export class Mailbox<T, S = unknown> {
       this.#refused++;
       throw new SwarmError(ErrorCode.Closed, 'mailbox is closed');
     }
-    if (this.#queue.length < this.capacity && this.#waiters.length === 0) {
+    if (this.#queue.length < this.capacity && (this.#waiters === undefined || this.#waiters.length === 0)) {
       this.#accept(message);
       return undefined;
     }
     switch (this.overflow) {
       case 'backpressure':
-        return new Promise<void>((resolve, reject) => this.#waiters.push({ message, resolve, reject }));
+        return new Promise<void>((resolve, reject) => {
+          this.#waiters ??= new RingBuffer<Waiter<T>>(4);
+          this.#waiters.push({ message, resolve, reject });
+        });
       case 'dropTail':
         this.#droppedTail++;
         this.onDeadLetter?.(message, 'dropTail');
@@ -151,20 +157,21 @@ export class Mailbox<T, S = unknown> {
   sendSystem(signal: S): void {
     if (this.#closed) return; // a closed mailbox's consumer is gone; signals have nobody to reach
     const wasEmpty = this.isEmpty;
+    this.#system ??= [];
     this.#system.push(signal);
     if (wasEmpty) this.onReadable?.();
   }
 
   /** Takes the next system signal, if any. */
   shiftSystem(): S | undefined {
-    const signal = this.#system.shift();
+    const signal = this.#system?.shift();
     if (signal !== undefined) this.#systemDelivered++;
     return signal;
   }
 
   /** True when a system signal is waiting. */
   get hasSystem(): boolean {
-    return this.#system.length > 0;
+    return this.#system !== undefined && this.#system.length > 0;
   }
 
   /** Takes the oldest user message (counted as delivered), or `undefined` when empty. */
@@ -172,7 +179,7 @@ export class Mailbox<T, S = unknown> {
     if (this.#queue.length === 0) return undefined;
     const message = this.#queue.shift() as T;
     this.#delivered++;
-    if (this.#waiters.length > 0) {
+    if (this.#waiters !== undefined && this.#waiters.length > 0) {
       const waiter = this.#waiters.shift() as Waiter<T>;
       this.#accept(waiter.message);
       waiter.resolve();
@@ -187,12 +194,12 @@ export class Mailbox<T, S = unknown> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#system.length = 0;
+    this.#system = undefined;
     this.#queue.drainAll((m) => {
       this.#orphaned++;
       this.onDeadLetter?.(m, 'closed');
     });
-    this.#waiters.drainAll((w) => {
+    this.#waiters?.drainAll((w) => {
       this.#refused++;
       w.reject(new SwarmError(ErrorCode.Closed, 'mailbox closed while the sender waited for room'));
     });

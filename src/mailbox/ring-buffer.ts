@@ -11,7 +11,16 @@ export class RingBuffer<T> {
   #head = 0;
   #length = 0;
 
+  /**
+   * `initialSize` 0 allocates nothing until the first push, so thousands of idle queues stay small
+   * (an idle actor's heap budget is a few hundred bytes).
+   */
   constructor(initialSize = 16) {
+    if (initialSize <= 0) {
+      this.#items = [];
+      this.#mask = -1; // length 0 > mask -1: the first push grows to 4 slots
+      return;
+    }
     let size = 4;
     while (size < initialSize) size *= 2;
     this.#items = new Array<T | undefined>(size);
@@ -50,7 +59,7 @@ export class RingBuffer<T> {
 
   #grow(): void {
     const old = this.#items;
-    const size = old.length * 2;
+    const size = Math.max(4, old.length * 2);
     const items = new Array<T | undefined>(size);
     for (let i = 0; i < this.#length; i++) items[i] = old[(this.#head + i) & this.#mask];
     this.#items = items;

@@ -1,0 +1,43 @@
+/**
+ * The actor runtime: system, runner, refs, ask, lifecycle, supervision, dead letters — plus the verb
+ * message envelope.
+ * @module
+ */
+export { ActorRef, type AnyActorRef } from './actor-ref.js';
+export { type AskOptions, ask } from './ask.js';
+export {
+  type ActorContext,
+  type Behavior,
+  type BehaviorSource,
+  type ExitReason,
+  type InspectionEvent,
+  type Inspector,
+  isAbnormal,
+  type Signal,
+  type Terminated,
+} from './behavior.js';
+export {
+  type DeadLetter,
+  type DeadLetterCounters,
+  type DeadLetterListener,
+  type DeadLetterReason,
+  DeadLetters,
+} from './dead-letters.js';
+export {
+  createLifecycleActor,
+  isFinalLifecycleState,
+  type LifecycleEvent,
+  type LifecycleEventType,
+  type LifecycleState,
+  lifecycleMachine,
+  nextLifecycleState,
+} from './lifecycle.js';
+export * from './message.js';
+export { BATCH_SIZE, replyWithError, TURN_BUDGET } from './runner.js';
+export {
+  ActorSystem,
+  type ActorSystemOptions,
+  DEFAULT_SHUTDOWN_TIMEOUT,
+  type SpawnOptions,
+  type SystemCounters,
+} from './system.js';

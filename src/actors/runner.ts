@@ -1,0 +1,353 @@
+/**
+ * The actor runner. An {@link ActorCell} is an actor's mailbox plus its runner state (one object, so an
+ * idle actor stays small). Ready cells go on one process-wide run queue, drained in a microtask in
+ * batches; after a turn's budget the scheduler yields to I/O with `setImmediate` — once per turn,
+ * never per message.
+ * @module
+ */
+import type { Clock, TimerHandle } from '../clock.js';
+import { ErrorCode, isSwarmError, SwarmError, toError } from '../errors.js';
+import { isSender } from '../libchan/types.js';
+import { type DeadLetterReason, Mailbox, type MailboxOptions, RingBuffer } from '../mailbox/index.js';
+import { ActorRef, type AnyActorRef } from './actor-ref.js';
+import type { ActorContext, Behavior, BehaviorSource, ExitReason, Inspector, Signal } from './behavior.js';
+import type { DeadLetters } from './dead-letters.js';
+import {
+  isFinalLifecycleState,
+  type LifecycleEventType,
+  type LifecycleState,
+  nextLifecycleState,
+} from './lifecycle.js';
+
+/** Messages one actor handles per drain before the next ready actor gets its turn. */
+export const BATCH_SIZE = 128;
+/** Messages handled per scheduler turn before yielding to I/O with `setImmediate`. */
+export const TURN_BUDGET = 1024;
+
+/** What a cell needs from its system (an interface, so the runner never imports the system). */
+export interface CellHost {
+  readonly clock: Clock;
+  readonly deadLetters: DeadLetters;
+  inspector: Inspector | undefined;
+  /** Called once when a cell reaches a final state. */
+  cellTerminated(cell: AnyCell): void;
+}
+
+/** Whoever decides what happens after a cell exits (a supervisor). It must call `restart` or `finish`. */
+export interface ChildOwner {
+  childExit(cell: AnyCell, reason: ExitReason): void;
+}
+
+/** A cell of any message type (the runtime's internal bookkeeping never looks at messages). */
+// biome-ignore lint/suspicious/noExplicitAny: bookkeeping over cells of every message type
+export type AnyCell = ActorCell<any>;
+
+const ready = new RingBuffer<AnyCell>(0);
+let scheduled = false;
+
+function runTurn(): void {
+  let budget = TURN_BUDGET;
+  while (budget > 0) {
+    const cell = ready.shift();
+    if (cell === undefined) break;
+    budget -= cell.drain(BATCH_SIZE);
+    if (cell.runnable && !cell.isEmpty) ready.push(cell);
+    else cell.queued = false;
+  }
+  if (ready.length > 0) setImmediate(runTurn);
+  else scheduled = false;
+}
+
+// Shared (not per-actor closures) mailbox hooks: the mailbox calls them with `this` = the cell.
+function onReadable(this: AnyCell): void {
+  this.wake();
+}
+function onDeadLetter(this: AnyCell, message: unknown, reason: DeadLetterReason): void {
+  this.host.deadLetters.publish(message, reason, this.id);
+}
+
+/** Default failure reply: a verb request (`ret` Sender) gets an `error` reply and its `ret` closed. */
+export function replyWithError(message: unknown, error: Error): void {
+  const ret = (message as { ret?: unknown } | null | undefined)?.ret;
+  if (!isSender(ret) || ret.closed) return;
+  const code = isSwarmError(error) ? error.code : ErrorCode.ActorFailed;
+  try {
+    const p = ret.send({ verb: 'error', args: { message: error.message, code } });
+    p?.catch(() => {}); // the requester went away; the failure is still reported to the supervisor
+    ret.close();
+  } catch {
+    // a refused reply is the requester's loss, not a reason to unwind the actor
+  }
+}
+
+/**
+ * One actor: its bounded mailbox (by inheritance), behavior, lifecycle state and supervision links.
+ * @internal Runtime machinery; users hold {@link ActorRef}s.
+ */
+export class ActorCell<T> extends Mailbox<T, Signal> implements ActorContext<T> {
+  readonly id: string;
+  readonly name: string | undefined;
+  readonly self: ActorRef<T>;
+  readonly host: CellHost;
+  /** 0 open, 1 closed by the holder (sends refused), 2 stopped (sends dead-lettered). */
+  gate = 0;
+  /** True while on the run queue. */
+  queued = false;
+  /** True when the runner may handle messages: running and not awaiting an async handler. */
+  runnable = false;
+  lifecycle: LifecycleState = 'starting';
+  owner: ChildOwner | undefined;
+  /** Why the actor stopped for good (set once final). */
+  exitReason: ExitReason | undefined;
+  /** Sends refused because the holder closed the ref (the mailbox counts its own refusals). */
+  refusedByRef = 0;
+  #source: BehaviorSource<T>;
+  #behavior: Behavior<T> | undefined;
+  #incarnation = 0;
+  #hookDone = true;
+  #timer: TimerHandle | undefined;
+  #watchers: Set<AnyCell> | undefined;
+
+  constructor(
+    host: CellHost,
+    id: string,
+    name: string | undefined,
+    source: BehaviorSource<T>,
+    mailbox?: MailboxOptions<T>,
+  ) {
+    super(mailbox);
+    this.onReadable = onReadable;
+    this.onDeadLetter = onDeadLetter as (m: T, r: DeadLetterReason) => void;
+    this.host = host;
+    this.id = id;
+    this.name = name;
+    this.#source = source;
+    this.self = new ActorRef<T>(this);
+  }
+
+  /** Starts the first incarnation. */
+  start(): void {
+    this.#resume();
+  }
+
+  /** Schedules a drain when there is something to do. Cheap enough to call after every state change. */
+  wake(): void {
+    if (this.queued || !this.runnable) return;
+    this.queued = true;
+    ready.push(this);
+    if (!scheduled) {
+      scheduled = true;
+      queueMicrotask(runTurn);
+    }
+  }
+
+  /** Handles up to `max` signals and messages; returns how many. */
+  drain(max: number): number {
+    let n = 0;
+    while (n < max && this.runnable) {
+      if (this.hasSystem) {
+        n++;
+        this.#signal(this.shiftSystem() as Signal);
+        continue;
+      }
+      if (this.size === 0) break;
+      const message = this.shift() as T;
+      n++;
+      try {
+        const r = (this.#behavior as Behavior<T>).receive(message, this);
+        if (r != null && typeof r.then === 'function') this.#await(r, message);
+      } catch (err) {
+        this.#failed(message, err);
+      }
+    }
+    if (this.gate === 1 && this.runnable && this.isEmpty) this.exit('normal');
+    return n;
+  }
+
+  #await(p: PromiseLike<void>, message: T): void {
+    this.runnable = false;
+    const incarnation = this.#incarnation;
+    p.then(
+      () => this.#settled(incarnation),
+      (err) => {
+        if (incarnation !== this.#incarnation || this.lifecycle !== 'running') return;
+        this.runnable = true;
+        this.#failed(message, err);
+        this.#settled(incarnation);
+      },
+    );
+  }
+
+  #settled(incarnation: number): void {
+    if (incarnation !== this.#incarnation || this.lifecycle !== 'running') return;
+    this.runnable = true;
+    if (this.gate === 1 && this.isEmpty) this.exit('normal');
+    else if (!this.isEmpty) this.wake();
+  }
+
+  #signal(signal: Signal): void {
+    try {
+      this.#behavior?.onSignal?.(signal, this);
+    } catch (err) {
+      this.#failed(signal as unknown as T, err);
+    }
+  }
+
+  #failed(message: T, thrown: unknown): void {
+    const error = toError(thrown);
+    const inspector = this.host.inspector;
+    if (inspector) inspector({ type: 'failure', actor: this.id, name: this.name, error, message });
+    try {
+      const onFailure = this.#behavior?.onFailure;
+      if (onFailure) onFailure.call(this.#behavior, message, error, this);
+      else replyWithError(message, error);
+    } catch {
+      // the reply hook itself failed; the supervisor still hears about the original error
+    }
+    this.exit(error);
+  }
+
+  /** Ends the current incarnation and lets the owner (or the default policy) decide what follows. */
+  exit(reason: ExitReason): void {
+    if (this.lifecycle !== 'running' && this.lifecycle !== 'starting') return;
+    this.runnable = false;
+    this.#runStopHook(reason);
+    if (this.owner) this.owner.childExit(this, reason);
+    // unsupervised: a failure restarts at once (keeping the mailbox); a normal exit stops
+    else if (reason instanceof Error && this.#incarnation > 0) this.restart(0);
+    else this.finish(reason);
+  }
+
+  /** Starts a new incarnation after `delay` ms on the host clock; the mailbox (and its messages) stay. */
+  restart(delay: number): void {
+    if (isFinalLifecycleState(this.lifecycle) || this.lifecycle === 'stopping') return;
+    this.runnable = false;
+    this.#runStopHook('shutdown');
+    this.#transition('restart');
+    if (this.#timer !== undefined) this.host.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (delay > 0) this.#timer = this.host.clock.setTimeout(() => this.#resume(), delay);
+    else this.#resume();
+  }
+
+  #resume(): void {
+    this.#timer = undefined;
+    this.#incarnation++;
+    const source = this.#source;
+    try {
+      this.#behavior = typeof source === 'function' ? source() : source;
+      this.#hookDone = false;
+      this.#transition('started');
+      this.runnable = true;
+      this.#behavior.start?.(this);
+    } catch (err) {
+      const error = toError(err);
+      if (this.owner) this.exit(error);
+      else this.finish(error); // no supervisor to bound a crash loop: give up
+      return;
+    }
+    this.wake();
+  }
+
+  #runStopHook(reason: ExitReason): void | PromiseLike<void> {
+    if (this.#hookDone) return;
+    this.#hookDone = true;
+    try {
+      return this.#behavior?.stop?.(this, reason);
+    } catch {
+      // a failing cleanup must not stop the exit
+    }
+  }
+
+  /**
+   * Stops for good: runs the stop hook (waiting up to `timeoutMs` on the host clock when it returns a
+   * promise), then {@link finish}es. Used by supervisors' shutdown and `system.stop`.
+   */
+  async terminate(reason: ExitReason, timeoutMs: number): Promise<void> {
+    if (isFinalLifecycleState(this.lifecycle)) return;
+    this.runnable = false;
+    const pending = this.#runStopHook(reason);
+    if (pending != null && typeof pending.then === 'function') {
+      const clock = this.host.clock;
+      let timer: TimerHandle | undefined;
+      await Promise.race([
+        Promise.resolve(pending).catch(() => {}),
+        new Promise<void>((resolve) => {
+          timer = clock.setTimeout(resolve, timeoutMs); // brutal kill after the timeout
+        }),
+      ]);
+      if (timer !== undefined) clock.clearTimeout(timer);
+    }
+    this.finish(reason);
+  }
+
+  /** Final stop: closes the mailbox (queued messages become dead letters), notifies watchers. */
+  finish(reason: ExitReason): void {
+    if (isFinalLifecycleState(this.lifecycle)) return;
+    this.runnable = false;
+    this.gate = 2;
+    this.exitReason = reason;
+    this.#runStopHook(reason);
+    if (this.#timer !== undefined) this.host.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.lifecycle !== 'stopping') this.#transition('stop');
+    this.#transition(reason instanceof Error ? 'fail' : 'stopped');
+    this.close();
+    this.#behavior = undefined;
+    this.host.cellTerminated(this);
+    const watchers = this.#watchers;
+    this.#watchers = undefined;
+    if (watchers) for (const w of watchers) w.sendSystem({ type: 'terminated', ref: this.self, reason });
+  }
+
+  /** Adds a watcher; an actor already gone notifies at once. */
+  addWatcher(watcher: AnyCell): void {
+    if (isFinalLifecycleState(this.lifecycle)) {
+      watcher.sendSystem({ type: 'terminated', ref: this.self, reason: this.exitReason ?? 'normal' });
+      return;
+    }
+    this.#watchers ??= new Set();
+    this.#watchers.add(watcher);
+  }
+
+  /** Removes a watcher. */
+  removeWatcher(watcher: AnyCell): void {
+    this.#watchers?.delete(watcher);
+  }
+
+  /** {@link ActorContext.stop}: a normal exit. */
+  stop(): void {
+    this.exit('normal');
+  }
+
+  /** {@link ActorContext.watch}. */
+  watch(target: AnyActorRef): void {
+    target._cell.addWatcher(this);
+  }
+
+  /** Graceful close requested by a ref holder: refuse new sends, stop once the queue is empty. */
+  closeGracefully(): void {
+    if (this.gate !== 0) return;
+    this.gate = 1;
+    if (this.lifecycle === 'running' && this.runnable && this.isEmpty) this.exit('normal');
+  }
+
+  /** The slow path of `ActorRef.send` when the gate is not open. */
+  rejectSend(message: T): undefined {
+    if (this.gate === 2) {
+      this.host.deadLetters.publish(message, 'stopped', this.id);
+      return undefined;
+    }
+    this.refusedByRef++;
+    throw new SwarmError(ErrorCode.Closed, 'actor ref is closed', { details: { actor: this.id } });
+  }
+
+  #transition(event: LifecycleEventType): void {
+    const from = this.lifecycle;
+    const to = nextLifecycleState(from, event);
+    if (to === undefined) return;
+    this.lifecycle = to;
+    const inspector = this.host.inspector;
+    if (inspector) inspector({ type: 'transition', actor: this.id, name: this.name, from, to });
+  }
+}
