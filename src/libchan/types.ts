@@ -56,3 +56,26 @@ export function isReceiver(value: unknown): value is Receiver {
     typeof value === 'object' && value !== null && (value as { [kReceiver]?: unknown })[kReceiver] === true
   );
 }
+
+/**
+ * Optional method on a channel end: hand ownership to the caller. It returns a fresh handle that owns
+ * the channel and marks the original as moved, so later use of the original throws `SWARM_ERR_MOVED`.
+ * Sessions call it when an end is sent to another process. Ends without it (for example an actor's
+ * address, which may be shared freely) are forwarded without being marked.
+ */
+export const kMove: unique symbol = Symbol.for('libswarm.move');
+/**
+ * Optional method on a Sender: end the channel with an error instead of a clean EOF, so the receiver's
+ * `receive()` rejects with it. Proxies use it to pass a lost connection on without faking an EOF.
+ */
+export const kAbort: unique symbol = Symbol.for('libswarm.abort');
+
+/** A channel end that supports {@link kMove}. */
+export interface Movable<E> {
+  [kMove](): E;
+}
+
+/** A Sender that supports {@link kAbort}. */
+export interface Abortable {
+  [kAbort](err: Error): void;
+}

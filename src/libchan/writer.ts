@@ -1,0 +1,76 @@
+/**
+ * Per-tick frame coalescing (perf-baselines §5.2: mandatory). Small frames written in the same tick
+ * are copied into one slab and handed to the wire as a single write on the next microtask; frames
+ * with a large payload flush what is pending and go out directly, without the extra copy.
+ * @module
+ */
+import { HEADER_SIZE, writeHeader } from './frames.js';
+import type { Wire } from './wire.js';
+
+const SLAB = 64 * 1024;
+/** Payloads above this are written directly (copying them costs more than the syscall saved). */
+export const COALESCE_LIMIT = 16 * 1024;
+
+/** Coalescing frame writer over a {@link Wire}. */
+export class FrameWriter {
+  readonly #wire: Wire;
+  #slab = Buffer.allocUnsafe(SLAB);
+  #start = 0;
+  #pos = 0;
+  #scheduled = false;
+  #closed = false;
+  readonly #flushTask = () => {
+    this.#scheduled = false;
+    this.flush();
+  };
+
+  constructor(wire: Wire) {
+    this.#wire = wire;
+  }
+
+  /** Appends one frame. */
+  frame(type: number, flags: number, id: number, payload?: Uint8Array): void {
+    if (this.#closed) return;
+    const len = payload === undefined ? 0 : payload.length;
+    if (len > COALESCE_LIMIT) {
+      this.flush();
+      const head = Buffer.allocUnsafe(HEADER_SIZE);
+      writeHeader(head, 0, len, type, flags, id);
+      this.#wire.write(head);
+      this.#wire.write(payload as Uint8Array);
+      return;
+    }
+    const need = HEADER_SIZE + len;
+    if (this.#slab.length - this.#pos < need) {
+      this.flush();
+      if (this.#slab.length - this.#pos < need) this.#newSlab();
+    }
+    writeHeader(this.#slab, this.#pos, len, type, flags, id);
+    if (len > 0) this.#slab.set(payload as Uint8Array, this.#pos + HEADER_SIZE);
+    this.#pos += need;
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(this.#flushTask);
+    }
+  }
+
+  /** Hands pending bytes to the wire now. */
+  flush(): void {
+    if (this.#pos === this.#start) return;
+    // The wire keeps a reference to this region; it is never written again (we move past it).
+    this.#wire.write(this.#slab.subarray(this.#start, this.#pos));
+    this.#start = this.#pos;
+    if (this.#slab.length - this.#pos < 4096) this.#newSlab();
+  }
+
+  /** Drops anything not yet flushed and ignores later frames. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  #newSlab(): void {
+    this.#slab = Buffer.allocUnsafe(SLAB);
+    this.#start = 0;
+    this.#pos = 0;
+  }
+}
