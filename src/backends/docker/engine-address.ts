@@ -1,0 +1,116 @@
+/**
+ * Where a daemon is and how to reach it: the `dockerclient` stage's arguments (an address plus the
+ * docker CLI's TLS flags) parsed into an {@link EngineAddress} and {@link TlsFiles}.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ErrorCode, SwarmError } from '../../errors.js';
+
+/** A parsed daemon address. */
+export type EngineAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+
+/** TLS material for a tcp daemon, DOCKER_CERT_PATH-style. */
+export interface TlsFiles {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  /** Verify the daemon's certificate against `ca` (`--tlsverify`). */
+  verify: boolean;
+}
+
+/** What `dockerclient` was given. */
+export interface EngineArgs {
+  address: string;
+  tls?: TlsFiles;
+}
+
+/** The usage line of the dockerclient stage. */
+export const DOCKERCLIENT_USAGE =
+  'dockerclient <unix:///path | tcp://host:port> [--tls] [--tlsverify] [--tlscacert F] [--tlscert F] [--tlskey F]';
+
+function invalid(message: string): SwarmError {
+  return new SwarmError(ErrorCode.InvalidArgument, `${message}\nusage: ${DOCKERCLIENT_USAGE}`);
+}
+
+/** Parses `unix:///path`, `tcp://host:port`, `http(s)://host:port` (tcp port defaults to 2375, 2376 with TLS). */
+export function parseEngineAddress(address: string, tls = false): EngineAddress {
+  if (address.startsWith('unix://')) {
+    const path = address.slice('unix://'.length);
+    if (!path.startsWith('/')) throw invalid(`unix address needs an absolute path: ${address}`);
+    return { kind: 'unix', path };
+  }
+  const m = /^(?:tcp|https?):\/\/(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(address);
+  if (!m)
+    throw invalid(`not a daemon address: ${JSON.stringify(address)} (want unix:///path or tcp://host:port)`);
+  const port = m[2] === undefined ? (tls ? 2376 : 2375) : Number(m[2]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid(`bad port in ${address}`);
+  return { kind: 'tcp', host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
+}
+
+function read(file: string, flag: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw invalid(`${flag} ${file}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Parses the stage arguments. TLS files default to `$DOCKER_CERT_PATH/{ca,cert,key}.pem` (else
+ * `~/.docker`) like the docker CLI; `--tls` encrypts without verifying, `--tlsverify` also verifies.
+ */
+export function parseEngineArgs(args: readonly string[], env = process.env): EngineArgs {
+  let address: string | undefined;
+  let tls = false;
+  let verify = false;
+  const files: { ca?: string; cert?: string; key?: string } = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    const [flag, inline] =
+      a.startsWith('--') && a.includes('=')
+        ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
+        : [a, undefined];
+    const value = () => {
+      const v = inline ?? args[++i];
+      if (v === undefined || v === '') throw invalid(`${flag} needs a file`);
+      return v;
+    };
+    if (flag === '--tls') tls = true;
+    else if (flag === '--tlsverify') tls = verify = true;
+    else if (flag === '--tlscacert') files.ca = value();
+    else if (flag === '--tlscert') files.cert = value();
+    else if (flag === '--tlskey') files.key = value();
+    else if (flag.startsWith('-')) throw invalid(`unknown option ${flag}`);
+    else if (address === undefined) address = a;
+    else throw invalid(`unexpected argument ${JSON.stringify(a)}`);
+  }
+  if (address === undefined) throw invalid('missing the daemon address');
+  if (Object.keys(files).length > 0) tls = true;
+  parseEngineAddress(address, tls);
+  if (!tls) return { address };
+  if (address.startsWith('unix://')) throw invalid('TLS options need a tcp:// address');
+  const dir = env.DOCKER_CERT_PATH || join(homedir(), '.docker');
+  const pick = (name: 'ca' | 'cert' | 'key', flag: string): Buffer | undefined => {
+    const explicit = files[name];
+    if (explicit !== undefined) return read(explicit, flag);
+    // Defaults are optional (a server without client auth needs no cert), except the CA when verifying.
+    try {
+      return readFileSync(join(dir, `${name}.pem`));
+    } catch {
+      if (name === 'ca' && verify)
+        throw invalid(`--tlsverify needs a CA: --tlscacert or ${join(dir, 'ca.pem')}`);
+      return undefined;
+    }
+  };
+  return {
+    address,
+    tls: {
+      ca: pick('ca', '--tlscacert'),
+      cert: pick('cert', '--tlscert'),
+      key: pick('key', '--tlskey'),
+      verify,
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngineClient } from '../../src/backends/docker/engine-client.js';
+import { ErrorCode, isSwarmError } from '../../src/errors.js';
+import { type Daemon, startDaemons, stopDaemons } from '../harness/index.js';
+
+/** Established TCP connections to `port` (only this test talks to its private daemon). */
+function connectionsTo(port: number): number {
+  const out = execFileSync('ss', ['-Htn', 'state', 'established', `( dport = :${port} )`]).toString();
+  return out.split('\n').filter((l) => l.trim() !== '').length;
+}
+
+describe('EngineClient against a private dockerd', () => {
+  let d: Daemon;
+  let unix: EngineClient;
+  beforeAll(async () => {
+    [d] = (await startDaemons(1, { tcp: true })) as [Daemon];
+    unix = new EngineClient({ address: d.host, timeoutMs: 10_000 });
+  });
+  afterAll(async () => {
+    await unix?.close();
+    if (d) await stopDaemons([d]);
+  });
+
+  it('negotiates 1.41 once and answers JSON calls', async () => {
+    expect(await unix.version()).toBe('1.41');
+    const v = await unix.call({ method: 'GET', path: '/version' });
+    expect(v.status).toBe(200);
+    expect((v.body as { ApiVersion: string }).ApiVersion).toBe('1.41');
+    const ping = await unix.call({ method: 'GET', path: '/_ping', versioned: false });
+    expect(Buffer.from(ping.body as Buffer).toString()).toBe('OK');
+  });
+
+  it("keeps dockerd's status and message for a missing container", async () => {
+    const r = await unix.call({ method: 'GET', path: '/containers/nosuch-xyz/json' });
+    expect(r.status).toBe(404);
+    expect(r.body).toEqual({ message: 'No such container: nosuch-xyz' });
+  });
+
+  it('hijacks attach: stdin round trip through busybox cat with half-close', async () => {
+    const c = await unix.call({
+      method: 'POST',
+      path: '/containers/create',
+      body: {
+        Image: 'busybox:local',
+        Cmd: ['cat'],
+        OpenStdin: true,
+        StdinOnce: true,
+        AttachStdin: true,
+        HostConfig: { NetworkMode: 'none' },
+      },
+    });
+    expect(c.status).toBe(201);
+    const id = (c.body as { Id: string }).Id;
+    const h = await unix.hijack({
+      method: 'POST',
+      path: `/containers/${id}/attach`,
+      query: { stream: '1', stdin: '1', stdout: '1', stderr: '1' },
+    });
+    expect(h.upgraded).toBe(true);
+    if (!h.upgraded) return;
+    const out: Buffer[] = [];
+    h.socket.on('data', (b: Buffer) => out.push(b));
+    const ended = new Promise((r) => h.socket.once('end', r));
+    expect((await unix.call({ method: 'POST', path: `/containers/${id}/start` })).status).toBe(204);
+    h.socket.end('round trip\n');
+    await ended;
+    const all = Buffer.concat(out);
+    // one stdout frame: [1,0,0,0, len32] + payload
+    expect(all[0]).toBe(1);
+    expect(all.subarray(8).toString()).toBe('round trip\n');
+    await unix.call({ method: 'DELETE', path: `/containers/${id}`, query: { force: '1' } });
+  });
+
+  it('a STOPped daemon gives DeadlineExceeded, and works again after CONT', async () => {
+    const quick = new EngineClient({ address: d.host, timeoutMs: 400 });
+    try {
+      await quick.version();
+      d.kill('SIGSTOP');
+      const t0 = performance.now();
+      const err = await quick.call({ method: 'GET', path: '/info' }).catch((e: unknown) => e);
+      expect(isSwarmError(err, ErrorCode.DeadlineExceeded)).toBe(true);
+      expect(performance.now() - t0).toBeLessThan(2_000);
+      d.kill('SIGCONT');
+      expect((await quick.call({ method: 'GET', path: '/info', timeoutMs: 10_000 })).status).toBe(200);
+    } finally {
+      d.kill('SIGCONT');
+      await quick.close();
+    }
+  });
+
+  it('a missing socket is ConnectionLost naming the address', async () => {
+    const gone = new EngineClient({ address: 'unix:///tmp/sw-nothing-here.sock' });
+    const err = await gone.version().catch((e: unknown) => e);
+    expect(isSwarmError(err, ErrorCode.ConnectionLost)).toBe(true);
+    expect((err as Error).message).toContain('unix:///tmp/sw-nothing-here.sock');
+    await gone.close();
+  });
+
+  it('keeps at most `connections` sockets over 30 concurrent calls, none after close', async () => {
+    const port = Number(new URL(d.tcp!).port);
+    const tcp = new EngineClient({ address: d.tcp!, connections: 4 });
+    await Promise.all(
+      Array.from({ length: 30 }, () => tcp.call({ method: 'GET', path: '/containers/json' })),
+    );
+    const used = connectionsTo(port);
+    expect(used).toBeGreaterThan(0);
+    expect(used).toBeLessThanOrEqual(4);
+    await tcp.close();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(connectionsTo(port)).toBe(0);
+  });
+});
