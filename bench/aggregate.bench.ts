@@ -1,8 +1,8 @@
 /**
  * Aggregate fan-out listing: `docker ps -a` over 100, 300 and 1,000 in-process children × 10 containers
  * each, against the baseline of one child answering a list of the same total rows directly.
- * Children are the test fake engine until the simulator stage lands (same verb protocol, in memory).
- * Health probes run on a clock that never fires, so only the listing is measured.
+ * Children are real `simulator` stage instances (full dockerd 20.10 rows, seeded `sleep infinity`
+ * containers). Health probes run on a clock that never fires, so only the listing is measured.
  * @module
  */
 import { pino } from 'pino';
@@ -13,31 +13,31 @@ import { createAggregate } from '../src/backends/aggregate.js';
 import type { DockerResult } from '../src/backends/docker/api.js';
 import type { StageInstance } from '../src/backends/stage.js';
 import { SimulatedClock } from '../src/clock.js';
-import { FakeEngine } from '../test/aggregate/fake-engine.js';
+import { type SimChild, SimChildren } from '../test/aggregate/sim-children.js';
 import { type BenchCase, runSuite } from './lib.js';
 
 const PER_NODE = 10;
 const REPS = 20;
 
 async function aggregateOf(nodes: number): Promise<StageInstance> {
-  const engines = new Map<string, FakeEngine>();
-  for (let i = 1; i <= nodes; i++) engines.set(`n${i}`, new FakeEngine(`n${i}`).seed(PER_NODE));
-  const agg = createAggregate(parseAggregateArgs([...engines.keys()].map((k) => `fake ${k}`)), {
+  const children = new SimChildren(new SimulatedClock());
+  const commands = Array.from({ length: nodes }, (_, i) => `simulator n${i + 1} --seed ${PER_NODE}`);
+  const agg = createAggregate(parseAggregateArgs(commands), {
     name: 'bench',
     downstream: undefined,
     log: pino({ level: 'silent' }),
-    clock: new SimulatedClock(),
-    spawnStage: async (command) => (engines.get(command.split(' ')[1] ?? '') as FakeEngine).address,
+    clock: children.clock,
+    spawnStage: children.spawn,
   });
   await agg.start?.();
   await new Promise((r) => setImmediate(r));
   return agg;
 }
 
-async function list(target: StageInstance | FakeEngine, expected: number): Promise<void> {
+async function list(target: StageInstance | SimChild, expected: number): Promise<void> {
   const { sender, first } = replySink();
   const msg: Message = { verb: 'ls', args: { op: 'container.list', query: { all: '1' } }, ret: sender };
-  if (target instanceof FakeEngine) target.address.send(msg);
+  if ('address' in target) target.address.send(msg);
   else void target.handle(msg);
   const rows = ((await first).args as DockerResult).body as unknown[];
   if (rows.length !== expected) throw new Error(`expected ${expected} rows, got ${rows.length}`);
@@ -59,7 +59,7 @@ const cases: BenchCase[] = [];
 for (const nodes of [100, 300, 1000]) {
   const total = nodes * PER_NODE;
   const agg = await aggregateOf(nodes);
-  const single = new FakeEngine('one').seed(total);
+  const single = new SimChildren(new SimulatedClock()).make(['one', '--seed', String(total)]);
   cases.push({
     name: `aggregate ps -a, ${nodes} nodes × ${PER_NODE}`,
     unit: 'ms p50',

@@ -7,31 +7,28 @@ import { type ControlArgs, createAggregate } from '../../src/backends/aggregate.
 import type { DockerArgs, DockerResult } from '../../src/backends/docker/api.js';
 import type { StageInstance } from '../../src/backends/stage.js';
 import { SimulatedClock } from '../../src/clock.js';
-import { FakeEngine } from './fake-engine.js';
+import { SimChildren } from './sim-children.js';
 
 const settle = () => new Promise<void>((r) => setImmediate(r));
 
+/** An aggregate over `n` simulator children `node<i>`, each seeded with `seed` running containers. */
 async function cluster(n: number, extra: string[] = [], seed = 2) {
   const clock = new SimulatedClock();
-  const engines = new Map<string, FakeEngine>();
-  for (let i = 1; i <= n; i++) engines.set(`node${i}`, new FakeEngine(`node${i}`).seed(seed));
-  const agg = createAggregate(
-    parseAggregateArgs([...[...engines.keys()].map((k) => `fake ${k}`), ...extra]),
-    {
-      name: 'agg',
-      downstream: undefined,
-      log: pino({ level: 'silent' }),
-      clock,
-      spawnStage: async (command) => {
-        const e = engines.get(command.split(' ')[1] ?? '');
-        if (!e) throw new Error(`no engine for ${command}`);
-        return e.address;
-      },
-    },
-  );
+  const children = new SimChildren(clock);
+  const commands = Array.from({ length: n }, (_, i) => `simulator node${i + 1} --seed ${seed}`);
+  const agg = createAggregate(parseAggregateArgs([...commands, ...extra]), {
+    name: 'agg',
+    downstream: undefined,
+    log: pino({ level: 'silent' }),
+    clock,
+    spawnStage: children.spawn,
+  });
   await agg.start?.();
   await settle();
-  return { clock, engines, agg, eng: (name: string) => engines.get(name) as FakeEngine };
+  const eng = (name: string) => children.get(name);
+  /** The engine's containers, by name. */
+  const names = (name: string) => [...eng(name).instance.engine.containers.newestFirst()].map((c) => c.name);
+  return { clock, children, agg, eng, names };
 }
 
 async function call(
@@ -58,29 +55,46 @@ afterEach(async () => {
   running = undefined;
 });
 
-describe('aggregate stage', () => {
+const engineOf = (c: { instance: { engine: unknown } }) =>
+  c.instance.engine as import('../../src/backends/simulator/engine.js').Engine;
+
+describe('aggregate stage (simulator children)', () => {
   it('merges ps across nodes and answers info with every node', async () => {
     const { agg } = await cluster(3);
     running = agg;
     const ps = set(await call(agg, 'container.list', {}, 'ls'));
     expect(ps.status).toBe(200);
-    expect((ps.body as unknown[]).length).toBe(6);
+    expect((ps.body as { Names: string[] }[]).map((r) => r.Names[0]).sort()).toEqual([
+      '/node1-c0',
+      '/node1-c1',
+      '/node2-c0',
+      '/node2-c1',
+      '/node3-c0',
+      '/node3-c1',
+    ]);
     const info = set(await call(agg, 'info')).body as Record<string, unknown>;
-    expect(info.NCPU).toBe(6);
-    expect(info.SystemStatus).toContainEqual([' node3', 'fake node3']);
+    expect(info.NCPU).toBe(12); // 3 simulated engines × 4
+    expect(info.Containers).toBe(6);
+    expect(info.SystemStatus).toContainEqual([' node3', 'simulator node3 --seed 2']);
     expect(info.SystemStatus).toContainEqual(['  └ Status', 'Healthy']);
   });
 
   it('routes per-container calls to the owner by name and id prefix, and rm updates routing', async () => {
     const { agg, eng } = await cluster(3);
     running = agg;
-    const target = eng('node2').containers[0]!;
+    const target = engineOf(eng('node2')).containers.get('node2-c0');
     expect(set(await call(agg, 'container.inspect', { id: 'node2-c0' })).body).toMatchObject({
-      Node: 'node2',
+      Id: target.id,
+      Name: '/node2-c0',
     });
-    expect(set(await call(agg, 'container.start', { id: target.Id.slice(0, 14) }, 'start')).status).toBe(204);
-    expect(eng('node2').calls.at(-1)).toMatchObject({ op: 'container.start', id: target.Id });
+    expect(
+      set(await call(agg, 'container.stop', { id: target.id.slice(0, 14), query: { t: '0' } }, 'stop'))
+        .status,
+    ).toBe(204);
+    expect(eng('node2').calls.at(-1)).toMatchObject({ op: 'container.stop', id: target.id });
+    expect(target.status).toBe('exited');
     expect(set(await call(agg, 'container.remove', { id: 'node2-c0' }, 'remove')).status).toBe(204);
+    expect(engineOf(eng('node2')).containers.find('node2-c0')).toBeUndefined();
     expect(err(await call(agg, 'container.inspect', { id: 'node2-c0' }))).toMatchObject({ status: 404 });
     expect(err(await call(agg, 'container.inspect', { id: 'nosuch' })).message).toBe(
       'No such container: nosuch',
@@ -88,16 +102,20 @@ describe('aggregate stage', () => {
   });
 
   it('remembers exec ids and routes /exec/{id} to the node that made them', async () => {
-    const { agg } = await cluster(3);
+    const { agg, eng } = await cluster(3);
     running = agg;
-    const exec = set(await call(agg, 'container.exec', { id: 'node3-c1', body: {} }, 'exec')).body as {
-      Id: string;
-    };
+    const exec = set(await call(agg, 'container.exec', { id: 'node3-c1', body: { Cmd: ['true'] } }, 'exec'))
+      .body as { Id: string };
+    const before = ['node1', 'node2', 'node3'].map((n) => eng(n).calls.length);
     expect(set(await call(agg, 'exec.inspect', { id: exec.Id })).body).toMatchObject({ Node: 'node3' });
+    // Routed from the remembered id: only node3 was asked, no fan-out.
+    expect(['node1', 'node2', 'node3'].map((n, i) => eng(n).calls.length - (before[i] as number))).toEqual([
+      0, 0, 1,
+    ]);
   });
 
   it('8 parallel creates of one name: exactly one succeeds, the rest get 409', async () => {
-    const { agg, engines } = await cluster(3);
+    const { agg, names } = await cluster(3);
     running = agg;
     const replies = await Promise.all(
       Array.from({ length: 8 }, () =>
@@ -106,17 +124,17 @@ describe('aggregate stage', () => {
     );
     expect(replies.filter((r) => r.verb === 'set' && set(r).status === 201)).toHaveLength(1);
     expect(replies.filter((r) => r.verb === 'error' && err(r).status === 409)).toHaveLength(7);
-    const all = [...engines.values()].flatMap((e) => e.containers).filter((c) => c.Names.includes('/dup'));
+    const all = ['node1', 'node2', 'node3'].flatMap(names).filter((n) => n === 'dup');
     expect(all).toHaveLength(1);
   });
 
   it('spreads creates, honours constraints, strips the rules from Env, and 404s an image no node has', async () => {
-    const { agg, eng, engines } = await cluster(3, [], 0);
+    const { agg, eng, names } = await cluster(3, [], 0);
     running = agg;
     for (let i = 0; i < 6; i++) {
       await call(agg, 'container.create', { body: { Image: 'busybox:local' } }, 'spawn');
     }
-    expect([...engines.values()].map((e) => e.containers.length)).toEqual([2, 2, 2]);
+    expect(['node1', 'node2', 'node3'].map((n) => names(n).length)).toEqual([2, 2, 2]);
     const r = await call(
       agg,
       'container.create',
@@ -124,7 +142,9 @@ describe('aggregate stage', () => {
       'spawn',
     );
     expect(set(r).status).toBe(201);
-    expect(eng('node2').calls.at(-1)).toMatchObject({ op: 'container.create', body: { Env: ['A=1'] } });
+    const made = engineOf(eng('node2')).containers.get((set(r).body as { Id: string }).Id);
+    expect(made.config.Env).toContain('A=1');
+    expect(made.config.Env.some((e) => e.startsWith('constraint:'))).toBe(false);
     expect(
       err(
         await call(
@@ -135,18 +155,18 @@ describe('aggregate stage', () => {
         ),
       ).message,
     ).toMatch(/node1: constraint:node==nodeX.*node3: constraint:node==nodeX/);
-    eng('node3').images.add('only3:v1');
-    expect(set(await call(agg, 'container.create', { body: { Image: 'only3:v1' } }, 'spawn')).status).toBe(
-      201,
-    );
-    expect(eng('node3').containers.at(-1)?.Image).toBe('only3:v1');
+    const node3 = engineOf(eng('node3'));
+    node3.images.pull('only3:v1', node3.wall.now());
+    const only3 = await call(agg, 'container.create', { body: { Image: 'only3:v1' } }, 'spawn');
+    expect(set(only3).status).toBe(201);
+    expect(node3.containers.get((set(only3).body as { Id: string }).Id).config.Image).toBe('only3:v1');
     expect(
       err(await call(agg, 'container.create', { body: { Image: 'nowhere:v1' } }, 'spawn')),
-    ).toMatchObject({ status: 404 });
+    ).toMatchObject({ status: 404, message: expect.stringMatching(/No such image: nowhere:v1/) });
   });
 
   it('a hung node: ps answers at the deadline with the others plus a warning; it goes down; its containers fail fast; creates avoid it', async () => {
-    const { agg, eng, clock } = await cluster(3);
+    const { agg, eng, clock, names } = await cluster(3);
     running = agg;
     await call(agg, 'container.list', { query: { all: '1' } }, 'ls'); // learn every node's rows
     eng('node2').hung = true;
@@ -156,10 +176,13 @@ describe('aggregate stage', () => {
     const ps = set(await pending);
     const rows = ps.body as { Names: string[]; Status: string }[];
     expect(rows).toHaveLength(6);
-    expect(rows.filter((r) => r.Status === 'Host Down').map((r) => r.Names[0])).toEqual([
-      '/node2-c1',
-      '/node2-c0',
-    ]);
+    expect(
+      rows
+        .filter((r) => r.Status === 'Host Down')
+        .map((r) => r.Names[0])
+        .sort(),
+    ).toEqual(['/node2-c0', '/node2-c1']);
+    expect(rows.filter((r) => r.Status.startsWith('Up'))).toHaveLength(4);
     expect(ps.headers?.['X-Swarm-Warning']).toMatch(
       /node2: node node2 did not answer container.list within 1500 ms/,
     );
@@ -175,7 +198,7 @@ describe('aggregate stage', () => {
     expect(fast.message).toMatch(/node2-c0 is on node node2, which is (down|backoff)/);
     const created = await call(agg, 'container.create', { body: { Image: 'busybox:local' } }, 'spawn');
     expect(set(created).status).toBe(201);
-    expect(eng('node2').containers).toHaveLength(2);
+    expect(names('node2')).toHaveLength(2);
     // CONT: the next probe succeeds and the node is healthy again.
     eng('node2').hung = false;
     for (let t = 0; t < 2500; t += 100) {
@@ -188,10 +211,9 @@ describe('aggregate stage', () => {
   });
 
   it('control adds and removes children at run time', async () => {
-    const { agg, engines } = await cluster(2);
+    const { agg } = await cluster(2);
     running = agg;
-    engines.set('node9', new FakeEngine('node9').seed(1));
-    const added = await control(agg, { action: 'add', command: 'fake node9', name: 'n9' });
+    const added = await control(agg, { action: 'add', command: 'simulator node9 --seed 1', name: 'n9' });
     expect((set(added).body as { name: string }[]).map((n) => n.name)).toEqual(['node1', 'node2', 'n9']);
     await settle();
     expect((set(await call(agg, 'container.list', {}, 'ls')).body as unknown[]).length).toBe(5);
