@@ -6,6 +6,13 @@
 export { ActorRef, type AnyActorRef } from './actor-ref.js';
 export { type AskOptions, ask } from './ask.js';
 export {
+  type BackoffOptions,
+  backoffDelay,
+  backoffResetAfter,
+  checkBackoff,
+  RestartIntensity,
+} from './backoff.js';
+export {
   type ActorContext,
   type Behavior,
   type BehaviorSource,
@@ -34,6 +41,15 @@ export {
 } from './lifecycle.js';
 export * from './message.js';
 export { BATCH_SIZE, replyWithError, TURN_BUDGET } from './runner.js';
+export {
+  type AnySpec,
+  type ChildSpec,
+  type RestartType,
+  type Strategy,
+  Supervisor,
+  type SupervisorOptions,
+  type SupervisorStatus,
+} from './supervisor.js';
 export {
   ActorSystem,
   type ActorSystemOptions,

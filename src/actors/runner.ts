@@ -220,12 +220,27 @@ export class ActorCell<T> extends Mailbox<T, Signal> implements ActorContext<T> 
 
   /** Starts a new incarnation after `delay` ms on the host clock; the mailbox (and its messages) stay. */
   restart(delay: number): void {
-    if (isFinalLifecycleState(this.lifecycle) || this.lifecycle === 'stopping') return;
+    if (this.suspend()) this.resumeAfter(delay);
+  }
+
+  /**
+   * Ends the current incarnation for a restart (stop hook, `restarting`) without starting the next one;
+   * supervisors suspend siblings in reverse start order, then resume them in start order.
+   * Returns false when the cell is stopping or gone.
+   */
+  suspend(): boolean {
+    if (isFinalLifecycleState(this.lifecycle) || this.lifecycle === 'stopping') return false;
     this.runnable = false;
     this.#runStopHook('shutdown');
     this.#transition('restart');
     if (this.#timer !== undefined) this.host.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    return true;
+  }
+
+  /** Starts the next incarnation of a suspended cell after `delay` ms (0: now). */
+  resumeAfter(delay: number): void {
+    if (this.lifecycle !== 'restarting') return;
     if (delay > 0) this.#timer = this.host.clock.setTimeout(() => this.#resume(), delay);
     else this.#resume();
   }

@@ -11,6 +11,7 @@ import type { ActorRef, AnyActorRef } from './actor-ref.js';
 import type { BehaviorSource, ExitReason, Inspector } from './behavior.js';
 import { type DeadLetterListener, DeadLetters } from './dead-letters.js';
 import { ActorCell, type AnyCell, type CellHost } from './runner.js';
+import type { RestartType, Supervisor } from './supervisor.js';
 
 /** Default time a stopping actor's async `stop` hook gets before it is cut off. */
 export const DEFAULT_SHUTDOWN_TIMEOUT = 5000;
@@ -23,6 +24,10 @@ export interface SpawnOptions {
   capacity?: number;
   /** Mailbox overflow policy (default `backpressure`). */
   overflow?: OverflowPolicy;
+  /** Starts the actor as a child of this supervisor (child id = `name` or the actor's id). */
+  supervisor?: Supervisor;
+  /** Restart type under `supervisor` (default `permanent`). */
+  restart?: RestartType;
 }
 
 /** Options of {@link ActorSystem}. */
@@ -61,6 +66,10 @@ export class ActorSystem implements CellHost {
    * incarnation. Unsupervised actors restart at once (keeping their mailbox) when a handler throws.
    */
   spawn<T>(behavior: BehaviorSource<T>, options: SpawnOptions = {}): ActorRef<T> {
+    if (options.supervisor) {
+      const { supervisor, name, restart, capacity, overflow } = options;
+      return supervisor.startChild({ id: name ?? this.#newId(), behavior, restart, capacity, overflow });
+    }
     const cell = this.createCell(behavior, options);
     cell.start();
     return cell.self;
