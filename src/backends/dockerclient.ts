@@ -1,0 +1,255 @@
+/**
+ * dockerclient: the last stage of a chain, a real Docker daemon. Each `Message<DockerArgs>` becomes
+ * one HTTP call (op → ROUTES); the answer comes back as `set` (complete JSON), `ack` carrying the byte
+ * stream (chunked bodies, hijacked attach/exec), or `error` with dockerd's own message and status.
+ * Connection health is an xstate machine (connecting → healthy → degraded → down → backoff) fed by
+ * every call's outcome and a periodic `_ping` probe with a deadline, all on the injected clock.
+ * @module
+ */
+import type { Duplex } from 'node:stream';
+import type { Message } from '../actors/message.js';
+import { ErrorCode, isSwarmError, SwarmError } from '../errors.js';
+import {
+  createHealthActor,
+  type HealthActor,
+  type HealthOptions,
+  type HealthState,
+  healthState,
+} from './aggregate/health.js';
+import { DOCKERCLIENT_USAGE, type EngineArgs, parseEngineArgs } from './docker/engine-address.js';
+import { EngineClient } from './docker/engine-client.js';
+import {
+  bodyAsDuplex,
+  failureErrorArgs,
+  graceMs,
+  httpErrorArgs,
+  type PlannedCall,
+  passHeaders,
+  planCall,
+} from './docker/engine-request.js';
+import type { StageContext, StageDefinition, StageInstance } from './stage.js';
+
+export type { HealthState } from './aggregate/health.js';
+
+/** Tunables of a {@link DockerClient} (tests shorten them). */
+export interface DockerClientOptions {
+  /** Most sockets to the daemon (default 8). */
+  connections?: number;
+  /** Deadline of each call up to its answer or stream headers (default 30 s). */
+  timeoutMs?: number;
+  /** Deadline of a health probe (default 2 s). */
+  probeTimeoutMs?: number;
+  health?: Partial<HealthOptions>;
+}
+
+/** One reply: the verb, its args and maybe a stream. */
+type Reply = Pick<Message, 'verb' | 'args' | 'stream'>;
+
+/** A running dockerclient stage. Exported for tests and for callers that want `health`. */
+export class DockerClient implements StageInstance {
+  readonly engine: EngineClient;
+  readonly #ctx: StageContext;
+  readonly #args: EngineArgs;
+  readonly #opts: DockerClientOptions;
+  readonly #streams = new Set<Duplex>();
+  #health: HealthActor | undefined;
+
+  constructor(args: EngineArgs, ctx: StageContext, opts: DockerClientOptions = {}) {
+    this.#args = args;
+    this.#ctx = ctx;
+    this.#opts = opts;
+    this.engine = new EngineClient({
+      address: args.address,
+      tls: args.tls,
+      connections: opts.connections,
+      timeoutMs: opts.timeoutMs,
+      clock: ctx.clock,
+    });
+  }
+
+  describe(): string {
+    return `forwarding Docker API calls to ${this.#args.address}${this.#args.tls ? ' (TLS)' : ''}`;
+  }
+
+  /** Current connection health (`connecting` before {@link start}). */
+  get health(): HealthState {
+    return this.#health ? healthState(this.#health) : 'connecting';
+  }
+
+  /** Calls `fn` with each new health state; returns the unsubscribe function. */
+  subscribe(fn: (state: HealthState) => void): () => void {
+    let last: HealthState | undefined;
+    const sub = this.#health?.subscribe(() => {
+      const now = this.health;
+      if (now === last) return;
+      last = now;
+      fn(now);
+    });
+    return () => sub?.unsubscribe();
+  }
+
+  async start(): Promise<void> {
+    const probeMs = this.#opts.probeTimeoutMs ?? 2_000;
+    const probe = async () => {
+      const r = await this.engine.call({
+        method: 'GET',
+        path: '/_ping',
+        versioned: false,
+        timeoutMs: probeMs,
+      });
+      if (r.status !== 200) throw new Error(`_ping answered ${r.status}`);
+    };
+    this.#health = createHealthActor(probe, this.#ctx.clock, this.#opts.health);
+  }
+
+  async stop(): Promise<void> {
+    this.#health?.stop();
+    for (const s of this.#streams) s.destroy();
+    this.#streams.clear();
+    await this.engine.close();
+  }
+
+  /** Feeds a call outcome to the health machine: only failing to reach the daemon counts against it. */
+  #outcome(err?: unknown): void {
+    if (!this.#health) return;
+    if (err === undefined) this.#health.send({ type: 'ok' });
+    else if (isSwarmError(err, ErrorCode.ConnectionLost) || isSwarmError(err, ErrorCode.DeadlineExceeded)) {
+      this.#health.send({ type: 'fail', error: (err as Error).message });
+    }
+  }
+
+  #track(stream: Duplex): Duplex {
+    this.#streams.add(stream);
+    stream.once('close', () => this.#streams.delete(stream));
+    return stream;
+  }
+
+  async handle(message: Message): Promise<void> {
+    const { ret } = message;
+    let reply: Reply;
+    let used = false;
+    try {
+      const plan = planCall(message.args);
+      used = plan.route.op === 'container.attach' || plan.route.op === 'exec.start' || plan.method === 'PUT';
+      reply = await this.#perform(plan, message.stream);
+      this.#outcome();
+    } catch (err) {
+      this.#outcome(err);
+      reply = { verb: 'error', args: failureErrorArgs(err, this.#ctx.name) };
+    }
+    // A request stream nobody consumed must not leak (its writer would wait forever).
+    if (!used || reply.verb === 'error') message.stream?.destroy();
+    if (!ret || ret.closed) {
+      reply.stream?.destroy();
+      return;
+    }
+    try {
+      await ret.send(reply as Message);
+    } catch {
+      reply.stream?.destroy();
+    } finally {
+      ret.close();
+    }
+  }
+
+  async #perform(plan: PlannedCall, input: Duplex | undefined): Promise<Reply> {
+    const timeoutMs = (this.#opts.timeoutMs ?? 30_000) + graceMs(plan);
+    const req = { method: plan.method, path: plan.path, query: plan.query, body: plan.body, timeoutMs };
+    const op = plan.route.op;
+    if (op === 'ping') {
+      const version = await this.engine.version();
+      const r = await this.engine.call({ ...req, versioned: false });
+      if (r.status >= 400) return { verb: 'error', args: httpErrorArgs(r.status, r.body) };
+      const headers = {
+        'Api-Version': version,
+        OSType: r.headers.ostype ?? 'linux',
+        'X-Swarm-Health': this.health,
+      };
+      return { verb: 'set', args: { status: r.status, body: Buffer.from('OK'), headers } };
+    }
+    const detached = op === 'exec.start' && (plan.body as { Detach?: unknown } | undefined)?.Detach === true;
+    if ((op === 'container.attach' || op === 'exec.start') && !detached)
+      return this.#hijack(plan, req, input);
+    if (plan.method === 'PUT') {
+      // archive put: the request's stream is the tar body.
+      if (!input) throw new SwarmError(ErrorCode.InvalidArgument, `${op} needs a tar stream`);
+      const r = await this.engine.request({
+        ...req,
+        body: input,
+        headers: { 'content-type': 'application/x-tar' },
+      });
+      return this.#complete(r.status, r.headers, await readAll(r.body));
+    }
+    if (plan.route.streams) {
+      const r = await this.engine.request(req);
+      if (r.status >= 400) return { verb: 'error', args: httpErrorArgs(r.status, await readAll(r.body)) };
+      const stream = this.#track(bodyAsDuplex(r.body));
+      return {
+        verb: 'ack',
+        args: { status: r.status, headers: passHeaders(r.headers, true), mode: 'chunked' },
+        stream,
+      };
+    }
+    const r = await this.engine.call(req);
+    return this.#complete(r.status, r.headers, r.body);
+  }
+
+  #complete(status: number, headers: Record<string, string>, body: unknown): Reply {
+    if (status >= 400) return { verb: 'error', args: httpErrorArgs(status, body) };
+    return { verb: 'set', args: { status, body, headers: passHeaders(headers, false) } };
+  }
+
+  async #hijack(
+    plan: PlannedCall,
+    req: Parameters<EngineClient['hijack']>[0],
+    input: Duplex | undefined,
+  ): Promise<Reply> {
+    const h = await this.engine.hijack(req);
+    if (!h.upgraded) {
+      if (h.status >= 400) return { verb: 'error', args: httpErrorArgs(h.status, h.body) };
+      return this.#complete(h.status, h.headers, h.body);
+    }
+    const socket = this.#track(h.socket);
+    socket.on('error', () => socket.destroy());
+    if (input) {
+      // stdin up; its end half-closes our write side so `cat` sees EOF while output keeps flowing.
+      input.on('data', (c: Buffer) => {
+        if (!socket.write(c)) {
+          input.pause();
+          socket.once('drain', () => input.resume());
+        }
+      });
+      input.once('end', () => socket.end());
+      input.once('error', () => socket.end());
+      socket.once('close', () => input.destroy());
+    } else if (plan.route.op === 'container.attach' && plan.query.stdin !== '1') socket.end();
+    return {
+      verb: 'ack',
+      args: { status: 101, headers: passHeaders(h.headers, true), mode: 'raw-stream' },
+      stream: socket,
+    };
+  }
+}
+
+async function readAll(body: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of body) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks);
+}
+
+/** The dockerclient stage: forwards every Docker API message to one real daemon. */
+export const dockerclientStage: StageDefinition = {
+  name: 'dockerclient',
+  summary: 'send every Docker API call to a real Docker daemon (unix, tcp or TLS)',
+  usage: DOCKERCLIENT_USAGE,
+  example: 'dockerclient unix:///var/run/docker.sock',
+  help: [
+    "The last stage of a chain: each request becomes one call on the daemon, answers keep dockerd's",
+    'status and message. Streams (logs, events, wait, attach, exec) pass through as they come.',
+    'TLS files default to $DOCKER_CERT_PATH/{ca,cert,key}.pem like the docker CLI.',
+    'Health (connecting/healthy/degraded/down/backoff) shows in the ping reply header X-Swarm-Health.',
+  ].join('\n'),
+  create(args, ctx) {
+    return new DockerClient(parseEngineArgs(args), ctx);
+  },
+};

@@ -1,0 +1,202 @@
+import { execFileSync } from 'node:child_process';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ErrorArgs } from '../../src/actors/message.js';
+import type { DockerResult, DockerStreamResult } from '../../src/backends/docker/api.js';
+import { parseEngineArgs } from '../../src/backends/docker/engine-address.js';
+import { DockerClient, dockerclientStage, type HealthState } from '../../src/backends/dockerclient.js';
+import { ErrorCode } from '../../src/errors.js';
+import { type Daemon, startDaemons, stopDaemons } from '../harness/index.js';
+import { ask, demux, readAll, testContext } from './support.js';
+
+function connectionsTo(port: number): number {
+  const out = execFileSync('ss', ['-Htn', 'state', 'established', `( dport = :${port} )`]).toString();
+  return out.split('\n').filter((l) => l.trim() !== '').length;
+}
+
+const FAST_HEALTH = { probeInterval: 200, degradedProbeInterval: 100, backoffBase: 100, backoffMax: 400 };
+
+describe('dockerclient stage against a private dockerd', () => {
+  let d: Daemon;
+  let dc: DockerClient;
+  beforeAll(async () => {
+    [d] = (await startDaemons(1, { tcp: true })) as [Daemon];
+    dc = new DockerClient(parseEngineArgs([d.tcp!]), testContext(), {
+      connections: 4,
+      timeoutMs: 10_000,
+      probeTimeoutMs: 300,
+      health: FAST_HEALTH,
+    });
+    await dc.start();
+  });
+  afterAll(async () => {
+    await dc?.stop();
+    if (d) await stopDaemons([d]);
+  });
+
+  it('rejects bad arguments at create with a usage hint', () => {
+    expect(() => dockerclientStage.create([], testContext())).toThrow(
+      /missing the daemon address[\s\S]*usage/,
+    );
+    expect(() => dockerclientStage.create(['ftp://x'], testContext())).toThrow(/not a daemon address/);
+    expect(() => dockerclientStage.create(['unix:///x', '--tlsverify'], testContext())).toThrow(/tcp:\/\//);
+  });
+
+  it('answers ping with the negotiated version and health, and version with the daemon JSON', async () => {
+    const ping = await ask(dc, { op: 'ping' });
+    expect(ping.verb).toBe('set');
+    const p = ping.args as DockerResult;
+    expect(p.headers?.['Api-Version']).toBe('1.41');
+    expect(p.headers?.['X-Swarm-Health']).toBe('healthy');
+    const v = await ask(dc, { op: 'version' });
+    expect((v.args as DockerResult).body).toMatchObject({ ApiVersion: '1.41', Os: 'linux' });
+  });
+
+  it('create / start / logs / wait / list / remove, and 404 with dockerd message afterwards', async () => {
+    const created = await ask(dc, {
+      op: 'container.create',
+      query: { name: 'dc-life' },
+      body: {
+        Image: 'busybox:local',
+        Cmd: ['sh', '-c', 'echo out1; echo err1 >&2; exit 3'],
+        HostConfig: { NetworkMode: 'none' },
+      },
+    });
+    expect(created.verb).toBe('set');
+    expect((created.args as DockerResult).status).toBe(201);
+    const id = ((created.args as DockerResult).body as { Id: string }).Id;
+    const wait = await ask(dc, { op: 'container.wait', id, query: { condition: 'next-exit' } });
+    expect(wait.verb).toBe('ack');
+    expect((await ask(dc, { op: 'container.start', id: 'dc-life' })).args).toMatchObject({ status: 204 });
+    expect(JSON.parse((await readAll(wait.stream!)).toString())).toEqual({ Error: null, StatusCode: 3 });
+    const logs = await ask(dc, { op: 'container.logs', id, query: { stdout: '1', stderr: '1' } });
+    expect(logs.args).toMatchObject({ status: 200, mode: 'chunked' });
+    expect(demux(await readAll(logs.stream!))).toEqual({ stdout: 'out1\n', stderr: 'err1\n' });
+    const list = await ask(dc, { op: 'container.list', query: { all: '1' } });
+    expect(((list.args as DockerResult).body as { Id: string }[]).map((c) => c.Id)).toContain(id);
+    expect((await ask(dc, { op: 'container.remove', id })).args).toMatchObject({ status: 204 });
+    const missing = await ask(dc, { op: 'container.inspect', id: 'dc-life' });
+    expect(missing.verb).toBe('error');
+    expect(missing.args).toEqual({
+      message: 'No such container: dc-life',
+      status: 404,
+      code: ErrorCode.NotFound,
+    });
+  });
+
+  it('attach pipes the request stream as stdin (busybox cat) and streams output back', async () => {
+    const created = await ask(dc, {
+      op: 'container.create',
+      body: {
+        Image: 'busybox:local',
+        Cmd: ['cat'],
+        OpenStdin: true,
+        StdinOnce: true,
+        AttachStdin: true,
+        HostConfig: { NetworkMode: 'none', AutoRemove: true },
+      },
+    });
+    const id = ((created.args as DockerResult).body as { Id: string }).Id;
+    const stdin = new PassThrough();
+    const att = await ask(
+      dc,
+      { op: 'container.attach', id, query: { stream: '1', stdin: '1', stdout: '1', stderr: '1' } },
+      stdin,
+    );
+    expect(att.verb).toBe('ack');
+    expect((att.args as DockerStreamResult).mode).toBe('raw-stream');
+    const output = readAll(att.stream!);
+    await ask(dc, { op: 'container.start', id });
+    stdin.end('hello through cat\n');
+    expect(demux(await output).stdout).toBe('hello through cat\n');
+  });
+
+  it('streams events as they happen; destroying the stream ends the call', async () => {
+    const ev = await ask(dc, { op: 'events', query: { filters: JSON.stringify({ type: ['container'] }) } });
+    expect(ev.verb).toBe('ack');
+    const s = ev.stream!;
+    const seen = new Promise<string>((resolve) => {
+      let buf = '';
+      s.on('data', (c: Buffer) => {
+        buf += c.toString();
+        if (buf.includes('"create"')) resolve(buf);
+      });
+    });
+    const c = await ask(dc, {
+      op: 'container.create',
+      query: { name: 'dc-ev' },
+      body: { Image: 'busybox:local', Cmd: ['true'] },
+    });
+    expect(c.verb).toBe('set');
+    expect(JSON.parse((await seen).split('\n')[0]!)).toMatchObject({ Type: 'container', Action: 'create' });
+    s.destroy();
+    await ask(dc, { op: 'container.remove', id: 'dc-ev' });
+  });
+
+  it('bad input gets a clear error and its stream is destroyed', async () => {
+    const stream = new PassThrough();
+    const r = await ask(dc, { op: 'no.such.op' as 'ping' }, stream);
+    expect(r.verb).toBe('error');
+    expect((r.args as ErrorArgs).message).toMatch(/unknown docker op "no.such.op"/);
+    expect((r.args as ErrorArgs).status).toBe(400);
+    expect(stream.destroyed).toBe(true);
+    const noId = await ask(dc, { op: 'container.start' });
+    expect((noId.args as ErrorArgs).message).toMatch(/container.start needs an id/);
+  });
+
+  it('keeps sockets within the pool over 30 calls, including abandoned streams', async () => {
+    const port = Number(new URL(d.tcp!).port);
+    const calls = Array.from({ length: 30 }, (_, i) =>
+      i % 5 === 0
+        ? ask(dc, { op: 'events' }).then((m) => m.stream?.destroy())
+        : ask(dc, { op: 'container.list' }),
+    );
+    await Promise.all(calls);
+    await new Promise((r) => setTimeout(r, 100));
+    const used = connectionsTo(port);
+    expect(used).toBeGreaterThan(0);
+    expect(used).toBeLessThanOrEqual(4);
+  });
+
+  it('a STOPped daemon: DeadlineExceeded as a 504 error reply; works after CONT', async () => {
+    const quick = new DockerClient(parseEngineArgs([d.host]), testContext('dc#quick'), { timeoutMs: 400 });
+    try {
+      await ask(quick, { op: 'ping' });
+      d.kill('SIGSTOP');
+      const r = await ask(quick, { op: 'info' });
+      expect(r.verb).toBe('error');
+      expect(r.args).toMatchObject({ status: 504, code: ErrorCode.DeadlineExceeded });
+      d.kill('SIGCONT');
+      expect((await ask(quick, { op: 'info' })).verb).toBe('set');
+    } finally {
+      d.kill('SIGCONT');
+      await quick.stop();
+    }
+  });
+
+  it('health: healthy → down when the daemon is killed → healthy after restart', async () => {
+    const seen: HealthState[] = [];
+    const unsub = dc.subscribe((s) => seen.push(s));
+    // down probes at once and a failed probe moves to backoff, so either counts as "down".
+    const until = async (states: HealthState[], ms: number) => {
+      const t0 = Date.now();
+      while (!states.includes(dc.health) && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 20));
+      return dc.health;
+    };
+    expect(await until(['healthy'], 5_000)).toBe('healthy');
+    d.kill('SIGKILL');
+    const t0 = Date.now();
+    expect(await until(['down', 'backoff'], 5_000)).toMatch(/down|backoff/);
+    const downAfter = Date.now() - t0;
+    const failed = await ask(dc, { op: 'info' });
+    expect(failed.args).toMatchObject({ status: 502, code: ErrorCode.ConnectionLost });
+    await d.restart();
+    const t1 = Date.now();
+    expect(await until(['healthy'], 10_000)).toBe('healthy');
+    unsub();
+    expect(seen).toContain('degraded');
+    expect(seen.some((s) => s === 'down' || s === 'backoff')).toBe(true);
+    expect(seen.at(-1)).toBe('healthy');
+    console.log(`health: down ${downAfter} ms after KILL, healthy ${Date.now() - t1} ms after restart`);
+  });
+});
