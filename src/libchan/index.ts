@@ -24,4 +24,4 @@ export * as tls from './transports/tls.js';
 export * as unix from './transports/unix.js';
 export * as ws from './transports/ws.js';
 export * from './types.js';
-export { socketWire, type Wire, type WireHandlers, type WireInfo } from './wire.js';
+export { socketWire, type Wire, type WireHandlers, type WireInfo, wirePair } from './wire.js';

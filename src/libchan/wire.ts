@@ -68,3 +68,45 @@ export function socketWire(sock: Socket, info: WireInfo): Wire {
     },
   };
 }
+
+/**
+ * Two in-process wires joined back to back (bytes are delivered on `setImmediate`, like socket I/O).
+ * For tests and for running a real session without a socket.
+ */
+export function wirePair(): [Wire, Wire] {
+  type Side = { h?: WireHandlers; closed: boolean; peer?: Side };
+  const mk = (): Side => ({ closed: false });
+  const a = mk();
+  const b = mk();
+  a.peer = b;
+  b.peer = a;
+  const close = (s: Side, err?: Error) => {
+    for (const x of [s, s.peer as Side]) {
+      if (x.closed) continue;
+      x.closed = true;
+      const h = x.h;
+      setImmediate(() => h?.close(x === s ? undefined : err));
+    }
+  };
+  const wire = (s: Side): Wire => ({
+    info: { transport: 'pair' },
+    start(h) {
+      s.h = h;
+    },
+    write(data) {
+      const peer = s.peer as Side;
+      if (s.closed) return;
+      const copy = Buffer.from(data);
+      setImmediate(() => {
+        if (!peer.closed) peer.h?.data(copy);
+      });
+    },
+    end() {
+      setImmediate(() => close(s));
+    },
+    destroy() {
+      close(s, new ConnectionLostError('peer destroyed the connection'));
+    },
+  });
+  return [wire(a), wire(b)];
+}
