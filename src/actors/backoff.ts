@@ -4,6 +4,7 @@
  * @module
  */
 import { ErrorCode, SwarmError } from '../errors.js';
+import { RingBuffer } from '../mailbox/index.js';
 
 /** Akka `restartWithBackoff(minBackoff, maxBackoff, randomFactor)` plus the reset period. */
 export interface BackoffOptions {
@@ -51,7 +52,8 @@ export function backoffResetAfter(options: BackoffOptions): number {
 export class RestartIntensity {
   readonly intensity: number;
   readonly period: number;
-  #stamps: number[] = [];
+  // Oldest first; trimmed from the front, so a restart storm costs O(1) per restart, not O(window).
+  #stamps = new RingBuffer<number>(0);
 
   constructor(intensity: number, period: number) {
     if (!Number.isInteger(intensity) || intensity < 0 || !(period > 0)) {
@@ -66,13 +68,14 @@ export class RestartIntensity {
   /** Records a restart at `now`; true when that exceeds the intensity (the supervisor must give up). */
   exceeded(now: number): boolean {
     const from = now - this.period;
-    this.#stamps = this.#stamps.filter((t) => t > from);
-    this.#stamps.push(now);
+    const stamps = this.#stamps;
+    while (stamps.length > 0 && (stamps.peek() as number) <= from) stamps.shift();
+    stamps.push(now);
     return this.#stamps.length > this.intensity;
   }
 
   /** Forgets the history (after the supervisor itself was restarted). */
   reset(): void {
-    this.#stamps = [];
+    this.#stamps = new RingBuffer<number>(0);
   }
 }

@@ -49,15 +49,17 @@ const EVENTS: readonly LifecycleEventType[] = ['started', 'restart', 'stop', 'st
  * state → event → next state, computed from {@link lifecycleMachine} with xstate's pure transition
  * function. A missing entry means the event is not accepted in that state.
  */
-const TABLE: ReadonlyMap<string, LifecycleState> = (() => {
-  const table = new Map<string, LifecycleState>();
+const TABLE: Readonly<Record<LifecycleState, Partial<Record<LifecycleEventType, LifecycleState>>>> = (() => {
+  const table = {} as Record<LifecycleState, Partial<Record<LifecycleEventType, LifecycleState>>>;
   for (const state of STATES) {
+    const row: Partial<Record<LifecycleEventType, LifecycleState>> = {};
     const snapshot = lifecycleMachine.resolveState({ value: state, context: {} });
     for (const type of EVENTS) {
       const [next] = transition(lifecycleMachine, snapshot, { type });
       const value = next.value as LifecycleState;
-      if (value !== state) table.set(`${state}:${type}`, value);
+      if (value !== state) row[type] = value;
     }
+    table[state] = row;
   }
   return table;
 })();
@@ -67,7 +69,7 @@ export function nextLifecycleState(
   state: LifecycleState,
   event: LifecycleEventType,
 ): LifecycleState | undefined {
-  return TABLE.get(`${state}:${event}`);
+  return TABLE[state][event];
 }
 
 /** True for `stopped` and `failed`. */

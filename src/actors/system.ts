@@ -50,15 +50,16 @@ export class ActorSystem implements CellHost {
   readonly deadLetters = new DeadLetters();
   /** The attached inspector; `undefined` keeps every inspection site a single failed check. */
   inspector: Inspector | undefined;
-  readonly #newId: () => string;
   readonly #live = new Set<AnyCell>();
   readonly #byName = new Map<string, AnyCell>();
   #spawned = 0;
+  /** @internal {@link CellHost}: a fresh id (nanoid unless configured). */
+  readonly newId: () => string;
   #terminated = 0;
 
   constructor(options: ActorSystemOptions = {}) {
     this.clock = options.clock ?? systemClock;
-    this.#newId = options.newId ?? (() => nanoid());
+    this.newId = options.newId ?? (() => nanoid());
   }
 
   /**
@@ -68,7 +69,7 @@ export class ActorSystem implements CellHost {
   spawn<T>(behavior: BehaviorSource<T>, options: SpawnOptions = {}): ActorRef<T> {
     if (options.supervisor) {
       const { supervisor, name, restart, capacity, overflow } = options;
-      return supervisor.startChild({ id: name ?? this.#newId(), behavior, restart, capacity, overflow });
+      return supervisor.startChild({ id: name ?? this.newId(), behavior, restart, capacity, overflow });
     }
     const cell = this.createCell(behavior, options);
     cell.start();
@@ -85,7 +86,7 @@ export class ActorSystem implements CellHost {
       options.capacity !== undefined || options.overflow !== undefined
         ? { capacity: options.capacity, overflow: options.overflow }
         : undefined;
-    const cell = new ActorCell<T>(this, this.#newId(), name, behavior, mailbox);
+    const cell = new ActorCell<T>(this, name, behavior, mailbox);
     this.#live.add(cell);
     if (name !== undefined) this.#byName.set(name, cell);
     this.#spawned++;
