@@ -32,6 +32,8 @@ export interface DaemonOptions {
   image?: boolean;
   /** Hostnames are `<prefix>1`, `<prefix>2`, … (default `node`). */
   namePrefix?: string;
+  /** More dockerd flags, e.g. `['--tlsverify', '--tlscacert', ca, …]` (joined into a shell line: no spaces). */
+  extraArgs?: string[];
   /** How long a daemon may take to answer `_ping` (default 90 s). */
   readyTimeoutMs?: number;
 }
@@ -192,6 +194,7 @@ class PrivateDaemon implements Daemon {
     readonly dir: string,
     private readonly labels: Record<string, string>,
     private readonly readyTimeoutMs: number,
+    private readonly extraArgs: readonly string[],
     private readonly onGone: () => void,
   ) {
     this.socket = join(dir, 'd.sock');
@@ -220,6 +223,7 @@ class PrivateDaemon implements Daemon {
     const flags = [
       `--host unix://${this.socket}`,
       this.tcp ? `--host ${this.tcp}` : '',
+      ...this.extraArgs,
       `--data-root ${d}/data --exec-root ${d}/x --pidfile ${d}/pid`,
       '--iptables=false --bridge=none',
       ...Object.entries({ node: this.name, ...this.labels }).map(([k, v]) => `--label ${k}=${v}`),
@@ -302,7 +306,14 @@ export async function startDaemons(n: number, opts: DaemonOptions = {}): Promise
     const name = `${opts.namePrefix ?? 'node'}${i}`;
     const dir = join(base, `n${i}`);
     mkdirSync(dir);
-    const d = new PrivateDaemon(name, dir, opts.labels ?? {}, opts.readyTimeoutMs ?? 90_000, gone);
+    const d = new PrivateDaemon(
+      name,
+      dir,
+      opts.labels ?? {},
+      opts.readyTimeoutMs ?? 90_000,
+      opts.extraArgs ?? [],
+      gone,
+    );
     if (opts.tcp) d.tcp = `tcp://127.0.0.1:${await freePort()}`;
     daemons.push(d);
   }
