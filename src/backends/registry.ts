@@ -5,7 +5,10 @@
  */
 import { aggregateStage } from './aggregate.js';
 import { debugStage } from './debug.js';
+import { dockerclientStage } from './dockerclient.js';
 import { dockerserverStage } from './dockerserver.js';
+import { listenStage } from './listen.js';
+import { remoteStage } from './remote.js';
 import { simulatorStage } from './simulator.js';
 import type { StageDefinition } from './stage.js';
 
@@ -13,8 +16,11 @@ import type { StageDefinition } from './stage.js';
 export const STAGES: readonly StageDefinition[] = [
   dockerserverStage,
   simulatorStage,
+  dockerclientStage,
   aggregateStage,
   debugStage,
+  listenStage,
+  remoteStage,
 ];
 
 const byName = new Map(STAGES.map((s) => [s.name, s]));

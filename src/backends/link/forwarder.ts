@@ -1,0 +1,151 @@
+/**
+ * The sending half of a link: forwards Messages over one top-level channel of a libchan session and
+ * keeps track of the requests still waiting for their reply channel to close, so that when the
+ * connection dies each of them is answered with a ConnectionLost error instead of hanging. Nothing
+ * is retried: a request may have had effects on the far side, and only the caller can decide.
+ * @module
+ */
+import type { Message } from '../../actors/message.js';
+import { errorReply } from '../../actors/server.js';
+import { ErrorCode, SwarmError } from '../../errors.js';
+import type { Session } from '../../libchan/index.js';
+import { type Abortable, kAbort, kSender, type Sender } from '../../libchan/types.js';
+
+/** One request in flight: the caller's reply channel, wrapped. */
+interface InFlight {
+  fail(err: SwarmError): void;
+}
+
+/** Forwards requests over one session channel; see the module comment. */
+export class LinkForwarder {
+  readonly session: Session;
+  readonly #channel: Sender<Message>;
+  readonly #inflight = new Set<InFlight>();
+  /** Builds the error an in-flight request gets when the link dies (names stage and URL). */
+  readonly #lost: (cause: Error) => SwarmError;
+
+  constructor(session: Session, channel: Sender<Message>, lost: (cause: Error) => SwarmError) {
+    this.session = session;
+    this.#channel = channel;
+    this.#lost = lost;
+  }
+
+  /** Requests whose reply channel is still open. */
+  get inFlight(): number {
+    return this.#inflight.size;
+  }
+
+  /**
+   * Sends `message` across. Resolves when the request is finished (its reply channel closed) and
+   * rejects with the ConnectionLost error if the link died first (after answering the caller).
+   */
+  forward(message: Message): Promise<void> {
+    const ret = message.ret;
+    if (!ret) {
+      this.#send(message, () => message.stream?.destroy());
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      let done = false;
+      const finish = (err?: SwarmError) => {
+        if (done) return false;
+        done = true;
+        this.#inflight.delete(entry);
+        if (err) {
+          safeSend(ret, errorReply(err));
+          reject(err);
+        } else resolve();
+        try {
+          ret.close();
+        } catch {
+          // the caller's channel already died; nobody left to tell
+        }
+        return true;
+      };
+      const entry: InFlight = { fail: (err) => void finish(err) };
+      const wrapped = new TrackedReply(
+        ret,
+        () => done,
+        finish,
+        (err) => finish(this.#asLost(err)),
+      );
+      this.#inflight.add(entry);
+      this.#send({ ...message, ret: wrapped }, (err) => finish(this.#asLost(err)));
+    });
+  }
+
+  /** Answers every request in flight with the link's ConnectionLost error. */
+  failAll(cause: Error): void {
+    const err = this.#asLost(cause);
+    for (const entry of [...this.#inflight]) entry.fail(err);
+  }
+
+  #asLost(cause: Error): SwarmError {
+    return cause instanceof SwarmError &&
+      cause.code !== ErrorCode.ConnectionLost &&
+      cause.code !== ErrorCode.Closed
+      ? cause
+      : this.#lost(cause);
+  }
+
+  #send(message: Message, onError: (err: Error) => void): void {
+    try {
+      const p = this.#channel.send(message);
+      p?.catch((err: unknown) => onError(err as Error));
+    } catch (err) {
+      onError(err as Error);
+    }
+  }
+}
+
+/**
+ * The reply channel sent across in place of the caller's: it notices the end of the request (close)
+ * and a broken link (the session aborts it). A class, not an object literal: the codec recognises
+ * channel ends by `instanceof`-style checks on class instances and would try to encode a plain
+ * object's methods.
+ */
+class TrackedReply implements Sender<Message>, Abortable {
+  readonly [kSender] = true as const;
+  constructor(
+    readonly ret: Sender<Message>,
+    readonly isDone: () => boolean,
+    readonly finish: () => void,
+    readonly abort: (err: Error) => void,
+  ) {}
+
+  send(reply: Message): Promise<void> | undefined {
+    if (this.isDone()) {
+      reply.stream?.destroy();
+      return undefined;
+    }
+    return safeSend(this.ret, reply);
+  }
+
+  close(): void {
+    this.finish();
+  }
+
+  get closed(): boolean {
+    return this.isDone() || this.ret.closed;
+  }
+
+  [kAbort](err: Error): void {
+    this.abort(err);
+  }
+}
+
+/**
+ * Sends a reply to a channel that may already be gone (its session died): the failure must not
+ * become the replying stage's crash. A lost reply's stream is destroyed so nothing leaks.
+ */
+export function safeSend(ret: Sender<Message>, reply: Message): Promise<void> | undefined {
+  try {
+    const p = ret.send(reply);
+    return p?.catch(() => {
+      reply.stream?.destroy();
+    });
+  } catch {
+    reply.stream?.destroy();
+    return undefined;
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * listen: accepts libchan sessions (unix, tcp, tls, ws, wss) from `remote` stages and feeds every
+ * Message arriving on them into the rest of this process's chain. Replies travel back through each
+ * message's `ret`, which the session proxies. Access is by a shared token (the first message of a
+ * session must be `control {token}`) or by mutual TLS; a plain listener off loopback is refused
+ * unless `--insecure`.
+ * @module
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { isVerb, type Message } from '../actors/message.js';
+import { errorReply } from '../actors/server.js';
+import { ErrorCode, SwarmError } from '../errors.js';
+import type { Listener, Receiver, Sender, Session } from '../libchan/index.js';
+import { kSender } from '../libchan/types.js';
+import { isLoopback, type LinkFlags, type LinkUrl, listenLink, parseLinkArgs } from './link/address.js';
+import { safeSend } from './link/forwarder.js';
+import type { StageContext, StageDefinition, StageInstance } from './stage.js';
+
+const OPTIONS = new Set(['token', 'tlscert', 'tlskey', 'tlscacert', 'insecure']);
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Refuses configurations that would let anyone on the network drive the chain. */
+function checkExposure(url: LinkUrl, flags: LinkFlags): void {
+  const tlsScheme = url.scheme === 'tls' || url.scheme === 'wss';
+  if (tlsScheme && (!flags.tlscert || !flags.tlskey)) {
+    throw new SwarmError(ErrorCode.InvalidArgument, `listen: ${url.text} needs --tlscert and --tlskey`);
+  }
+  if (url.scheme === 'unix' || tlsScheme || flags.token !== undefined || flags.insecure) return;
+  if (isLoopback(url.host)) return;
+  throw new SwarmError(
+    ErrorCode.InvalidArgument,
+    `listen: refusing a plain listener on ${url.text}: anyone who can reach ${url.host} could drive this chain. ` +
+      'Fix: listen on 127.0.0.1, add --token T, use tls:// or wss:// with --tlscacert, or pass --insecure to accept the risk',
+  );
+}
+
+/**
+ * A reply channel guard: a reply to a peer that has gone away must not crash the replying stage.
+ * A class so it can itself be sent across another session (see TrackedReply in link/forwarder).
+ */
+class GuardedReply implements Sender<Message> {
+  readonly [kSender] = true as const;
+  constructor(readonly ret: Sender<Message>) {}
+  send(reply: Message): Promise<void> | undefined {
+    return safeSend(this.ret, reply);
+  }
+  close(): void {
+    try {
+      this.ret.close();
+    } catch {
+      // the session is gone
+    }
+  }
+  get closed(): boolean {
+    return this.ret.closed;
+  }
+}
+
+function refuse(message: Message, err: SwarmError): void {
+  message.stream?.destroy();
+  if (!message.ret) return;
+  safeSend(message.ret, errorReply(err));
+  try {
+    message.ret.close();
+  } catch {
+    // the session is gone
+  }
+}
+
+/** A listen stage instance (exported for tests: `address`, `sessions`). */
+export interface ListenInstance extends StageInstance {
+  readonly address: string | undefined;
+  readonly sessions: number;
+}
+
+function createListen(args: string[], ctx: StageContext): ListenInstance {
+  const { url, flags } = parseLinkArgs('listen', args, OPTIONS);
+  checkExposure(url, flags);
+  let listener: Listener | undefined;
+
+  const forward = (message: Message): void => {
+    if (!ctx.downstream) {
+      refuse(
+        message,
+        new SwarmError(
+          ErrorCode.NotImplemented,
+          `stage ${ctx.name}: no stage after listen to handle ${message.verb}`,
+          {
+            details: { status: 501 },
+          },
+        ),
+      );
+      return;
+    }
+    const out: Message = { ...message };
+    if (message.ret) out.ret = new GuardedReply(message.ret);
+    // The next stage's mailbox may push back; that is its own flow control, not an error here.
+    ctx.downstream.send(out)?.catch(() => {});
+  };
+
+  const serveChannel = async (session: Session, rx: Receiver<Message>, auth: { ok: boolean }) => {
+    for await (const message of rx) {
+      if (typeof message !== 'object' || message === null || !isVerb((message as Message).verb)) {
+        ctx.log.warn(`session ${session.info.remote ?? ''}: dropping a value that is not a Message`);
+        continue;
+      }
+      if (!auth.ok) {
+        const token = (message.args as { token?: unknown } | undefined)?.token;
+        if (
+          message.verb === 'control' &&
+          typeof token === 'string' &&
+          sameToken(token, flags.token as string)
+        ) {
+          auth.ok = true;
+          safeSend(message.ret as Sender<Message>, { verb: 'ack', args: { authenticated: true } });
+          message.ret?.close();
+          continue;
+        }
+        const err = new SwarmError(
+          ErrorCode.InvalidArgument,
+          `${ctx.name}: authentication failed: the first message must be control {token} with the token given to listen --token`,
+          { details: { status: 401 } },
+        );
+        ctx.log.warn(`session from ${session.info.remote ?? '?'} refused: bad or missing token`);
+        refuse(message, err);
+        // Graceful close: the error reply goes out before GOAWAY resets the session.
+        void session.close();
+        return;
+      }
+      if (message.verb === 'control' && flags.token !== undefined) {
+        // A repeated handshake on an authenticated session is harmless.
+        safeSend(message.ret as Sender<Message>, { verb: 'ack', args: { authenticated: true } });
+        message.ret?.close();
+        continue;
+      }
+      forward(message);
+    }
+  };
+
+  const onSession = (session: Session) => {
+    ctx.log.info(`session from ${session.info.remote ?? session.info.transport} (${session.info.transport})`);
+    const auth = { ok: flags.token === undefined };
+    void (async () => {
+      try {
+        for await (const rx of session.channels<Message>()) {
+          serveChannel(session, rx, auth).catch((err: unknown) =>
+            ctx.log.info(`session channel ended: ${(err as Error).message}`),
+          );
+        }
+      } catch (err) {
+        ctx.log.info(`session from ${session.info.remote ?? '?'} ended: ${(err as Error).message}`);
+      }
+    })();
+  };
+
+  return {
+    get address() {
+      return listener?.address;
+    },
+    get sessions() {
+      return listener?.sessions.size ?? 0;
+    },
+    describe: () => {
+      const auth = flags.token !== undefined ? 'token' : flags.tlscacert ? 'mutual TLS' : 'no auth';
+      const where =
+        url.scheme === 'unix'
+          ? `unix://${listener?.address}`
+          : listener?.address.includes('://')
+            ? listener.address
+            : `${url.scheme}://${listener?.address}`;
+      return `accepting remote stages on ${where} (${auth})`;
+    },
+    async start() {
+      listener = await listenLink('listen', url, flags, onSession);
+    },
+    async stop() {
+      const l = listener;
+      listener = undefined;
+      await l?.close();
+    },
+    // Requests from an earlier stage in this process pass straight through.
+    handle: forward,
+  };
+}
+
+/** The listen stage definition. */
+export const listenStage: StageDefinition = {
+  name: 'listen',
+  summary:
+    'accept remote stages over libchan (unix, tcp, tls, ws, wss) and feed their requests into this chain',
+  usage: 'listen <url> [--token T | --tlscert F --tlskey F --tlscacert F] [--insecure]',
+  example: "swarmd 'listen ws://0.0.0.0:4243 --token s3cret' 'simulator nodeB'",
+  help:
+    'Accepts libchan sessions on <url>; every Message on every channel a peer opens goes to the next stage, and replies return through the session. ' +
+    '--token T: the first message of a session must be control {token: T}, else it gets an error and the session is closed. ' +
+    'tls:// and wss:// need --tlscert/--tlskey; with --tlscacert clients must present a certificate signed by that CA (mutual TLS). ' +
+    'A plain listener (no TLS, no token) on a non-loopback address is refused unless --insecure.',
+  create: createListen,
+};

@@ -1,0 +1,95 @@
+/** Helpers for the link stage tests: contexts, a recording reply channel, a scripted downstream. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { Message } from '../../src/actors/message.js';
+import type { StageContext } from '../../src/backends/stage.js';
+import { type Clock, systemClock } from '../../src/clock.js';
+import { kSender, type Sender } from '../../src/libchan/types.js';
+
+export const quietLog = pino({ level: 'silent' });
+
+/** A stage context. */
+export function ctx(name: string, downstream?: Sender<Message>, clock: Clock = systemClock): StageContext {
+  return { name, downstream, log: quietLog, clock };
+}
+
+/** A fresh temp dir for sockets. */
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'swlink-'));
+}
+
+/** A reply channel that records everything sent on it. */
+export function recorder(): Sender<Message> & { replies: Message[]; done: Promise<Message[]> } {
+  let finish!: (m: Message[]) => void;
+  const done = new Promise<Message[]>((r) => {
+    finish = r;
+  });
+  let closed = false;
+  const replies: Message[] = [];
+  return {
+    [kSender]: true,
+    replies,
+    done,
+    send(m: Message) {
+      replies.push(m);
+      return undefined;
+    },
+    close() {
+      closed = true;
+      finish(replies);
+    },
+    get closed() {
+      return closed;
+    },
+  };
+}
+
+/** A downstream that answers `set {echo: verb, args}` except verb `wait`, which it holds forever. */
+export function echoDownstream(): Sender<Message> & { held: Message[]; seen: Message[] } {
+  const held: Message[] = [];
+  const seen: Message[] = [];
+  return {
+    [kSender]: true,
+    held,
+    seen,
+    send(m: Message) {
+      seen.push(m);
+      if (m.verb === 'wait') {
+        held.push(m);
+        return undefined;
+      }
+      void m.ret?.send({ verb: 'set', args: { echo: m.verb, args: m.args } });
+      m.ret?.close();
+      return undefined;
+    },
+    close() {},
+    closed: false,
+  };
+}
+
+/** Sends `verb` through `handle` and resolves with the replies once the reply channel closes. */
+export async function ask(
+  handle: (m: Message) => void | Promise<void>,
+  verb: Message['verb'],
+  args: unknown = {},
+): Promise<Message[]> {
+  const r = recorder();
+  void handle({ verb, args, ret: r });
+  return r.done;
+}
+
+/** Polls `cond` every 10 ms up to `ms`. */
+export async function until(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The message text of an `error` reply ('' for anything else). */
+export function errText(m: Message | undefined): string {
+  return (m?.args as { message?: string } | undefined)?.message ?? '';
+}
