@@ -52,6 +52,7 @@ export function createAggregate(
   const cluster = new Cluster({
     clock: ctx.clock,
     deadline: parsed.deadline,
+    opDeadline: parsed.opDeadline,
     spawn,
     health: hooks.health,
     onHealthChange: (node, from, to) => {
@@ -246,13 +247,16 @@ export function createAggregate(
 export const aggregateStage: StageDefinition = {
   name: 'aggregate',
   summary: 'many Docker daemons as one: merged lists, routed calls, placement, health-supervised children',
-  usage: 'aggregate "<stage command>" … [--strategy spread|binpack|random] [--deadline ms] [--nodes-file F]',
+  usage:
+    'aggregate "<stage command>" … [--strategy spread|binpack|random] [--deadline ms] [--op-deadline ms] [--nodes-file F]',
   example: `aggregate "dockerclient unix:///run/n1.sock" "dockerclient unix:///run/n2.sock" --strategy spread`,
   help: [
     'Each positional argument is a complete child stage command (optionally "name=command").',
     'Placement reads classic Swarm rules from the create Env: -e constraint:key==value, !=, globs, /regex/,',
     '==~ (soft), affinity:container==x, affinity:image==y. Every call to a child has a deadline; a child that',
     'misses it is marked degraded, then down, and probed with capped backoff until it answers again.',
+    '--deadline (default 1500 ms) bounds reads, lists and probes; --op-deadline (default 30000 ms) bounds',
+    'calls that change a container (create, start, stop + its -t, rm, …), which a busy daemon may take seconds on.',
     '--nodes-file F: one command per line, re-read on change. A `control` message adds or removes children.',
   ].join('\n'),
   create(args, ctx) {

@@ -1,6 +1,6 @@
 /**
  * The aggregate's command line: `aggregate "<stage command>" … [--strategy spread|binpack|random]
- * [--deadline ms] [--nodes-file F]`. A command may be prefixed `name=` to name its node
+ * [--deadline ms] [--op-deadline ms] [--nodes-file F]`. A command may be prefixed `name=` to name its node
  * (`"n1=dockerclient unix:///run/n1.sock"`); otherwise nodes are called node1, node2…
  * @module
  */
@@ -17,17 +17,30 @@ export interface NodeSpec {
 export interface AggregateArgs {
   nodes: NodeSpec[];
   strategy: Strategy;
-  /** Deadline on every call to a child, ms. */
+  /** Deadline on lists, info, probes and other reads, ms: what detects a hung child. */
   deadline: number;
+  /**
+   * Deadline on calls that change a container (create, start, stop, rm, …), ms. Longer, because a
+   * busy real daemon can take seconds to start a container; failing it at the read deadline would
+   * report an error for a container that does start.
+   */
+  opDeadline: number;
   nodesFile?: string;
 }
 
 /** Default deadline: lists answer well inside 2 s even when a node hangs. */
 export const DEFAULT_DEADLINE_MS = 1500;
+/** Default deadline for container-changing calls. */
+export const DEFAULT_OP_DEADLINE_MS = 30_000;
 
 /** Parses the stage arguments; throws `SWARM_ERR_INVALID_ARGUMENT` with a fix. */
 export function parseAggregateArgs(args: readonly string[]): AggregateArgs {
-  const out: AggregateArgs = { nodes: [], strategy: 'spread', deadline: DEFAULT_DEADLINE_MS };
+  const out: AggregateArgs = {
+    nodes: [],
+    strategy: 'spread',
+    deadline: DEFAULT_DEADLINE_MS,
+    opDeadline: DEFAULT_OP_DEADLINE_MS,
+  };
   const commands: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
@@ -45,6 +58,11 @@ export function parseAggregateArgs(args: readonly string[]): AggregateArgs {
       const d = Number(value());
       if (!Number.isFinite(d) || d <= 0) throw invalid('--deadline takes a positive number of milliseconds');
       out.deadline = d;
+    } else if (a === '--op-deadline') {
+      const d = Number(value());
+      if (!Number.isFinite(d) || d <= 0)
+        throw invalid('--op-deadline takes a positive number of milliseconds');
+      out.opDeadline = d;
     } else if (a === '--nodes-file') out.nodesFile = value();
     else if (a.startsWith('--')) throw invalid(`unknown option ${a}`);
     else commands.push(a);

@@ -23,6 +23,8 @@ export type FanOutResult =
 export interface ClusterOptions {
   clock: Clock;
   deadline: number;
+  /** Deadline of container-changing calls (see `AggregateArgs.opDeadline`). */
+  opDeadline?: number;
   spawn: (command: string, name: string) => Promise<Sender<Message>>;
   health?: Partial<HealthOptions>;
   onHealthChange?: (node: AggregateNode, from: HealthState, to: HealthState) => void;
@@ -62,6 +64,7 @@ export class Cluster {
       address,
       clock: this.#opts.clock,
       deadline: this.#opts.deadline,
+      opDeadline: this.#opts.opDeadline,
       health: this.#opts.health,
       onHealthChange: this.#opts.onHealthChange,
     });

@@ -54,7 +54,7 @@ export async function createContainer(
       if (!node) continue;
       node.pending++;
       try {
-        const result = await node.result('spawn', forwarded);
+        const result = await node.result('spawn', forwarded, node.opDeadline);
         const id = (result.body as { Id?: string } | undefined)?.Id;
         if (result.status < 300 && id) {
           cluster.directory.add(node.name, id, name ? [name] : []);

@@ -27,8 +27,10 @@ export interface NodeOptions {
   command: string;
   address: Sender<Message>;
   clock: Clock;
-  /** Deadline for every call, ms. */
+  /** Deadline for reads and probes, ms. */
   deadline: number;
+  /** Deadline for forwarded and container-changing calls, ms (default: `deadline`). */
+  opDeadline?: number;
   health?: Partial<HealthOptions>;
   /** Called on every change of top-level health state. */
   onHealthChange?: (node: AggregateNode, from: HealthState, to: HealthState) => void;
@@ -50,6 +52,8 @@ export class AggregateNode {
   readonly #address: Sender<Message>;
   readonly #clock: Clock;
   readonly #deadline: number;
+  /** Deadline of container-changing calls; public so create can use it with {@link result}. */
+  readonly opDeadline: number;
   readonly #health: HealthActor;
 
   constructor(opts: NodeOptions) {
@@ -58,6 +62,7 @@ export class AggregateNode {
     this.#address = opts.address;
     this.#clock = opts.clock;
     this.#deadline = opts.deadline;
+    this.opDeadline = opts.opDeadline ?? opts.deadline;
     this.#health = createHealthActor(() => this.#probe(), opts.clock, opts.health);
     let last = healthState(this.#health);
     this.#health.subscribe(() => {
@@ -117,7 +122,9 @@ export class AggregateNode {
 
   /**
    * Forwards a client request with rewritten `args`; the child's replies go straight to the client.
-   * If no first reply comes within the deadline the client gets a 504 naming the node. `onFirst` sees
+   * If no first reply comes within the op deadline (plus a stop's own timeout) the client gets a 504
+   * naming the node; a read is slow only on a sick node, so hung ones are found by lists and probes
+   * at the short deadline, not here. `onFirst` sees
    * the first reply (e.g. to record an exec id) before the client does.
    */
   forward(message: Message, args: DockerArgs, onFirst?: (m: Message) => void): void {
@@ -125,12 +132,13 @@ export class AggregateNode {
       replyError(message.ret, this.downError());
       return;
     }
+    const deadline = this.opDeadline + graceFor(args);
     const timer = this.#clock.setTimeout(() => {
       proxy.cut();
-      const err = this.#deadlineError(args.op, this.#deadline);
+      const err = this.#deadlineError(args.op, deadline);
       this.#health.send({ type: 'fail', error: err.message });
       replyError(message.ret, err);
-    }, this.#deadline);
+    }, deadline);
     const proxy = replyProxy(message.ret, (first) => {
       this.#clock.clearTimeout(timer);
       this.#report(first);
@@ -218,6 +226,13 @@ export class AggregateNode {
       },
     );
   }
+}
+
+/** Extra time for calls that wait on purpose: stop/restart wait up to `t` seconds before killing. */
+function graceFor(args: DockerArgs): number {
+  if (args.op !== 'container.stop' && args.op !== 'container.restart') return 0;
+  const t = Number(args.query.t ?? args.query.timeout ?? 10);
+  return Number.isFinite(t) && t > 0 ? t * 1000 : 0;
 }
 
 function isUnreachable(e: ErrorArgs): boolean {
