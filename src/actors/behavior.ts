@@ -3,6 +3,8 @@
  * events shared by the runner, the system and supervisors.
  * @module
  */
+import { ErrorCode, isSwarmError } from '../errors.js';
+import { isSender } from '../libchan/types.js';
 import type { ActorRef, AnyActorRef } from './actor-ref.js';
 import type { LifecycleState } from './lifecycle.js';
 
@@ -74,3 +76,17 @@ export type InspectionEvent =
 
 /** An inspection callback. */
 export type Inspector = (event: InspectionEvent) => void;
+
+/** Default failure reply: a verb request (`ret` Sender) gets an `error` reply and its `ret` closed. */
+export function replyWithError(message: unknown, error: Error): void {
+  const ret = (message as { ret?: unknown } | null | undefined)?.ret;
+  if (!isSender(ret) || ret.closed) return;
+  const code = isSwarmError(error) ? error.code : ErrorCode.ActorFailed;
+  try {
+    const p = ret.send({ verb: 'error', args: { message: error.message, code } });
+    p?.catch(() => {}); // the requester went away; the failure is still reported to the supervisor
+    ret.close();
+  } catch {
+    // a refused reply is the requester's loss, not a reason to unwind the actor
+  }
+}

@@ -20,6 +20,7 @@ export {
   type InspectionEvent,
   type Inspector,
   isAbnormal,
+  replyWithError,
   type Signal,
   type Terminated,
 } from './behavior.js';
@@ -40,7 +41,7 @@ export {
   nextLifecycleState,
 } from './lifecycle.js';
 export * from './message.js';
-export { BATCH_SIZE, replyWithError, TURN_BUDGET } from './runner.js';
+export { BATCH_SIZE, TURN_BUDGET } from './scheduler.js';
 export {
   type AnySpec,
   type ChildSpec,

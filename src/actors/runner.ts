@@ -1,16 +1,22 @@
 /**
  * The actor runner. An {@link ActorCell} is an actor's mailbox plus its runner state (one object, so an
- * idle actor stays small). Ready cells go on one process-wide run queue, drained in a microtask in
- * batches; after a turn's budget the scheduler yields to I/O with `setImmediate` — once per turn,
- * never per message.
+ * idle actor stays small). Ready cells go on the run queue of `scheduler.ts`, which drains them in
+ * batches and yields to I/O once per turn.
  * @module
  */
 import type { Clock, TimerHandle } from '../clock.js';
-import { ErrorCode, isSwarmError, SwarmError, toError } from '../errors.js';
-import { isSender } from '../libchan/types.js';
-import { type DeadLetterReason, Mailbox, type MailboxOptions, RingBuffer } from '../mailbox/index.js';
+import { ErrorCode, SwarmError, toError } from '../errors.js';
+import { type DeadLetterReason, Mailbox, type MailboxOptions } from '../mailbox/index.js';
 import { ActorRef, type AnyActorRef } from './actor-ref.js';
-import type { ActorContext, Behavior, BehaviorSource, ExitReason, Inspector, Signal } from './behavior.js';
+import {
+  type ActorContext,
+  type Behavior,
+  type BehaviorSource,
+  type ExitReason,
+  type Inspector,
+  replyWithError,
+  type Signal,
+} from './behavior.js';
 import type { DeadLetters } from './dead-letters.js';
 import {
   isFinalLifecycleState,
@@ -18,11 +24,7 @@ import {
   type LifecycleState,
   nextLifecycleState,
 } from './lifecycle.js';
-
-/** Messages one actor handles per drain before the next ready actor gets its turn. */
-export const BATCH_SIZE = 128;
-/** Messages handled per scheduler turn before yielding to I/O with `setImmediate`. */
-export const TURN_BUDGET = 1024;
+import { schedule } from './scheduler.js';
 
 /** What a cell needs from its system (an interface, so the runner never imports the system). */
 export interface CellHost {
@@ -46,42 +48,12 @@ export type AnyCell = ActorCell<any>;
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
-const ready = new RingBuffer<AnyCell>(0);
-let scheduled = false;
-
-function runTurn(): void {
-  let budget = TURN_BUDGET;
-  while (budget > 0) {
-    const cell = ready.shift();
-    if (cell === undefined) break;
-    budget -= cell.drain(BATCH_SIZE);
-    if (cell.runnable && !cell.isEmpty) ready.push(cell);
-    else cell.queued = false;
-  }
-  if (ready.length > 0) setImmediate(runTurn);
-  else scheduled = false;
-}
-
 // Shared (not per-actor closures) mailbox hooks: the mailbox calls them with `this` = the cell.
 function onReadable(this: AnyCell): void {
   this.wake();
 }
 function onDeadLetter(this: AnyCell, message: unknown, reason: DeadLetterReason): void {
   this.host.deadLetters.publish(message, reason, this.id);
-}
-
-/** Default failure reply: a verb request (`ret` Sender) gets an `error` reply and its `ret` closed. */
-export function replyWithError(message: unknown, error: Error): void {
-  const ret = (message as { ret?: unknown } | null | undefined)?.ret;
-  if (!isSender(ret) || ret.closed) return;
-  const code = isSwarmError(error) ? error.code : ErrorCode.ActorFailed;
-  try {
-    const p = ret.send({ verb: 'error', args: { message: error.message, code } });
-    p?.catch(() => {}); // the requester went away; the failure is still reported to the supervisor
-    ret.close();
-  } catch {
-    // a refused reply is the requester's loss, not a reason to unwind the actor
-  }
 }
 
 /**
@@ -145,11 +117,7 @@ export class ActorCell<T> extends Mailbox<T, Signal> implements ActorContext<T> 
   wake(): void {
     if (this.queued || !this.runnable) return;
     this.queued = true;
-    ready.push(this);
-    if (!scheduled) {
-      scheduled = true;
-      queueMicrotask(runTurn);
-    }
+    schedule(this);
   }
 
   /** Handles up to `max` signals and messages; returns how many. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ActorSystem, backoffDelay, Supervisor } from '../../src/actors/index.js';
+import { ActorSystem, backoffDelay, RestartIntensity, Supervisor } from '../../src/actors/index.js';
 import { SimulatedClock } from '../../src/clock.js';
 import { settle, worker } from './helpers.js';
 
@@ -69,5 +69,26 @@ describe('exponential backoff with jitter', () => {
     expect(clock.pendingTimers).toBe(0);
     expect(ref?.state).toBe('stopped');
     expect(system.deadLetters.counters()).toMatchObject({ closed: 1 });
+  });
+});
+
+describe('RestartIntensity window', () => {
+  it('counts exactly the restarts inside the period, across buffer growth and wrap-around', () => {
+    const w = new RestartIntensity(20, 10);
+    const exceeded: number[] = [];
+    // 3 restarts per ms for 40 ms: 30 per 10-ms window > 20 from the 21st restart on
+    for (let t = 0, n = 0; t < 40; t++) for (let k = 0; k < 3; k++, n++) if (w.exceeded(t)) exceeded.push(n);
+    expect(exceeded[0]).toBe(20);
+    const slow = new RestartIntensity(2, 10);
+    // one restart every 4 ms: at most 3 within any 10-ms window (t-10, t] → 3 > 2 from the third on
+    expect([0, 4, 8, 12, 16, 40, 41].map((t) => slow.exceeded(t))).toEqual([
+      false,
+      false,
+      true,
+      true,
+      true,
+      false,
+      false,
+    ]);
   });
 });
