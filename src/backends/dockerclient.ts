@@ -180,7 +180,8 @@ export class DockerClient implements StageInstance {
       });
       return this.#complete(r.status, r.headers, await readAll(r.body));
     }
-    if (plan.route.streams) {
+    // A detached exec start is a plain request: dockerd answers at once, without a stream.
+    if (plan.route.streams && !detached) {
       const r = await this.engine.request(req);
       if (r.status >= 400) return { verb: 'error', args: httpErrorArgs(r.status, await readAll(r.body)) };
       const stream = this.#track(bodyAsDuplex(r.body));
