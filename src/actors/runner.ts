@@ -40,6 +40,8 @@ export interface CellHost {
 /** Whoever decides what happens after a cell exits (a supervisor). It must call `restart` or `finish`. */
 export interface ChildOwner {
   childExit(cell: AnyCell, reason: ExitReason): void;
+  /** The child is going away for good at its holder's request (ref closed, `system.stop`): forget it. */
+  removeChild(cell: AnyCell): void;
 }
 
 /** A cell of any message type (the runtime's internal bookkeeping never looks at messages). */
@@ -139,7 +141,7 @@ export class ActorCell<T> extends Mailbox<T, Signal> implements ActorContext<T> 
         this.#failed(message, err);
       }
     }
-    if (this.gate === 1 && this.runnable && this.isEmpty) this.exit('normal');
+    if (this.gate === 1 && this.runnable && this.isEmpty) this.#closed();
     return n;
   }
 
@@ -160,7 +162,7 @@ export class ActorCell<T> extends Mailbox<T, Signal> implements ActorContext<T> 
   #settled(incarnation: number): void {
     if (incarnation !== this.#incarnation || this.lifecycle !== 'running') return;
     this.runnable = true;
-    if (this.gate === 1 && this.isEmpty) this.exit('normal');
+    if (this.gate === 1 && this.isEmpty) this.#closed();
     else if (!this.isEmpty) this.wake();
   }
 
@@ -327,7 +329,13 @@ export class ActorCell<T> extends Mailbox<T, Signal> implements ActorContext<T> 
   closeGracefully(): void {
     if (this.gate !== 0) return;
     this.gate = 1;
-    if (this.lifecycle === 'running' && this.runnable && this.isEmpty) this.exit('normal');
+    if (this.lifecycle === 'running' && this.runnable && this.isEmpty) this.#closed();
+  }
+
+  /** A closed ref's queue ran dry: stop for good (`normal`), never restarted by a supervisor. */
+  #closed(): void {
+    this.owner?.removeChild(this);
+    this.finish('normal');
   }
 
   /** The slow path of `ActorRef.send` when the gate is not open. */

@@ -6,6 +6,7 @@
  * @module
  */
 import { nanoid } from 'nanoid';
+import type { TimerHandle } from '../clock.js';
 import { ErrorCode, SwarmError } from '../errors.js';
 import type { OverflowPolicy } from '../mailbox/index.js';
 import type { ActorRef } from './actor-ref.js';
@@ -80,6 +81,7 @@ export class Supervisor implements ChildOwner {
   readonly #byCell = new Map<AnyCell, Entry>();
   #parent: { sup: Supervisor; entry: Entry } | undefined;
   #status: SupervisorStatus = 'running';
+  #rebuildTimer: TimerHandle | undefined;
   #exit: ((reason: ExitReason) => void) | undefined;
   /** Resolves with the reason once this supervisor stopped (`shutdown`) or gave up (the error). */
   readonly terminated: Promise<ExitReason>;
@@ -233,12 +235,13 @@ export class Supervisor implements ChildOwner {
     }
     const sup = entry.sup as Supervisor;
     sup.#status = 'restarting';
-    if (delay > 0) this.system.clock.setTimeout(() => sup.#rebuild(), delay);
+    if (delay > 0) sup.#rebuildTimer = this.system.clock.setTimeout(() => sup.#rebuild(), delay);
     else sup.#rebuild();
   }
 
   /** A restarted supervisor starts every child afresh, in start order (its children were stopped). */
   #rebuild(): void {
+    this.#rebuildTimer = undefined;
     if (this.#status !== 'restarting') return;
     this.#status = 'running';
     this.#intensity.reset();
@@ -298,6 +301,8 @@ export class Supervisor implements ChildOwner {
   async stop(): Promise<void> {
     if (this.#status === 'stopped' || this.#status === 'failed') return;
     this.#status = 'stopped';
+    if (this.#rebuildTimer !== undefined) this.system.clock.clearTimeout(this.#rebuildTimer);
+    this.#rebuildTimer = undefined;
     this.system.inspector?.({ type: 'supervisor', supervisor: this.name, action: 'stop' });
     const fallback = this.#options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
     for (const e of [...this.#children.values()].reverse()) {

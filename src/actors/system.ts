@@ -104,8 +104,7 @@ export class ActorSystem implements CellHost {
    */
   stop(ref: AnyActorRef, timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT): Promise<void> {
     const cell = ref._cell;
-    const owner = cell.owner as { removeChild?(cell: AnyCell): void } | undefined;
-    owner?.removeChild?.(cell);
+    cell.owner?.removeChild(cell);
     return cell.terminate('shutdown', timeoutMs);
   }
 

@@ -49,3 +49,18 @@ describe('restart types', () => {
     expect(sup.childIds()).toEqual([]);
   });
 });
+
+describe('closing a supervised child', () => {
+  it('ref.close() drains, then stops for good even when permanent (the holder asked for it)', async () => {
+    const system = new ActorSystem({ clock: new SimulatedClock() });
+    const log: string[] = [];
+    const sup = new Supervisor(system);
+    const ref = sup.startChild({ id: 'w', behavior: worker(log, 'w') });
+    ref.send('one');
+    ref.close();
+    await settle();
+    expect(log).toEqual(['start w', 'w got one', 'stop w normal']);
+    expect(ref.state).toBe('stopped');
+    expect(sup.childIds()).toEqual([]);
+  });
+});
