@@ -38,14 +38,32 @@ export async function createContainer(
   const name = args.query.name;
   const release = name ? cluster.directory.reserveName(name) : () => {};
   try {
-    const candidates = cluster.nodes.filter((n) => n.reachable);
-    const holders = body.Image ? await imageHolders(candidates, body.Image) : new Set<AggregateNode>();
-    const snapshot = cluster.nodes.map((n) => placementNode(n, body.Image, holders));
-    let ranked: PlacementNode[];
-    try {
-      ranked = rankNodes(snapshot, { image: body.Image, rules, hostPorts: hostPorts(body) }, opts);
-    } catch (err) {
-      throw imageMissingEverywhere(err, body.Image, holders) ?? err;
+    // A degraded node (missed a deadline, not yet confirmed down) gets no new containers while a
+    // healthy one can take them: a flapping daemon would otherwise stall or fail the create.
+    const reachable = cluster.nodes.filter((n) => n.reachable);
+    const healthy = reachable.filter((n) => n.health === 'healthy');
+    const req = { image: body.Image, rules, hostPorts: hostPorts(body) };
+    let ranked: PlacementNode[] | undefined;
+    if (healthy.length > 0 && healthy.length < reachable.length) {
+      const holders = body.Image ? await imageHolders(healthy, body.Image) : new Set<AggregateNode>();
+      try {
+        ranked = rankNodes(
+          healthy.map((n) => placementNode(n, body.Image, holders)),
+          req,
+          opts,
+        );
+      } catch {
+        ranked = undefined; // no healthy node fits: fall back to every reachable node below
+      }
+    }
+    if (!ranked) {
+      const holders = body.Image ? await imageHolders(reachable, body.Image) : new Set<AggregateNode>();
+      const snapshot = cluster.nodes.map((n) => placementNode(n, body.Image, holders));
+      try {
+        ranked = rankNodes(snapshot, req, opts);
+      } catch (err) {
+        throw imageMissingEverywhere(err, body.Image, holders) ?? err;
+      }
     }
     const forwarded: DockerArgs = { ...args, body: { ...body, Env: body.Env == null ? body.Env : env } };
     let lastError: SwarmError | undefined;
