@@ -10,7 +10,6 @@
  */
 import type { Message } from '../actors/message.js';
 import { errorReply } from '../actors/server.js';
-import type { Clock } from '../clock.js';
 import { ErrorCode, SwarmError, toError } from '../errors.js';
 import { kSender, type Sender } from '../libchan/types.js';
 import { Mailbox } from '../mailbox/index.js';
@@ -37,6 +36,21 @@ export const DEFAULT_RESTART_POLICY: RestartPolicy = {
   random: Math.random,
 };
 
+/**
+ * The context a supervised stage gets: a {@link StageContext} plus `crash`, which a stage calls when
+ * something it owns dies outside any request (an exec stage's child process exits). The supervisor
+ * then restarts the stage exactly as if `handle` had thrown; requests arriving meanwhile wait.
+ * Calls from an instance that was already replaced are ignored.
+ */
+export interface SupervisedStageContext extends StageContext {
+  crash(err: Error): void;
+}
+
+/** True when `ctx` comes from a supervisor that accepts {@link SupervisedStageContext.crash}. */
+export function isSupervised(ctx: StageContext): ctx is SupervisedStageContext {
+  return typeof (ctx as Partial<SupervisedStageContext>).crash === 'function';
+}
+
 /** Lifecycle of a stage actor. */
 export type StageStatus =
   | 'created'
@@ -62,6 +76,8 @@ export class StageActor implements Sender<Message> {
   readonly #policy: RestartPolicy;
   readonly #onFailed: (stage: StageActor, err: Error) => void;
   #draining = false;
+  /** Bumped on every build, so a late `crash` from a replaced instance is recognised and ignored. */
+  #generation = 0;
 
   constructor(
     definition: StageDefinition,
@@ -117,7 +133,16 @@ export class StageActor implements Sender<Message> {
   /** Builds and starts the instance. A failure here is a configuration error: it is thrown, not retried. */
   async start(): Promise<StageInstance> {
     this.#status = 'starting';
-    const instance = await this.#definition.create(this.#args, this.#ctx);
+    const generation = ++this.#generation;
+    const ctx: SupervisedStageContext = {
+      ...this.#ctx,
+      crash: (err) => {
+        if (generation !== this.#generation || this.#status !== 'running') return;
+        this.#ctx.log.error({ err }, `stage ${this.name} crashed: ${err.message}`);
+        void this.#restart(err);
+      },
+    };
+    const instance = await this.#definition.create(this.#args, ctx);
     await instance.start?.();
     this.#instance = instance;
     this.#status = 'running';

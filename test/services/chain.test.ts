@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { Message } from '../../src/actors/message.js';
 import { Chain } from '../../src/backends/chain.js';
 import type { StageDefinition } from '../../src/backends/stage.js';
-import { backoffDelay, DEFAULT_RESTART_POLICY, type RestartPolicy } from '../../src/backends/stage-actor.js';
+import {
+  backoffDelay,
+  DEFAULT_RESTART_POLICY,
+  isSupervised,
+  type RestartPolicy,
+} from '../../src/backends/stage-actor.js';
 import { SimulatedClock } from '../../src/clock.js';
 import { ErrorCode } from '../../src/errors.js';
 import { quietLog, recorder } from './support.js';
@@ -44,6 +49,25 @@ function testStages(events: string[]): (name: string) => StageDefinition | undef
           start: async () => void events.push(`start ${ctx.name} build ${build}`),
           handle(m: Message) {
             if (m.verb === 'kill') throw new Error(`crash in build ${build}`);
+            void m.ret?.send({ verb: 'set', args: { build } });
+            m.ret?.close();
+          },
+        };
+      },
+    },
+    // Dies outside any request on verb `die` (like an exec stage whose program exits).
+    dying: {
+      name: 'dying',
+      summary: '',
+      usage: '',
+      example: '',
+      create: (_args, ctx) => {
+        const build = ++builds;
+        return {
+          handle(m: Message) {
+            if (m.verb === 'stop' && isSupervised(ctx)) {
+              setImmediate(() => ctx.crash(new Error('lost my child')));
+            }
             void m.ret?.send({ verb: 'set', args: { build } });
             m.ret?.close();
           },
@@ -108,6 +132,22 @@ describe('Chain', () => {
     await ret.done;
     expect(ret.replies[0]?.args).toEqual({ build: 2 });
     expect(events).toEqual(['start crashy#2 build 1', 'start crashy#2 build 2']);
+    await chain.stop();
+  });
+
+  it('restarts a stage that reports a crash outside any request; requests meanwhile wait', async () => {
+    const clock = new SimulatedClock();
+    const chain = new Chain({ log: quietLog, clock, policy, lookup: testStages([]) });
+    await chain.start(['dying']);
+    expect((await ask(chain, 'stop')).args).toEqual({ build: 1 });
+    await tick();
+    expect(chain.stages[0]?.status).toBe('restarting');
+    const ret = recorder();
+    await chain.head?.send({ verb: 'get', args: {}, ret });
+    clock.advance(backoffDelay(0, policy));
+    await ret.done;
+    expect(ret.replies[0]?.args).toEqual({ build: 2 });
+    expect(chain.stages[0]?.restarts).toHaveLength(1);
     await chain.stop();
   });
 
