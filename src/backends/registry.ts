@@ -7,6 +7,7 @@ import { aggregateStage } from './aggregate.js';
 import { debugStage } from './debug.js';
 import { dockerclientStage } from './dockerclient.js';
 import { dockerserverStage } from './dockerserver.js';
+import { execStage } from './exec.js';
 import { listenStage } from './listen.js';
 import { remoteStage } from './remote.js';
 import { simulatorStage } from './simulator.js';
@@ -21,6 +22,7 @@ export const STAGES: readonly StageDefinition[] = [
   debugStage,
   listenStage,
   remoteStage,
+  execStage,
 ];
 
 const byName = new Map(STAGES.map((s) => [s.name, s]));

@@ -23,11 +23,15 @@ export class LinkForwarder {
   readonly #inflight = new Set<InFlight>();
   /** Builds the error an in-flight request gets when the link dies (names stage and URL). */
   readonly #lost: (cause: Error) => SwarmError;
+  #sessionOver = false;
 
   constructor(session: Session, channel: Sender<Message>, lost: (cause: Error) => SwarmError) {
     this.session = session;
     this.#channel = channel;
     this.#lost = lost;
+    void session.done.then(() => {
+      this.#sessionOver = true;
+    });
   }
 
   /** Requests whose reply channel is still open. */
@@ -63,18 +67,19 @@ export class LinkForwarder {
         return true;
       };
       const entry: InFlight = { fail: (err) => void finish(err) };
-      const wrapped = new TrackedReply(
-        ret,
-        () => done,
-        finish,
-        (err) => finish(this.#asLost(err)),
-      );
+      // An abort caused by the whole session dying is left to failAll, which the owner calls when
+      // it knows why (exec waits for the exit status); one reply channel reset alone ends here.
+      const aborted = (err: Error) =>
+        setImmediate(() => {
+          if (!this.#sessionOver) finish(this.#asLost(err));
+        });
+      const wrapped = new TrackedReply(ret, () => done, finish, aborted);
       this.#inflight.add(entry);
       this.#send({ ...message, ret: wrapped }, (err) => finish(this.#asLost(err)));
     });
   }
 
-  /** Answers every request in flight with the link's ConnectionLost error. */
+  /** Answers every request in flight with the link's ConnectionLost error. The owner calls it once the session is over. */
   failAll(cause: Error): void {
     const err = this.#asLost(cause);
     for (const entry of [...this.#inflight]) entry.fail(err);
