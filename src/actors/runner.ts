@@ -55,7 +55,27 @@ function onReadable(this: AnyCell): void {
   this.wake();
 }
 function onDeadLetter(this: AnyCell, message: unknown, reason: DeadLetterReason): void {
-  this.host.deadLetters.publish(message, reason, this.id);
+  deadLetter(this, message, reason);
+}
+
+/**
+ * Records a dead letter; a verb request (`ret` Sender) also gets an error reply, so its requester
+ * hears at once instead of waiting for a deadline.
+ */
+function deadLetter(cell: AnyCell, message: unknown, reason: DeadLetterReason | 'stopped'): void {
+  cell.host.deadLetters.publish(message, reason, cell.id);
+  if ((message as { ret?: unknown } | null | undefined)?.ret === undefined) return;
+  const gone = reason === 'stopped' || reason === 'closed';
+  replyWithError(
+    message,
+    new SwarmError(
+      gone ? ErrorCode.ActorStopped : ErrorCode.Dropped,
+      gone ? 'actor stopped' : `dropped (${reason})`,
+      {
+        details: { actor: cell.id, reason },
+      },
+    ),
+  );
 }
 
 /**
@@ -341,7 +361,7 @@ export class ActorCell<T> extends Mailbox<T, Signal> implements ActorContext<T> 
   /** The slow path of `ActorRef.send` when the gate is not open. */
   rejectSend(message: T): undefined {
     if (this.gate === 2) {
-      this.host.deadLetters.publish(message, 'stopped', this.id);
+      deadLetter(this, message, 'stopped');
       return undefined;
     }
     this.refusedByRef++;

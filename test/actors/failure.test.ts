@@ -82,3 +82,29 @@ describe('a throwing handler', () => {
     expect(failures).toEqual(['plain string']);
   });
 });
+
+describe('requests that cannot be delivered', () => {
+  it('a request to a stopped actor, or orphaned by its stop, gets an error reply at once', async () => {
+    const system = new ActorSystem();
+    const ref = system.spawn<Req>({ receive() {} });
+    const orphan = ask<Req, Message>(ref, (ret) => ({ verb: 'get', args: { n: 1 }, ret }));
+    await system.stop(ref); // before the drain: the queued request is orphaned
+    const late = ask<Req, Message>(ref, (ret) => ({ verb: 'get', args: { n: 2 }, ret }));
+    const stopped = { verb: 'error', args: { message: 'actor stopped', code: 'SWARM_ERR_ACTOR_STOPPED' } };
+    expect(await orphan).toEqual(stopped);
+    expect(await late).toEqual(stopped);
+    expect(system.deadLetters.counters()).toMatchObject({ closed: 1, stopped: 1 });
+  });
+
+  it('a request dropped by the overflow policy gets a SWARM_ERR_DROPPED reply', async () => {
+    const system = new ActorSystem();
+    const ref = system.spawn<Req>(
+      { receive: (m) => void m.ret?.send({ verb: 'ack', args: null }) },
+      { capacity: 1, overflow: 'dropTail' },
+    );
+    const first = ask<Req, Message>(ref, (ret) => ({ verb: 'get', args: { n: 1 }, ret }));
+    const second = ask<Req, Message>(ref, (ret) => ({ verb: 'get', args: { n: 2 }, ret }));
+    expect((await second).args).toMatchObject({ code: 'SWARM_ERR_DROPPED' });
+    expect((await first).verb).toBe('ack');
+  });
+});
