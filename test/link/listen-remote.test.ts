@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { SimulatedClock } from '../../src/clock.js';
 import { ErrorCode } from '../../src/errors.js';
 import { pipe, type Session, unix } from '../../src/libchan/index.js';
 import { EOF } from '../../src/libchan/types.js';
+import { testCerts } from '../libchan/certs.js';
 import { ask, ctx, echoDownstream, errText, recorder, tempDir, until } from './support.js';
 
 const dir = tempDir();
@@ -153,6 +154,57 @@ describe('listen + remote in one process', () => {
     await until(() => down.held.length === 1, 2000, 'request held');
     await l.stop?.();
     expect((await p.done)[0]).toMatchObject({ args: { code: ErrorCode.ConnectionLost, status: 502 } });
+  });
+});
+
+describe('mutual TLS over wss://', () => {
+  it('links with a client certificate from the trusted CA and refuses one from another CA', async () => {
+    const c = testCerts();
+    const f = (name: string, pem: string) => {
+      const p = join(dir, name);
+      writeFileSync(p, pem, { mode: 0o600 });
+      return p;
+    };
+    const ca = f('ca.pem', c.ca);
+    const { inst: l } = await listen([
+      'wss://127.0.0.1:0/link',
+      '--tlscert',
+      f('server.pem', c.serverCert),
+      '--tlskey',
+      f('server.key', c.serverKey),
+      '--tlscacert',
+      ca,
+    ]);
+    expect(l.describe?.()).toMatch(
+      /^accepting remote stages on wss:\/\/127\.0\.0\.1:\d+\/link \(mutual TLS\)$/,
+    );
+    const url = l.address as string;
+    const good = await remote([
+      url,
+      '--tlscert',
+      f('client.pem', c.clientCert),
+      '--tlskey',
+      f('client.key', c.clientKey),
+      '--tlscacert',
+      ca,
+    ]);
+    await good.start?.();
+    expect((await ask(good.handle, 'ls'))[0]).toMatchObject({ verb: 'set', args: { echo: 'ls' } });
+    const rogue = await remote([
+      url,
+      '--tlscert',
+      f('rogue.pem', c.rogueCert),
+      '--tlskey',
+      f('rogue.key', c.rogueKey),
+      '--tlscacert',
+      ca,
+    ]);
+    await rogue.start?.();
+    expect(rogue.linkState).toBe('down');
+    const none = await remote([url, '--tlscacert', ca]);
+    await none.start?.();
+    expect(none.linkState).toBe('down');
+    expect((await ask(none.handle, 'ls'))[0]).toMatchObject({ args: { status: 503 } });
   });
 });
 
