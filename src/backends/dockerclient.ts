@@ -76,7 +76,7 @@ export class DockerClient implements StageInstance {
     return this.#health ? healthState(this.#health) : 'connecting';
   }
 
-  /** Calls `fn` with each new health state; returns the unsubscribe function. */
+  /** Calls `fn` with each new health state (subscribe after {@link start}); returns the unsubscribe function. */
   subscribe(fn: (state: HealthState) => void): () => void {
     let last: HealthState | undefined;
     const sub = this.#health?.subscribe(() => {

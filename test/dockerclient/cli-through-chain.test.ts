@@ -3,7 +3,7 @@
  * command run directly against that dockerd: same stdout, stderr and exit code once ids and the
  * per-path name prefix are normalised.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/actors/message.js';
 import { parseEngineArgs } from '../../src/backends/docker/engine-address.js';
@@ -41,6 +41,7 @@ describe('docker CLI through dockerserver → dockerclient → dockerd, vs direc
   let server: StageInstance;
   let dir: string;
   let chainHost: string;
+  const started = String(Math.floor(Date.now() / 1000) - 1);
 
   beforeAll(async () => {
     [d] = (await startDaemons(1)) as [Daemon];
@@ -77,7 +78,8 @@ describe('docker CLI through dockerserver → dockerclient → dockerd, vs direc
     const { direct, chained } = await both(args, opts);
     if (opts.numbers) {
       // Two different containers: pids and start times differ, the shape must not.
-      for (const r of [direct, chained]) r.stdout = r.stdout.replace(/\b\d[\d:]*\b/g, 'N').replace(/ +/g, ' ');
+      for (const r of [direct, chained])
+        r.stdout = r.stdout.replace(/\b\d[\d:]*\b/g, 'N').replace(/ +/g, ' ');
     }
     expect(chained).toEqual(direct);
     return direct;
@@ -142,6 +144,19 @@ describe('docker CLI through dockerserver → dockerclient → dockerd, vs direc
     });
   });
 
+  it('cp into and out of a container (archive put / get through the chain)', async () => {
+    writeFileSync(`${dir}/in.txt`, 'copied in\n');
+    expect(await same((p) => ['cp', `${dir}/in.txt`, `${p}d:/in.txt`])).toMatchObject({ code: 0 });
+    expect(await same((p) => ['exec', `${p}d`, 'cat', '/in.txt'])).toEqual({
+      stdout: 'copied in\n',
+      stderr: '',
+      code: 0,
+    });
+    expect(await same((p) => ['cp', `${p}d:/in.txt`, `${dir}/${p}out.txt`])).toMatchObject({ code: 0 });
+    expect(readFileSync(`${dir}/dd-out.txt`, 'utf8')).toBe('copied in\n');
+    expect(readFileSync(`${dir}/cc-out.txt`, 'utf8')).toBe('copied in\n');
+  });
+
   it('top, pause/unpause, rename', async () => {
     const top = await same((p) => ['top', `${p}d`], { numbers: true });
     expect(top.stdout).toMatch(/^UID PID PPID C STIME TTY TIME CMD\nroot N N N N \? N sleep N\n$/);
@@ -159,6 +174,25 @@ describe('docker CLI through dockerserver → dockerclient → dockerd, vs direc
     // sleep as pid 1 ignores TERM, so stop had to KILL it: 137.
     expect(await same((p) => ['wait', `${p}c2`])).toEqual({ stdout: '137\n', stderr: '', code: 0 });
     expect(await same((p) => ['kill', `${p}d`])).toEqual({ stdout: 'P-d\n', stderr: '', code: 0 });
+  });
+
+  it('events (bounded by --since/--until) for the same history', async () => {
+    const until = String(Math.ceil(Date.now() / 1000) + 1);
+    await new Promise((r) => setTimeout(r, 1_100)); // --until must be in the past for the stream to end
+    const r = await same((p) => [
+      'events',
+      '--since',
+      started,
+      '--until',
+      until,
+      '--filter',
+      `container=${p}d`,
+      '--format',
+      '{{.Action}}',
+    ]);
+    expect(r.stdout.split('\n')).toEqual(
+      expect.arrayContaining(['create', 'start', 'pause', 'unpause', 'kill', 'die']),
+    );
   });
 
   it('inspect of a missing object', async () => {
