@@ -110,6 +110,16 @@ async function askRoundTrips(): Promise<number> {
   return rate;
 }
 
+/** The floor of any in-process request/reply: a fresh promise resolved from a queued microtask. */
+async function rawPromiseRoundTrips(): Promise<number> {
+  let sum = 0;
+  const rate = await opsPerSecond(ASKS, async () => {
+    for (let i = 0; i < ASKS; i++) sum += await new Promise<number>((resolve) => queueMicrotask(() => resolve(i)));
+  });
+  if (sum < 0) throw new Error('unreachable');
+  return rate;
+}
+
 async function spawnStop(): Promise<number> {
   const system = new ActorSystem();
   const behavior = { receive() {} };
@@ -180,6 +190,7 @@ const cases: BenchCase[] = [
     name: 'ask request/reply, fresh reply channel',
     unit: 'rt/s',
     run: askRoundTrips,
+    baseline: { name: 'raw promise + queueMicrotask round trip', run: rawPromiseRoundTrips },
     goal: { value: 2.5e6 },
   },
   { name: 'spawn+stop plain actor', unit: 'actors/s', run: spawnStop, goal: { value: 500e3 } },
