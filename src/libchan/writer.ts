@@ -1,6 +1,6 @@
 /**
  * Per-tick frame coalescing (perf-baselines §5.2: mandatory). Small frames written in the same tick
- * are copied into one slab and handed to the wire as a single write on the next microtask; frames
+ * are copied into one slab and handed to the wire as a single write at the end of the tick; frames
  * with a large payload flush what is pending and go out directly, without the extra copy.
  * @module
  */
@@ -50,7 +50,10 @@ export class FrameWriter {
     this.#pos += need;
     if (!this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(this.#flushTask);
+      // nextTick, not queueMicrotask: a tick callback queued from a microtask runs only once the whole
+      // microtask queue is drained, so request/reply chains driven by `await` (one hop per message)
+      // still coalesce into one write per tick instead of one write per message.
+      process.nextTick(this.#flushTask);
     }
   }
 
