@@ -210,6 +210,25 @@ describe('aggregate stage (simulator children)', () => {
     expect(status[i + 1]).toEqual(['  └ Status', 'Healthy']);
   });
 
+  it('re-indexes a node only when its listing changed: containers made or renamed behind its back are found', async () => {
+    const { agg, eng } = await cluster(2);
+    running = agg;
+    await call(agg, 'container.list', { query: { all: '1' } }, 'ls');
+    const engine = engineOf(eng('node2'));
+    const { Id } = engine.create({ name: 'behind' }, { Image: 'busybox:local', Cmd: ['true'] });
+    // Unknown name: the owner lookup lists again, sees a changed listing and indexes it.
+    expect(set(await call(agg, 'container.inspect', { id: 'behind' })).body).toMatchObject({ Id });
+    // Same ids, one name changed: still a change.
+    engine.rename('behind', 'renamed');
+    await call(agg, 'container.list', { query: { all: '1' } }, 'ls');
+    expect(set(await call(agg, 'container.inspect', { id: 'renamed' })).body).toMatchObject({ Id });
+    expect(err(await call(agg, 'container.inspect', { id: 'behind' }))).toMatchObject({ status: 404 });
+    // Removed through the aggregate, listing unchanged since: the directory change alone forces a rebuild.
+    expect(set(await call(agg, 'container.remove', { id: 'renamed' }, 'remove')).status).toBe(204);
+    await call(agg, 'container.list', { query: { all: '1' } }, 'ls');
+    expect(err(await call(agg, 'container.inspect', { id: 'renamed' }))).toMatchObject({ status: 404 });
+  });
+
   it('control adds and removes children at run time', async () => {
     const { agg } = await cluster(2);
     running = agg;

@@ -12,7 +12,7 @@ import type { NodeSpec } from './args.js';
 import { ContainerDirectory, type Owner } from './directory.js';
 import type { ContainerRow } from './filters.js';
 import type { HealthOptions, HealthState } from './health.js';
-import { AggregateNode } from './node.js';
+import { AggregateNode, EXPIRED } from './node.js';
 
 /** One node's outcome in a fan-out. */
 export type FanOutResult =
@@ -35,6 +35,8 @@ export class Cluster {
   readonly directory = new ContainerDirectory();
   readonly #nodes = new Map<string, AggregateNode>();
   readonly #opts: ClusterOptions;
+  /** The listing each node's directory entries were last built from, and the directory's change mark then. */
+  readonly #indexed = new WeakMap<AggregateNode, { rows: ContainerRow[]; changes: number }>();
 
   constructor(opts: ClusterOptions) {
     this.#opts = opts;
@@ -82,16 +84,33 @@ export class Cluster {
     return true;
   }
 
-  /** Sends one request to every node at once; each answers or fails within the deadline. */
-  fanOut(verb: Verb, args: (node: AggregateNode) => DockerArgs, nodes = this.nodes): Promise<FanOutResult[]> {
-    return Promise.all(
-      nodes.map((node) =>
-        node.result(verb, args(node)).then(
-          (result) => ({ node, result }),
-          (error: unknown) => ({ node, error: asSwarmError(error) }),
+  /**
+   * Sends one request to every node at once; each answers or fails within the deadline. One timer
+   * serves the whole fan-out (not one per node): at 1,000 nodes the per-node timers were a visible
+   * part of a listing's cost, and every node shares the same deadline anyway.
+   */
+  async fanOut(
+    verb: Verb,
+    args: (node: AggregateNode) => DockerArgs,
+    nodes = this.nodes,
+  ): Promise<FanOutResult[]> {
+    const clock = this.#opts.clock;
+    let timer: ReturnType<Clock['setTimeout']> | undefined;
+    const expired = new Promise<typeof EXPIRED>((resolve) => {
+      timer = clock.setTimeout(() => resolve(EXPIRED), this.#opts.deadline);
+    });
+    try {
+      return await Promise.all(
+        nodes.map((node) =>
+          node.result(verb, args(node), undefined, expired).then(
+            (result) => ({ node, result }),
+            (error: unknown) => ({ node, error: asSwarmError(error) }),
+          ),
         ),
-      ),
-    );
+      );
+    } finally {
+      if (timer !== undefined) clock.clearTimeout(timer);
+    }
   }
 
   /** Lists every node's containers (`all=1`), refreshing rows and the directory for those that answer. */
@@ -102,14 +121,27 @@ export class Cluster {
     return results;
   }
 
-  /** Stores a node's full listing as its known rows and directory entries. */
+  /**
+   * Stores a node's full listing as its known rows and directory entries. The directory is rebuilt
+   * only when the ids or names differ from the last indexed listing (or the directory changed since):
+   * most listings of most nodes change nothing, and re-indexing 10,000 rows on every `ps -a` was the
+   * largest part of the aggregate's own cost at 1,000 nodes.
+   */
   recordRows(node: AggregateNode, body: unknown): void {
     const rows = Array.isArray(body) ? (body as ContainerRow[]) : [];
+    const indexed = this.#indexed.get(node);
     node.rows = rows;
+    if (
+      indexed &&
+      indexed.changes === this.directory.changesOf(node.name) &&
+      sameIdsAndNames(indexed.rows, rows)
+    )
+      return;
     this.directory.replaceNode(
       node.name,
       rows.map((r) => ({ id: r.Id, names: r.Names ?? [] })),
     );
+    this.#indexed.set(node, { rows, changes: this.directory.changesOf(node.name) });
   }
 
   /** The owner of a container reference; refreshes once on a miss. Throws 404 when none. */
@@ -126,6 +158,21 @@ export class Cluster {
   stop(): void {
     for (const name of [...this.#nodes.keys()]) this.remove(name);
   }
+}
+
+/** True when both listings have the same containers with the same names, in the same order. */
+function sameIdsAndNames(a: readonly ContainerRow[], b: readonly ContainerRow[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as ContainerRow;
+    const y = b[i] as ContainerRow;
+    if (x.Id !== y.Id) return false;
+    const xn = x.Names ?? [];
+    const yn = y.Names ?? [];
+    if (xn.length !== yn.length) return false;
+    for (let j = 0; j < xn.length; j++) if (xn[j] !== yn[j]) return false;
+  }
+  return true;
 }
 
 /** Anything thrown, as a SwarmError. */

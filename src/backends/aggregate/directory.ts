@@ -28,10 +28,21 @@ export class ContainerDirectory {
   #byNode = new Map<string, Set<string>>();
   #reserved = new Set<string>();
   #execs = new Map<string, string>();
+  /** Per node, bumped on every change to its entries: lets a caller skip re-indexing unchanged rows. */
+  #changes = new Map<string, number>();
 
   /** Number of known containers. */
   get size(): number {
     return this.#byId.size;
+  }
+
+  /** A number that changes whenever `node`'s entries change (compare two readings, never order them). */
+  changesOf(node: string): number {
+    return this.#changes.get(node) ?? 0;
+  }
+
+  #bump(node: string): void {
+    this.#changes.set(node, (this.#changes.get(node) ?? 0) + 1);
   }
 
   /** Replaces everything known about `node` with a fresh listing of it. */
@@ -43,6 +54,7 @@ export class ContainerDirectory {
   /** Records one container. */
   add(node: string, id: string, names: readonly string[] = []): void {
     this.remove(id);
+    this.#bump(node);
     const clean = names.map(stripSlash);
     this.#byId.set(id, { node, id, names: clean });
     const ids = this.#byNode.get(node) ?? new Set<string>();
@@ -59,6 +71,7 @@ export class ContainerDirectory {
   remove(id: string): void {
     const e = this.#byId.get(id);
     if (!e) return;
+    this.#bump(e.node);
     this.#byId.delete(id);
     this.#byNode.get(e.node)?.delete(id);
     for (const n of e.names) {
@@ -72,6 +85,7 @@ export class ContainerDirectory {
   removeNode(node: string): void {
     for (const id of [...(this.#byNode.get(node) ?? [])]) this.remove(id);
     this.#byNode.delete(node);
+    this.#bump(node);
     for (const [exec, n] of this.#execs) if (n === node) this.#execs.delete(exec);
   }
 

@@ -36,6 +36,9 @@ export interface NodeOptions {
   onHealthChange?: (node: AggregateNode, from: HealthState, to: HealthState) => void;
 }
 
+/** What a shared fan-out deadline resolves to when it passes (see `Cluster.fanOut`). */
+export const EXPIRED: unique symbol = Symbol('aggregate.expired');
+
 /** Child error codes that mean "the node is unreachable", as opposed to a Docker-level answer. */
 const UNREACHABLE = new Set<string>([ErrorCode.ConnectionLost, ErrorCode.DeadlineExceeded, ErrorCode.Closed]);
 
@@ -55,6 +58,8 @@ export class AggregateNode {
   /** Deadline of container-changing calls; public so create can use it with {@link result}. */
   readonly opDeadline: number;
   readonly #health: HealthActor;
+  /** Time of the last success not sent to the machine (see `#report`). */
+  #lastOk: number | undefined;
 
   constructor(opts: NodeOptions) {
     this.name = opts.name;
@@ -87,7 +92,9 @@ export class AggregateNode {
 
   /** Clock time of the last success. */
   get updatedAt(): number | undefined {
-    return this.#health.getSnapshot().context.updatedAt;
+    const fromMachine = this.#health.getSnapshot().context.updatedAt;
+    if (this.#lastOk === undefined) return fromMachine;
+    return fromMachine === undefined ? this.#lastOk : Math.max(fromMachine, this.#lastOk);
   }
 
   /** False while down or backing off: calls fail fast. */
@@ -101,14 +108,24 @@ export class AggregateNode {
    * Rejects with `SWARM_ERR_NODE_DOWN` at once when the node is down, `SWARM_ERR_DEADLINE_EXCEEDED`
    * after the deadline.
    */
-  ask(verb: Verb, args: DockerArgs, deadline = this.#deadline): Promise<Message> {
+  ask(
+    verb: Verb,
+    args: DockerArgs,
+    deadline = this.#deadline,
+    expired?: Promise<typeof EXPIRED>,
+  ): Promise<Message> {
     if (!this.reachable) return Promise.reject(this.downError());
-    return this.#ask(verb, args, deadline);
+    return this.#ask(verb, args, deadline, expired);
   }
 
   /** Like {@link ask} but resolves with the `set` result, turning an `error` reply into a SwarmError. */
-  async result(verb: Verb, args: DockerArgs, deadline?: number): Promise<DockerResult> {
-    const reply = await this.ask(verb, args, deadline);
+  async result(
+    verb: Verb,
+    args: DockerArgs,
+    deadline?: number,
+    expired?: Promise<typeof EXPIRED>,
+  ): Promise<DockerResult> {
+    const reply = await this.ask(verb, args, deadline ?? this.#deadline, expired);
     if (reply.verb === 'error') throw remoteError(this.name, reply.args as ErrorArgs);
     if (reply.verb !== 'set') {
       reply.stream?.destroy();
@@ -177,12 +194,17 @@ export class AggregateNode {
     }
   }
 
-  #ask(verb: Verb, args: DockerArgs, deadline: number): Promise<Message> {
+  /** `shared`: a deadline owned by the caller (one for a whole fan-out) instead of a timer of our own. */
+  #ask(verb: Verb, args: DockerArgs, deadline: number, shared?: Promise<typeof EXPIRED>): Promise<Message> {
     const { sender, first } = replySink();
     let timer: ReturnType<Clock['setTimeout']> | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = this.#clock.setTimeout(() => reject(this.#deadlineError(args.op, deadline)), deadline);
-    });
+    const expired = shared
+      ? shared.then((): never => {
+          throw this.#deadlineError(args.op, deadline);
+        })
+      : new Promise<never>((_, reject) => {
+          timer = this.#clock.setTimeout(() => reject(this.#deadlineError(args.op, deadline)), deadline);
+        });
     try {
       void this.#address.send({ verb, args, ret: sender })?.catch(() => sender.close());
     } catch {
@@ -207,7 +229,21 @@ export class AggregateNode {
   #report(reply: Message): void {
     if (reply.verb === 'error' && isUnreachable(reply.args as ErrorArgs)) {
       this.#health.send({ type: 'fail', error: (reply.args as ErrorArgs).message });
+    } else if (this.#settledHealthy()) {
+      // The event would change nothing but the time: skip the machine (1,000 events per listing).
+      this.#lastOk = this.#clock.now();
     } else this.#health.send({ type: 'ok' });
+  }
+
+  /** Healthy with nothing to reset: an `ok` event would only refresh `updatedAt`. */
+  #settledHealthy(): boolean {
+    const s = this.#health.getSnapshot();
+    return (
+      healthState(this.#health) === 'healthy' &&
+      s.context.failures === 0 &&
+      s.context.attempt === 0 &&
+      s.context.lastError === undefined
+    );
   }
 
   #sendFailed(e: unknown, timer: ReturnType<Clock['setTimeout']>, message: Message): void {
