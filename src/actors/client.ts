@@ -11,6 +11,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { DeadlineExceededError, ErrorCode, SwarmError } from '../errors.js';
 import { kSender, type Sender } from '../libchan/types.js';
 import type { ErrorArgs, Message, Verb } from './message.js';
+import { expectedReplies, unexpectedVerb } from './verbs.js';
 
 /** Options of a {@link Client}. */
 export interface ClientOptions {
@@ -45,6 +46,8 @@ class ReplyQueue implements Sender<Message> {
       this.#resolveFirst = resolve;
       this.#rejectFirst = reject;
     });
+    // A request that failed before anyone awaited its reply must not surface as an unhandled rejection.
+    this.first.catch(() => {});
   }
 
   get closed(): boolean {
@@ -140,7 +143,13 @@ export class Client {
     try {
       const message: Message = { verb, args, ret: queue };
       if (options.stream) message.stream = options.stream;
-      const pending = this.#target.send(message);
+      let pending: Promise<void> | undefined;
+      try {
+        pending = this.#target.send(message);
+      } catch (err) {
+        options.stream?.destroy(); // never sent: nobody else will end it
+        throw err;
+      }
       if (pending) await pending;
       const reply = await queue.first;
       if (reply.verb === 'error') {
@@ -156,23 +165,16 @@ export class Client {
     }
   }
 
-  /** Sends `verb` and resolves with the first reply, which must be one of `expected`. */
-  async call(
-    verb: Verb,
-    args: unknown,
-    expected: Verb[] = ['ack', 'set'],
-    options?: CallOptions,
-  ): Promise<Message> {
+  /**
+   * Sends `verb` and resolves with the first reply, which must be one of `expected` (by default the
+   * catalog's replies for the verb, see {@link expectedReplies}).
+   */
+  async call(verb: Verb, args: unknown, expected?: readonly Verb[], options?: CallOptions): Promise<Message> {
+    const allowed = expected ?? (expectedReplies(verb).length > 0 ? expectedReplies(verb) : ['ack', 'set']);
     const { reply } = await this.request(verb, args, options);
-    if (!expected.includes(reply.verb)) {
+    if (!allowed.includes(reply.verb)) {
       reply.stream?.destroy();
-      throw new SwarmError(
-        ErrorCode.UnexpectedVerb,
-        `${verb}: expected ${expected.join(' or ')}, got ${reply.verb}`,
-        {
-          details: { verb, got: reply.verb },
-        },
-      );
+      throw unexpectedVerb(verb, reply.verb, allowed);
     }
     return reply;
   }

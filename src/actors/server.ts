@@ -5,8 +5,9 @@
  * closed.
  * @module
  */
-import { ErrorCode, isSwarmError, toError } from '../errors.js';
+import { isSwarmError, toError } from '../errors.js';
 import type { ErrorArgs, Message, Verb } from './message.js';
+import { notImplemented } from './verbs.js';
 
 /** Handles one request; may reply on `message.ret` any number of times before returning. */
 export type VerbHandler = (message: Message) => void | Promise<void>;
@@ -33,6 +34,12 @@ export function reply(message: Message, answer: Message): void | Promise<void> {
 export class Server {
   readonly #handlers = new Map<Verb, VerbHandler>();
   #catchAll: VerbHandler | undefined;
+  readonly #name: string;
+
+  /** `name` appears in the `not implemented` reply, e.g. `stage simulator#2`. */
+  constructor(name = 'this stage') {
+    this.#name = name;
+  }
 
   /** Registers the handler for `verb` (replacing any earlier one). */
   onVerb(verb: Verb, handler: VerbHandler): this {
@@ -91,18 +98,15 @@ export class Server {
     const handler = this.#handlers.get(message.verb) ?? this.#catchAll;
     try {
       if (handler) await handler(message);
-      else {
-        await reply(message, {
-          verb: 'error',
-          args: {
-            message: `verb ${message.verb} is not implemented`,
-            code: ErrorCode.NotImplemented,
-            status: 501,
-          },
-        });
-      }
+      else await reply(message, notImplemented(message.verb, this.#name));
     } catch (err) {
-      if (message.ret && !message.ret.closed) await message.ret.send(errorReply(err));
+      message.stream?.destroy();
+      // The requester may be gone already; failing to tell it is not the server's crash.
+      try {
+        if (message.ret && !message.ret.closed) await message.ret.send(errorReply(err));
+      } catch {
+        // nothing left to tell
+      }
     } finally {
       message.ret?.close();
     }
