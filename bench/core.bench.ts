@@ -114,7 +114,8 @@ async function askRoundTrips(): Promise<number> {
 async function rawPromiseRoundTrips(): Promise<number> {
   let sum = 0;
   const rate = await opsPerSecond(ASKS, async () => {
-    for (let i = 0; i < ASKS; i++) sum += await new Promise<number>((resolve) => queueMicrotask(() => resolve(i)));
+    for (let i = 0; i < ASKS; i++)
+      sum += await new Promise<number>((resolve) => queueMicrotask(() => resolve(i)));
   });
   if (sum < 0) throw new Error('unreachable');
   return rate;
