@@ -229,6 +229,27 @@ describe('aggregate stage (simulator children)', () => {
     expect(err(await call(agg, 'container.inspect', { id: 'renamed' }))).toMatchObject({ status: 404 });
   });
 
+  it('container calls wait for the op deadline (plus a stop -t), not the list deadline', async () => {
+    const { agg, eng, clock } = await cluster(2, ['--op-deadline', '4000']);
+    running = agg;
+    await call(agg, 'container.list', { query: { all: '1' } }, 'ls'); // learn the owners
+    eng('node2').hung = true;
+    let answered = false;
+    const stop = call(agg, 'container.stop', { id: 'node2-c0', query: { t: '2' } }, 'stop').finally(() => {
+      answered = true;
+    });
+    for (let t = 0; t < 5900; t += 100) {
+      clock.advance(100);
+      await settle();
+    }
+    expect(answered).toBe(false); // well past the 1,500 ms list deadline
+    clock.advance(200);
+    expect(err(await stop)).toMatchObject({
+      status: 504,
+      message: 'node node2 did not answer container.stop within 6000 ms',
+    });
+  });
+
   it('control adds and removes children at run time', async () => {
     const { agg } = await cluster(2);
     running = agg;
