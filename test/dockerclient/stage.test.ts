@@ -142,6 +142,9 @@ describe('dockerclient stage against a private dockerd', () => {
     expect(stream.destroyed).toBe(true);
     const noId = await ask(dc, { op: 'container.start' });
     expect((noId.args as ErrorArgs).message).toMatch(/container.start needs an id/);
+    // A null JSON body is no body, not a crash or a "connection lost".
+    expect((await ask(dc, { op: 'container.list', body: null })).verb).toBe('set');
+    expect(dc.health).toBe('healthy');
   });
 
   it('keeps sockets within the pool over 30 calls, including abandoned streams', async () => {

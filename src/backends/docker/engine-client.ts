@@ -162,11 +162,14 @@ export class EngineClient {
     }
   }
 
+  /** Socket, TLS and undici failures (they carry a `code`) mean the daemon could not be reached. */
   #lost(err: unknown): Error {
     if (err instanceof SwarmError) return err;
-    const e = err as { code?: string; message?: string };
+    const e = err as { code?: unknown; message?: string };
+    // Anything else is a bug or bad input here, not the daemon's fault: pass it on as it is.
+    if (typeof e?.code !== 'string') return err instanceof Error ? err : new Error(String(err));
     return new ConnectionLostError(
-      `Cannot connect to the Docker daemon at ${this.#opts.address}: ${e.code ?? e.message ?? String(err)}`,
+      `Cannot connect to the Docker daemon at ${this.#opts.address}: ${e.code}${e.message ? ` (${e.message})` : ''}`,
       { cause: err, details: { address: this.#opts.address } },
     );
   }
@@ -176,16 +179,15 @@ export class EngineClient {
     const ms = req.timeoutMs ?? this.#timeoutMs;
     return this.#deadline(`${req.method} ${req.path}`, ms, async (signal) => {
       const path = await this.#url(req);
+      const hasBody = req.body !== undefined && req.body !== null;
       const isJson =
-        req.body !== undefined &&
-        !Buffer.isBuffer(req.body) &&
-        typeof (req.body as Readable).pipe !== 'function';
+        hasBody && !Buffer.isBuffer(req.body) && typeof (req.body as Readable).pipe !== 'function';
       const res = await this.#pool.request({
         method: req.method as 'GET',
         path,
         signal,
         headers: { ...(isJson ? { 'content-type': 'application/json' } : {}), ...req.headers },
-        body: isJson ? JSON.stringify(req.body) : (req.body as Buffer | Readable | undefined),
+        body: isJson ? JSON.stringify(req.body) : hasBody ? (req.body as Buffer | Readable) : undefined,
       });
       return {
         status: res.statusCode,

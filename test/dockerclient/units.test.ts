@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { parseEngineAddress, parseEngineArgs } from '../../src/backends/docker/engine-address.js';
+import {
+  failureErrorArgs,
+  graceMs,
+  httpErrorArgs,
+  passHeaders,
+  planCall,
+} from '../../src/backends/docker/engine-request.js';
+import { ConnectionLostError, DeadlineExceededError, ErrorCode } from '../../src/errors.js';
+
+describe('dockerclient request planning (no daemon)', () => {
+  it('maps ops to method and path, encoding ids and keeping image-name slashes', () => {
+    expect(planCall({ op: 'ping', query: {} })).toMatchObject({ method: 'GET', path: '/_ping' });
+    expect(planCall({ op: 'container.inspect', id: 'a b', query: {} })).toMatchObject({
+      method: 'GET',
+      path: '/containers/a%20b/json',
+    });
+    expect(planCall({ op: 'image.inspect', id: 'reg:5000/x/y:tag', query: {} }).path).toBe(
+      '/images/reg%3A5000/x/y%3Atag/json',
+    );
+    expect(planCall({ op: 'container.list', query: { all: 1 as unknown as string } }).query).toEqual({
+      all: '1',
+    });
+  });
+
+  it('rejects bad args with InvalidArgument and a clear message', () => {
+    for (const [args, msg] of [
+      [null, /must be an object/],
+      [{ op: 'nope', query: {} }, /unknown docker op "nope"/],
+      [{ op: 'container.start', query: {} }, /needs an id/],
+      [{ op: 'container.list', query: 'x' }, /query must be an object/],
+    ] as const) {
+      expect(() => planCall(args)).toThrow(msg);
+      try {
+        planCall(args);
+      } catch (e) {
+        expect((e as { code: string }).code).toBe(ErrorCode.InvalidArgument);
+      }
+    }
+  });
+
+  it('adds the grace period to stop/restart deadlines only', () => {
+    expect(graceMs(planCall({ op: 'container.stop', id: 'x', query: { t: '7' } }))).toBe(7_000);
+    expect(graceMs(planCall({ op: 'container.stop', id: 'x', query: {} }))).toBe(10_000);
+    expect(graceMs(planCall({ op: 'container.kill', id: 'x', query: {} }))).toBe(0);
+  });
+
+  it("keeps dockerd's message and status; classifies failures", () => {
+    expect(httpErrorArgs(409, { message: 'Conflict. x' })).toEqual({
+      message: 'Conflict. x',
+      status: 409,
+      code: ErrorCode.Conflict,
+    });
+    expect(httpErrorArgs(500, Buffer.from('plain text\n'))).toMatchObject({
+      message: 'plain text',
+      status: 500,
+    });
+    expect(httpErrorArgs(502, undefined).message).toBe('daemon answered 502');
+    expect(failureErrorArgs(new DeadlineExceededError('slow'), 'dc')).toMatchObject({
+      status: 504,
+      message: 'dc: slow',
+    });
+    expect(failureErrorArgs(new ConnectionLostError('gone'), 'dc')).toMatchObject({ status: 502 });
+    expect(failureErrorArgs(new TypeError('bug'), 'dc')).toMatchObject({
+      status: 500,
+      code: ErrorCode.Remote,
+    });
+  });
+
+  it('passes only X-Docker-* headers (plus Content-Type for streams)', () => {
+    const h = {
+      'x-docker-container-path-stat': 'e30=',
+      server: 'Docker',
+      'content-type': 'application/x-tar',
+    };
+    expect(passHeaders(h, false)).toEqual({ 'X-Docker-Container-Path-Stat': 'e30=' });
+    expect(passHeaders(h, true)).toEqual({
+      'X-Docker-Container-Path-Stat': 'e30=',
+      'Content-Type': 'application/x-tar',
+    });
+  });
+});
+
+describe('dockerclient arguments', () => {
+  it('parses addresses', () => {
+    expect(parseEngineAddress('unix:///var/run/docker.sock')).toEqual({
+      kind: 'unix',
+      path: '/var/run/docker.sock',
+    });
+    expect(parseEngineAddress('tcp://127.0.0.1:2375')).toEqual({
+      kind: 'tcp',
+      host: '127.0.0.1',
+      port: 2375,
+    });
+    expect(parseEngineAddress('tcp://[::1]', true)).toEqual({ kind: 'tcp', host: '::1', port: 2376 });
+    expect(() => parseEngineAddress('unix://relative')).toThrow(/absolute path/);
+    expect(() => parseEngineAddress('tcp://h:99999')).toThrow(/bad port/);
+  });
+
+  it('parses flags and reports mistakes with the usage line', () => {
+    expect(parseEngineArgs(['tcp://h:1'])).toEqual({ address: 'tcp://h:1' });
+    expect(() => parseEngineArgs(['tcp://h:1', '--bogus'])).toThrow(
+      /unknown option --bogus[\s\S]*usage: dockerclient/,
+    );
+    expect(() => parseEngineArgs(['tcp://h:1', 'extra'])).toThrow(/unexpected argument/);
+    expect(() => parseEngineArgs(['tcp://h:1', '--tlscacert'])).toThrow(/needs a file/);
+    expect(() => parseEngineArgs(['tcp://h:1', '--tlscacert=/nonexistent/ca.pem'])).toThrow(
+      /\/nonexistent\/ca.pem/,
+    );
+    expect(() => parseEngineArgs(['tcp://h:1', '--tlsverify'], { DOCKER_CERT_PATH: '/nonexistent' })).toThrow(
+      /--tlsverify needs a CA/,
+    );
+    expect(parseEngineArgs(['tcp://h:1', '--tls'], { DOCKER_CERT_PATH: '/nonexistent' }).tls).toEqual({
+      ca: undefined,
+      cert: undefined,
+      key: undefined,
+      verify: false,
+    });
+  });
+});
