@@ -19,6 +19,7 @@ import {
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { mountsUnder, reapHelpers } from './cleanup.js';
 import { docker } from './docker-cli.js';
 import { busyboxPath, ensureDockerInstalled } from './install.js';
 
@@ -121,64 +122,6 @@ function rootfsTar(base: string): string {
   const res = spawnSync('tar', ['-C', r, '-cf', tar, '.']);
   if (res.status !== 0) throw new Error(`tar failed: ${res.stderr}`);
   return tar;
-}
-
-/** Pids whose command line mentions `dir` (containerd and shims started for one daemon). */
-function pidsUsing(dir: string): number[] {
-  const out: number[] = [];
-  for (const entry of spawnSync('ls', ['/proc']).stdout.toString().split('\n')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)) out.push(pid);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
-/** True while `pid` exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Kills (by pid) the helpers a dead dockerd leaves behind in `dir`, and waits until they are gone.
- * Without this a quick restart after SIGKILL races the old containerd (it dies by pdeathsig a moment
- * later): the new dockerd finds it "running" through its pid file, then times out connecting to it.
- */
-async function reapHelpers(dir: string, includeShims: boolean): Promise<void> {
-  const pids = pidsUsing(dir).filter((pid) => {
-    if (includeShims) return true;
-    try {
-      return !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('containerd-shim');
-    } catch {
-      return false;
-    }
-  });
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  const until = Date.now() + 10_000;
-  while (pids.some(alive) && Date.now() < until) await sleep(50);
-  rmSync(join(dir, 'x', 'containerd', 'containerd.pid'), { force: true });
-}
-
-/** Mount points under `dir`, deepest first. */
-function mountsUnder(dir: string): string[] {
-  const lines = readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
-  const points = lines.map((l) => l.split(' ')[4] ?? '').filter((p) => p === dir || p.startsWith(`${dir}/`));
-  return points.sort((a, b) => b.length - a.length);
 }
 
 class PrivateDaemon implements Daemon {
