@@ -119,7 +119,7 @@ async function server(): Promise<void> {
   rw.on('connection', (w) => {
     let count = 0;
     w.on('message', (data: Buffer) => {
-      let echo: Buffer[] | null = null;
+      const echo: Buffer[] = [];
       for (let pos = 0; pos + 4 <= data.length; ) {
         const len = data.readUInt32BE(pos);
         if (len === 0) {
@@ -128,11 +128,11 @@ async function server(): Promise<void> {
           r.writeUInt32BE(count, 4);
           w.send(r);
           count = 0;
-        } else if (data[pos + 4] === 0x01) (echo ??= []).push(data.subarray(pos, pos + 4 + len));
+        } else if (data[pos + 4] === 0x01) echo.push(data.subarray(pos, pos + 4 + len));
         else count++;
         pos += 4 + len;
       }
-      if (echo) w.send(Buffer.concat(echo));
+      if (echo.length > 0) w.send(Buffer.concat(echo));
     });
   });
   await Promise.all([once(ru, 'listening'), once(rt, 'listening'), once(rw, 'listening')]);
