@@ -97,7 +97,7 @@ await keep([`listen unix://${join(dir, 'l.sock')}`, 'echo']);
 const overUnix = await keep([`remote unix://${join(dir, 'l.sock')}`]);
 const wsListen = await chain(['listen ws://127.0.0.1:0', 'echo']);
 chains.push(wsListen);
-const wsUrl = (wsListen.stages[0]?.instance as ListenInstance).address as string;
+const wsUrl = (wsListen.stages[0]?.instance as ListenInstance | undefined)?.address as string;
 const overWs = await keep([`remote ${wsUrl}`]);
 
 const directBaseline = { name: 'straight to the last stage', run: () => drive(direct, IN) };
