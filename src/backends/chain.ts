@@ -26,6 +26,8 @@ export interface ChainOptions {
   onStageFailed?: (stage: StageActor, err: Error) => void;
   /** Called as each stage comes up, with its describe() line. */
   onStageUp?: (stage: StageActor, description: string) => void;
+  /** How long {@link Chain.stop} waits for one stage before moving on to the next. Default 10 000 ms. */
+  stopTimeoutMs?: number;
 }
 
 /** A running chain of stages. */
@@ -89,13 +91,26 @@ export class Chain {
     return actor;
   };
 
-  /** Stops the stages first to last, then any children. Idempotent. */
+  /**
+   * Stops the stages first to last, then any children. A stage that does not finish stopping within
+   * `stopTimeoutMs` is logged and left behind, so one stuck stage can't keep swarmd from exiting.
+   * Idempotent.
+   */
   async stop(): Promise<void> {
-    for (const actor of [...this.stages, ...this.children.reverse()]) {
+    const { log, clock } = this.#options;
+    const limit = this.#options.stopTimeoutMs ?? 10_000;
+    for (const actor of [...this.stages, ...[...this.children].reverse()]) {
+      let timer: ReturnType<Clock['setTimeout']> | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = clock.setTimeout(() => resolve('late'), limit);
+      });
       try {
-        await actor.stop();
+        const outcome = await Promise.race([actor.stop().then(() => 'done' as const), late]);
+        if (outcome === 'late') log.warn(`stage ${actor.name}: did not stop within ${limit} ms; moving on`);
       } catch (err) {
-        this.#options.log.warn({ err }, `stage ${actor.name}: error while stopping`);
+        log.warn({ err }, `stage ${actor.name}: error while stopping`);
+      } finally {
+        if (timer !== undefined) clock.clearTimeout(timer);
       }
     }
   }

@@ -19,11 +19,15 @@ export interface TextSink {
   write(text: string): unknown;
 }
 
-/** Runs swarmd with `argv` (without node and script); resolves with the process exit code. */
+/**
+ * Runs swarmd with `argv` (without node and script); resolves with the process exit code. `exit` is
+ * called only for a second SIGINT/SIGTERM while the stages are stopping (exit at once, code 1).
+ */
 export async function main(
   argv: string[],
   out: TextSink = process.stdout,
   err: TextSink = process.stderr,
+  exit: (code: number) => void = (code) => process.exit(code),
 ): Promise<number> {
   let options: ReturnType<typeof parseCli>;
   try {
@@ -32,9 +36,11 @@ export async function main(
     err.write(`swarmd: ${(e as Error).message}\n`);
     return ExitCode.Usage;
   }
-  if (options.action === 'help') return (void out.write(helpText()), ExitCode.Ok);
-  if (options.action === 'version') return (void out.write(`swarmd ${version()}\n`), ExitCode.Ok);
-  if (options.action === 'list') return (void out.write(listText()), ExitCode.Ok);
+  const answers = { help: helpText, version: () => `swarmd ${version()}\n`, list: listText };
+  if (options.action !== 'run') {
+    out.write(answers[options.action]());
+    return ExitCode.Ok;
+  }
 
   const log = pino({ level: options.logLevel, base: undefined }, pino.destination(2));
   let stages = options.stages;
@@ -50,6 +56,24 @@ export async function main(
   const stopped = new Promise<number>((resolve) => {
     failed = resolve;
   });
+  // Handlers go in before the stages start, so Ctrl-C during a slow start still stops what is up.
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      err.write(`swarmd: ${signal} again: exiting without waiting for the stages\n`);
+      exit(ExitCode.Failure);
+      return;
+    }
+    signalled = signal;
+    err.write(`swarmd: ${signal}: stopping stages in order (send it again to exit at once)\n`);
+    failed(ExitCode.Ok);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const detach = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
   const chain = new Chain({
     log,
     clock: systemClock,
@@ -62,6 +86,7 @@ export async function main(
   try {
     await chain.start(stages);
   } catch (e) {
+    detach();
     err.write(`swarmd: ${(e as Error).message}\n`);
     return isSwarmError(e, ErrorCode.InvalidArgument) ? ExitCode.Usage : ExitCode.Failure;
   }
@@ -70,16 +95,9 @@ export async function main(
   );
   if (dockerHost) out.write(`export DOCKER_HOST=${dockerHost}\n`);
 
-  const onSignal = (signal: NodeJS.Signals) => {
-    err.write(`swarmd: ${signal}: stopping stages in order\n`);
-    failed(ExitCode.Ok);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   const code = await stopped;
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
   await chain.stop();
+  detach();
   err.write('swarmd: stopped\n');
   return code;
 }

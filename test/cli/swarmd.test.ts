@@ -51,6 +51,35 @@ describe('swarmd options', () => {
   });
 });
 
+describe('swarmd signals (in process)', () => {
+  it('SIGTERM stops the chain and resolves 0; a second one exits at once with 1', async () => {
+    const out = new PassThrough();
+    const err = new PassThrough();
+    let text = '';
+    err.on('data', (d) => (text += d));
+    const exits: number[] = [];
+    const done = main(['simulator sig'], out, err, (code) => exits.push(code));
+    while (!/stage running/.test(text)) await new Promise((r) => setTimeout(r, 10));
+    process.emit('SIGTERM', 'SIGTERM');
+    process.emit('SIGTERM', 'SIGTERM');
+    expect(exits).toEqual([1]);
+    expect(await done).toBe(0);
+    expect(text).toMatch(/SIGTERM again: exiting without waiting/);
+    expect(process.listeners('SIGTERM')).toHaveLength(0);
+  });
+
+  it('a signal during startup stops the stages once they are up', async () => {
+    const err = new PassThrough();
+    let text = '';
+    err.on('data', (d) => (text += d));
+    const done = main(['simulator early'], new PassThrough(), err, () => {});
+    process.emit('SIGINT', 'SIGINT');
+    expect(await done).toBe(0);
+    expect(text).toMatch(/SIGINT: stopping stages in order[\s\S]*stopped/);
+    expect(process.listeners('SIGINT')).toHaveLength(0);
+  });
+});
+
 describe('swarmd process with the real docker CLI', () => {
   let dir: string;
   let sock: string;

@@ -74,6 +74,16 @@ function testStages(events: string[]): (name: string) => StageDefinition | undef
         };
       },
     },
+    stuck: {
+      name: 'stuck',
+      summary: '',
+      usage: '',
+      example: '',
+      create: (_args, ctx) => ({
+        stop: () => new Promise<void>(() => events.push(`stuck ${ctx.name}`)),
+        handle: (m: Message) => ctx.downstream?.send(m),
+      }),
+    },
     pass: {
       name: 'pass',
       summary: '',
@@ -149,6 +159,19 @@ describe('Chain', () => {
     expect(ret.replies[0]?.args).toEqual({ build: 2 });
     expect(chain.stages[0]?.restarts).toHaveLength(1);
     await chain.stop();
+  });
+
+  it('a stage that never finishes stopping is left behind after stopTimeoutMs; the rest still stop', async () => {
+    const events: string[] = [];
+    const clock = new SimulatedClock();
+    const chain = new Chain({ log: quietLog, clock, lookup: testStages(events), stopTimeoutMs: 500 });
+    await chain.start(['stuck', 'echo']);
+    const stopping = chain.stop();
+    await tick();
+    expect(events).toEqual(['start echo#2', 'stuck stuck#1']);
+    clock.advance(500);
+    await stopping;
+    expect(events).toEqual(['start echo#2', 'stuck stuck#1', 'stop echo#2']);
   });
 
   it('gives up after the restart intensity is exceeded and refuses requests with an error', async () => {
