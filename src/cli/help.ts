@@ -46,7 +46,8 @@ ${stages}
 
 Exit codes:
   0  stopped by SIGINT/SIGTERM (or --help/--version/--list)
-  1  a stage could not start, or gave up after too many restarts
+  1  a stage could not start, gave up after too many restarts, or a second SIGINT/SIGTERM
+     cut the orderly stop short
   2  usage error (unknown option or stage, bad stage arguments)
 `;
 }
