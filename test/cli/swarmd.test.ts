@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dockerAnswers, LOCAL_DOCKER_SOCKET } from '../../src/cli/default-chain.js';
 import { main } from '../../src/cli/main.js';
 import { docker } from '../harness/docker-cli.js';
 
@@ -66,6 +67,37 @@ describe('swarmd signals (in process)', () => {
     expect(await done).toBe(0);
     expect(text).toMatch(/SIGTERM again: exiting without waiting/);
     expect(process.listeners('SIGTERM')).toHaveLength(0);
+  });
+
+  it('with no stages: dockerserver on the per-user socket in front of the local daemon or the simulator', async () => {
+    const runtime = mkdtempSync(join(tmpdir(), 'swd-xdg-'));
+    const saved = process.env.XDG_RUNTIME_DIR;
+    process.env.XDG_RUNTIME_DIR = runtime;
+    try {
+      const out = new PassThrough();
+      const err = new PassThrough();
+      let stdout = '';
+      let stderr = '';
+      out.on('data', (d) => (stdout += d));
+      err.on('data', (d) => (stderr += d));
+      const done = main([], out, err, () => {});
+      while (!/stages running/.test(stderr)) await new Promise((r) => setTimeout(r, 10));
+      const sock = join(runtime, 'swarmd.sock');
+      expect(stdout).toBe(`export DOCKER_HOST=unix://${sock}\n`);
+      const local = await dockerAnswers(LOCAL_DOCKER_SOCKET);
+      expect(stderr).toMatch(local ? /stage dockerclient#2 up/ : /stage simulator#2 up/);
+      const ping = await docker(['version', '--format', '{{.Server.APIVersion}}'], {
+        host: `unix://${sock}`,
+      });
+      expect(ping).toMatchObject({ code: 0, stdout: expect.stringMatching(/^1\.\d+\n$/) });
+      process.emit('SIGTERM', 'SIGTERM');
+      expect(await done).toBe(0);
+      expect(existsSync(sock)).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;
+      else process.env.XDG_RUNTIME_DIR = saved;
+      rmSync(runtime, { recursive: true, force: true });
+    }
   });
 
   it('a signal during startup stops the stages once they are up', async () => {
