@@ -83,7 +83,7 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
   checkExposure(url, flags);
   let listener: Listener | undefined;
 
-  const forward = (message: Message): void => {
+  const forward = (message: Message): Promise<void> | undefined => {
     if (!ctx.downstream) {
       refuse(
         message,
@@ -99,8 +99,9 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
     }
     const out: Message = { ...message };
     if (message.ret) out.ret = new GuardedReply(message.ret);
-    // The next stage's mailbox may push back; that is its own flow control, not an error here.
-    ctx.downstream.send(out)?.catch(() => {});
+    // The next stage's mailbox may push back: the session loop awaits this, so the peer's channel
+    // credit runs out and the far side slows down instead of us buffering without bound.
+    return ctx.downstream.send(out)?.catch(() => {});
   };
 
   const serveChannel = async (session: Session, rx: Receiver<Message>, auth: { ok: boolean }) => {
@@ -138,7 +139,7 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
         message.ret?.close();
         continue;
       }
-      forward(message);
+      await forward(message);
     }
   };
 

@@ -119,12 +119,12 @@ describe('listen + remote in one process', () => {
   it('in-flight requests get ConnectionLost (502) naming stage and url when the far end dies', async () => {
     const sock = join(dir, 'drop.sock');
     const sessions: Session[] = [];
+    let received = 0;
     const far = await unix.listen({ path: sock }, (s) => {
       sessions.push(s);
       void (async () => {
-        for await (const rx of s.channels<Message>())
-          for await (const _m of rx) {
-          } // hold everything
+        // Count and hold everything: no reply is ever sent.
+        for await (const rx of s.channels<Message>()) for await (const _m of rx) received++;
       })().catch(() => {});
     });
     stops.push(() => far.close());
@@ -132,7 +132,7 @@ describe('listen + remote in one process', () => {
     await r.start?.();
     const pending = [recorder(), recorder()];
     for (const p of pending) void r.handle({ verb: 'wait', args: {}, ret: p });
-    await until(() => r.inFlight === 2, 2000, 'requests in flight');
+    await until(() => received === 2 && r.inFlight === 2, 2000, 'requests at the far end');
     for (const s of sessions) s.destroy();
     for (const p of pending) {
       const [err] = await p.done;
@@ -142,6 +142,7 @@ describe('listen + remote in one process', () => {
     expect(r.inFlight).toBe(0);
     expect(r.linkState).not.toBe('up');
     // Nothing was retried behind the caller's back: the far side saw each request once.
+    expect(received).toBe(2);
   });
 
   it('a graceful stop of the listener also answers in-flight requests with ConnectionLost', async () => {
