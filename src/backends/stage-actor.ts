@@ -8,6 +8,8 @@
  * owner is told (swarmd then exits non-zero), like an OTP supervisor giving up.
  * @module
  */
+
+import { type BackoffOptions, backoffDelay, backoffResetAfter, RestartIntensity } from '../actors/backoff.js';
 import type { Message } from '../actors/message.js';
 import { errorReply } from '../actors/server.js';
 import { ErrorCode, SwarmError, toError } from '../errors.js';
@@ -65,7 +67,6 @@ export type StageStatus =
 export class StageActor implements Sender<Message> {
   readonly [kSender] = true as const;
   readonly name: string;
-  readonly restarts: number[] = [];
   #status: StageStatus = 'created';
   #instance: StageInstance | undefined;
   #failure: Error | undefined;
@@ -76,6 +77,11 @@ export class StageActor implements Sender<Message> {
   readonly #policy: RestartPolicy;
   readonly #onFailed: (stage: StageActor, err: Error) => void;
   #draining = false;
+  readonly #intensity: RestartIntensity;
+  readonly #backoff: BackoffOptions;
+  #attempt = 0;
+  #restartCount = 0;
+  #lastStart = 0;
   /** Bumped on every build, so a late `crash` from a replaced instance is recognised and ignored. */
   #generation = 0;
 
@@ -95,12 +101,19 @@ export class StageActor implements Sender<Message> {
     this.#ctx = ctx;
     this.#policy = options.policy ?? DEFAULT_RESTART_POLICY;
     this.#onFailed = options.onFailed ?? (() => {});
+    this.#intensity = new RestartIntensity(this.#policy.maxRestarts, this.#policy.periodMs);
+    this.#backoff = backoffOptions(this.#policy);
     this.#mailbox = new Mailbox<Message>({
       capacity: options.capacity ?? 1024,
       overflow: 'backpressure',
       onReadable: () => this.#scheduleDrain(),
       onDeadLetter: (m) => this.#refuse(m, 'stopped'),
     });
+  }
+
+  /** Restarts so far (for tests and `docker info`-style reports). */
+  get restartCount(): number {
+    return this.#restartCount;
   }
 
   get status(): StageStatus {
@@ -133,6 +146,7 @@ export class StageActor implements Sender<Message> {
   /** Builds and starts the instance. A failure here is a configuration error: it is thrown, not retried. */
   async start(): Promise<StageInstance> {
     this.#status = 'starting';
+    this.#lastStart = this.#ctx.clock.now();
     const generation = ++this.#generation;
     const ctx: SupervisedStageContext = {
       ...this.#ctx,
@@ -211,28 +225,28 @@ export class StageActor implements Sender<Message> {
 
   async #restart(cause: Error): Promise<void> {
     const now = this.#ctx.clock.now();
-    const recent = this.restarts.filter((t) => now - t < this.#policy.periodMs);
-    this.restarts.splice(0, this.restarts.length, ...recent, now);
-    if (recent.length >= this.#policy.maxRestarts) {
+    // A stage that ran quietly for the reset period starts its backoff over (Akka's resetBackoffAfter).
+    if (now - this.#lastStart >= backoffResetAfter(this.#backoff)) this.#attempt = 0;
+    if (this.#intensity.exceeded(now)) {
       this.#fail(
         new SwarmError(
           ErrorCode.RestartIntensity,
-          `stage ${this.name} crashed ${recent.length + 1} times in ${this.#policy.periodMs} ms; giving up`,
+          `stage ${this.name} crashed more than ${this.#policy.maxRestarts} times in ${this.#policy.periodMs} ms; giving up`,
           { cause },
         ),
       );
       return;
     }
+    const attempt = this.#attempt++;
+    this.#restartCount++;
     this.#status = 'restarting';
     const old = this.#instance;
     this.#instance = undefined;
     await old
       ?.stop?.()
       .catch((err: unknown) => this.#ctx.log.warn({ err }, `stage ${this.name}: stop during restart failed`));
-    const delay = backoffDelay(recent.length, this.#policy);
-    this.#ctx.log.warn(
-      `stage ${this.name}: restarting in ${Math.round(delay)} ms (restart ${recent.length + 1})`,
-    );
+    const delay = backoffDelay(attempt, this.#backoff);
+    this.#ctx.log.warn(`stage ${this.name}: restarting in ${Math.round(delay)} ms (restart ${attempt + 1})`);
     await new Promise<void>((resolve) => this.#ctx.clock.setTimeout(resolve, delay));
     if (this.#status !== 'restarting') return; // stopped meanwhile
     try {
@@ -274,8 +288,12 @@ export class StageActor implements Sender<Message> {
   }
 }
 
-/** Akka-style backoff: min × 2^n capped at max, plus up to randomFactor of it as jitter. */
-export function backoffDelay(attempt: number, policy: RestartPolicy): number {
-  const base = Math.min(policy.maxBackoffMs, policy.minBackoffMs * 2 ** attempt);
-  return base * (1 + policy.randomFactor * policy.random());
+/** The actors layer's backoff options for a stage's restart policy. */
+export function backoffOptions(policy: RestartPolicy): BackoffOptions {
+  return {
+    min: policy.minBackoffMs,
+    max: policy.maxBackoffMs,
+    randomFactor: policy.randomFactor,
+    random: policy.random,
+  };
 }
