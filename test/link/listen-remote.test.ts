@@ -1,4 +1,5 @@
 import { rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -206,6 +207,32 @@ describe('mutual TLS over wss://', () => {
     await none.start?.();
     expect(none.linkState).toBe('down');
     expect((await ask(none.handle, 'ls'))[0]).toMatchObject({ args: { status: 503 } });
+  });
+});
+
+describe('remote --deadline', () => {
+  it('gives up a connection attempt that hangs after --deadline ms of the injected clock', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((sock) => void sockets.push(sock)); // accepts, never answers the upgrade
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    stops.push(
+      () =>
+        new Promise<void>((r) => {
+          for (const sock of sockets) sock.destroy();
+          silent.close(() => r());
+        }),
+    );
+    const clock = new SimulatedClock();
+    const port = (silent.address() as AddressInfo).port;
+    const r = await remote([`ws://127.0.0.1:${port}`, '--deadline', '300'], clock);
+    const started = r.start?.();
+    await until(() => sockets.length === 1, 2000, 'the dial');
+    clock.advance(299);
+    expect(r.linkState).toBe('connecting');
+    clock.advance(1);
+    await started;
+    expect(r.linkState).toBe('down');
+    expect(errText((await ask(r.handle, 'ls'))[0])).toMatch(/no link within 300 ms/);
   });
 });
 
