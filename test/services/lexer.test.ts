@@ -11,6 +11,15 @@ describe('lexStage', () => {
     });
   });
 
+  it('nests twice: a child command keeps its own quoted words for the next lexing', () => {
+    const outer = lexStage(`aggregate "dockerclient 'unix:///tmp/a b.sock' --label \\"x=1\\"" simulator`);
+    expect(outer.args).toEqual([`dockerclient 'unix:///tmp/a b.sock' --label "x=1"`, 'simulator']);
+    expect(lexStage(outer.args[0] as string)).toMatchObject({
+      name: 'dockerclient',
+      args: ['unix:///tmp/a b.sock', '--label', 'x=1'],
+    });
+  });
+
   it('handles escapes, single quotes, variables and globs literally', () => {
     expect(lexStage(`exec sh -c 'echo $HOME' a\\ b node*`).args).toEqual([
       'sh',
@@ -24,11 +33,13 @@ describe('lexStage', () => {
   it('refuses empty stages and shell operators with the fix', () => {
     expect(() => lexStage('   ')).toThrow(/empty stage/);
     expect(() => lexStage('simulator | debug')).toThrow(/operator '\|'.*quote/);
-    try {
-      lexStage('');
-    } catch (err) {
-      expect(err).toMatchObject({ code: ErrorCode.InvalidArgument });
-    }
+    expect(() => lexStage('')).toThrowError(
+      expect.objectContaining({
+        code: ErrorCode.InvalidArgument,
+        message: expect.stringMatching(/empty stage/),
+      }),
+    );
+    expect(() => lexStage('simulator # note')).toThrow(/'#' starts a comment/);
   });
 
   // POSIX single quoting, as a user would type it. (shell-quote's own `quote` escapes a backtick
