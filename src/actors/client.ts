@@ -9,7 +9,7 @@
 import type { Duplex } from 'node:stream';
 import { type Clock, systemClock } from '../clock.js';
 import { DeadlineExceededError, ErrorCode, SwarmError } from '../errors.js';
-import { kSender, type Sender } from '../libchan/types.js';
+import { type Abortable, kAbort, kSender, type Sender } from '../libchan/types.js';
 import type { ErrorArgs, Message, Verb } from './message.js';
 import { expectedReplies, unexpectedVerb } from './verbs.js';
 
@@ -31,13 +31,14 @@ export interface CallOptions {
  * for {@link ReplyQueue.rest}. Bounded by the request's lifetime, not by a count: a stage that
  * streams notifications on a reply channel must be read (or the channel closed) by its caller.
  */
-class ReplyQueue implements Sender<Message> {
+class ReplyQueue implements Sender<Message>, Abortable {
   readonly [kSender] = true as const;
   readonly first: Promise<Message>;
   #resolveFirst!: (m: Message) => void;
   #rejectFirst!: (e: Error) => void;
   #gotFirst = false;
   #closed = false;
+  #error: Error | undefined;
   readonly #later: Message[] = [];
   #wake: (() => void) | undefined;
 
@@ -87,7 +88,22 @@ class ReplyQueue implements Sender<Message> {
     this.#wake?.();
   }
 
-  /** The replies after the first, until the channel closes. */
+  /**
+   * The reply channel broke (a session proxying it lost its connection): a request still waiting
+   * fails with that error (ConnectionLost), and {@link ReplyQueue.rest} throws it after the replies
+   * that did arrive — never mistaken for a clean end.
+   */
+  [kAbort](err: Error): void {
+    if (!this.#gotFirst) {
+      this.fail(err);
+      return;
+    }
+    this.#error ??= err;
+    this.#closed = true;
+    this.#wake?.();
+  }
+
+  /** The replies after the first, until the channel closes; throws if it broke instead. */
   async *rest(): AsyncGenerator<Message> {
     for (;;) {
       const next = this.#later.shift();
@@ -95,7 +111,10 @@ class ReplyQueue implements Sender<Message> {
         yield next;
         continue;
       }
-      if (this.#closed) return;
+      if (this.#closed) {
+        if (this.#error) throw this.#error;
+        return;
+      }
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
       });

@@ -14,6 +14,7 @@ import {
 } from '../../src/actors/verbs.js';
 import { SimulatedClock } from '../../src/clock.js';
 import { ErrorCode, SwarmError } from '../../src/errors.js';
+import { Session, wirePair } from '../../src/libchan/index.js';
 import { kSender, type Sender } from '../../src/libchan/types.js';
 import { recorder } from './support.js';
 
@@ -115,5 +116,38 @@ describe('DSLs on the catalog', () => {
       code: ErrorCode.Closed,
     });
     expect(stream.destroyed).toBe(true);
+  });
+});
+
+describe('Client across a libchan session', () => {
+  async function linked() {
+    const [a, b] = wirePair();
+    const near = new Session(a, { role: 'client' });
+    const far = new Session(b, { role: 'server' });
+    const channel = near.newSendChannel<Message>();
+    const requests = await far.waitReceiveChannel<Message>();
+    return { near, far, client: new Client(channel, { clock: new SimulatedClock() }), requests };
+  }
+
+  it('a request waiting for its reply fails with ConnectionLost when the link dies, not EOF', async () => {
+    const { far, client, requests } = await linked();
+    const pending = client.get({ op: 'ping' });
+    const arrived = await requests.receive();
+    expect(arrived).toMatchObject({ verb: 'get', args: { op: 'ping' } });
+    far.destroy();
+    await expect(pending).rejects.toMatchObject({ code: ErrorCode.ConnectionLost });
+  });
+
+  it('a watch whose link dies after the ack: the notifications end with ConnectionLost', async () => {
+    const { far, client, requests } = await linked();
+    const watching = client.watch({});
+    const m = (await requests.receive()) as Message;
+    await m.ret?.send({ verb: 'ack', args: {} });
+    await m.ret?.send({ verb: 'log', args: 'one' });
+    const { reply, more } = await watching;
+    expect(reply.verb).toBe('ack');
+    expect((await more.next()).value).toMatchObject({ verb: 'log', args: 'one' });
+    far.destroy();
+    await expect(more.next()).rejects.toMatchObject({ code: ErrorCode.ConnectionLost });
   });
 });
