@@ -13,6 +13,7 @@ import { Session } from '../libchan/index.js';
 import { LinkForwarder } from './link/forwarder.js';
 import { streamWire } from './link/stream-wire.js';
 import type { StageContext, StageDefinition, StageInstance } from './stage.js';
+import { isSupervised } from './stage-actor.js';
 
 /** How long stop() waits for the program to exit after closing its stdin, before SIGKILL. */
 const STOP_GRACE_MS = 2_000;
@@ -65,6 +66,8 @@ function createExec(args: string[], ctx: StageContext): ExecInstance {
         exit = signal ? `was killed by ${signal}` : `exited with code ${code}`;
         ctx.log[stopping ? 'info' : 'error'](`program "${shown}" ${exit}`);
         session.destroy(new ConnectionLostError(`program ${exit}`));
+        // Restart now rather than on the next request (which would otherwise be the one to fail).
+        if (!stopping && isSupervised(ctx)) ctx.crash(lost(new ConnectionLostError(`program ${exit}`)));
       });
       void session.done.then((reason) => {
         const fail = () => fwd.failAll(reason ?? new ConnectionLostError('program closed the link'));

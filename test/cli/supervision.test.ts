@@ -37,8 +37,11 @@ describe('supervision in a running swarmd', () => {
     const first = pidOf(await client.get({}));
     expect(first).toBeGreaterThan(0);
 
-    // Killed from outside: every request until the new program is up gets an error reply.
+    // Killed from outside while idle: the supervisor restarts it without waiting for a request.
     process.kill(first, 'SIGKILL');
+    await until(() => /exec#2: restarting in \d+ ms/.test(back?.stderr() ?? ''), 15_000);
+    // Requests until the new program is up get an error reply or wait in the mailbox, never silence.
+
     let second = first;
     await until(async () => {
       try {
