@@ -129,8 +129,10 @@ export function createAggregate(
     const args = message.args as DockerArgs;
     switch (args.op) {
       case 'ping': {
-        const up = cluster.nodes.find((n) => n.reachable);
-        if (up) up.forward(message, args);
+        // Every CLI command starts with a ping: ask a healthy node, at the short deadline.
+        const up =
+          cluster.nodes.find((n) => n.health === 'healthy') ?? cluster.nodes.find((n) => n.reachable);
+        if (up) up.forward(message, args, undefined, false);
         else replySet(message.ret, { status: 200, body: 'OK' });
         return;
       }
@@ -255,7 +257,7 @@ export const aggregateStage: StageDefinition = {
     'Placement reads classic Swarm rules from the create Env: -e constraint:key==value, !=, globs, /regex/,',
     '==~ (soft), affinity:container==x, affinity:image==y. Every call to a child has a deadline; a child that',
     'misses it is marked degraded, then down, and probed with capped backoff until it answers again.',
-    '--deadline (default 1500 ms) bounds reads, lists and probes; --op-deadline (default 30000 ms) bounds',
+    '--deadline (default 1000 ms) bounds reads, lists and probes; --op-deadline (default 30000 ms) bounds',
     'calls that change a container (create, start, stop + its -t, rm, …), which a busy daemon may take seconds on.',
     '--nodes-file F: one command per line, re-read on change. A `control` message adds or removes children.',
   ].join('\n'),

@@ -172,7 +172,7 @@ describe('aggregate stage (simulator children)', () => {
     eng('node2').hung = true;
     const pending = call(agg, 'container.list', { query: { all: '1' } }, 'ls');
     await settle();
-    clock.advance(1500);
+    clock.advance(1000);
     const ps = set(await pending);
     const rows = ps.body as { Names: string[]; Status: string }[];
     expect(rows).toHaveLength(6);
@@ -184,7 +184,7 @@ describe('aggregate stage (simulator children)', () => {
     ).toEqual(['/node2-c0', '/node2-c1']);
     expect(rows.filter((r) => r.Status.startsWith('Up'))).toHaveLength(4);
     expect(ps.headers?.['X-Swarm-Warning']).toMatch(
-      /node2: node node2 did not answer container.list within 1500 ms/,
+      /node2: node node2 did not answer container.list within 1000 ms/,
     );
     // Probes keep failing: down within a few simulated seconds.
     for (let t = 0; t < 4000; t += 100) {

@@ -39,6 +39,15 @@ export interface NodeOptions {
 /** What a shared fan-out deadline resolves to when it passes (see `Cluster.fanOut`). */
 export const EXPIRED: unique symbol = Symbol('aggregate.expired');
 
+/** Forwarded ops that only read: they get the short deadline, like lists (a hung node fails them fast). */
+const READS = new Set<string>([
+  'ping',
+  'container.inspect',
+  'container.top',
+  'container.changes',
+  'exec.inspect',
+]);
+
 /** Child error codes that mean "the node is unreachable", as opposed to a Docker-level answer. */
 const UNREACHABLE = new Set<string>([ErrorCode.ConnectionLost, ErrorCode.DeadlineExceeded, ErrorCode.Closed]);
 
@@ -144,12 +153,17 @@ export class AggregateNode {
    * at the short deadline, not here. `onFirst` sees
    * the first reply (e.g. to record an exec id) before the client does.
    */
-  forward(message: Message, args: DockerArgs, onFirst?: (m: Message) => void): void {
+  forward(
+    message: Message,
+    args: DockerArgs,
+    onFirst?: (m: Message) => void,
+    changes = !READS.has(args.op),
+  ): void {
     if (!this.reachable) {
       replyError(message.ret, this.downError());
       return;
     }
-    const deadline = this.opDeadline + graceFor(args);
+    const deadline = changes ? this.opDeadline + graceFor(args) : this.#deadline;
     const timer = this.#clock.setTimeout(() => {
       proxy.cut();
       const err = this.#deadlineError(args.op, deadline);
