@@ -135,6 +135,12 @@ export class ChanOut implements Entry {
   readonly parent: number;
   readonly kind: number;
   readonly user: RemoteSender;
+  /**
+   * Called once when the channel stops for good without our END (cancelled, reset, connection lost).
+   * A session that proxies a local Receiver into this channel closes that Receiver here, so the
+   * local sender learns at once instead of at its next send.
+   */
+  onStop: (() => void) | undefined;
   readonly #host: Host;
   #credit = INITIAL_CHANNEL_CREDIT;
   #pending: Pending[] = [];
@@ -242,6 +248,9 @@ export class ChanOut implements Entry {
 
   /** Rejects waiting sends and closes the ends they carried (their message will never be sent). */
   #drop(err: Error): void {
+    const stop = this.onStop;
+    this.onStop = undefined;
+    stop?.();
     const ps = this.#pending;
     this.#pending = [];
     for (const p of ps) {

@@ -312,6 +312,7 @@ export class Session implements Transport, Host, CodecContext {
       const c = new ChanOut(this, o.id, parent, o.kind);
       this.#entries.set(o.id, c);
       this.frame(FrameType.Open, 0, o.id, openPayload(o.kind, parent));
+      c.onStop = () => (o.target as Receiver).close();
       void pump(c.user, o.target as Receiver);
       return;
     }

@@ -437,6 +437,28 @@ export function conformance(name: string, factory: HarnessFactory): void {
       expect(tx.closed).toBe(true);
     });
 
+    it('18b cancelling a nested Receiver stops its local sender without a send', { timeout: T }, async () => {
+      const h = await make();
+      const [r, s] = bufferedPipe<number>(4);
+      h.client.newSendChannel<unknown>().send({ r });
+      const rx = await h.server.waitReceiveChannel<{ r: Receiver<number> }>();
+      const m = (await rx.receive()) as { r: Receiver<number> };
+      await s.send(1);
+      expect(await m.r.receive()).toBe(1);
+      m.r.close();
+      await until(() => s.closed);
+      expectCode(
+        (() => {
+          try {
+            s.send(2);
+          } catch (e) {
+            return e;
+          }
+        })(),
+        ErrorCode.Closed,
+      );
+    });
+
     it('19 stream tables are empty after every channel closes', { timeout: T }, async () => {
       const h = await make();
       const tx = h.client.newSendChannel<unknown>();
