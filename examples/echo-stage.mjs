@@ -46,7 +46,11 @@ function answer(m) {
     default:
       return {
         verb: 'error',
-        args: { message: `echo-stage: ${m.verb} is not implemented`, code: 'SWARM_ERR_NOT_IMPLEMENTED', status: 501 },
+        args: {
+          message: `echo-stage: ${m.verb} is not implemented`,
+          code: 'SWARM_ERR_NOT_IMPLEMENTED',
+          status: 501,
+        },
       };
   }
 }
