@@ -1,0 +1,98 @@
+/**
+ * Per-request overhead of `dockerserver → dockerclient` in front of a real private dockerd, against the
+ * same daemon asked directly, in the same run: API round trips over keep-alive connections (`_ping`,
+ * `containers/json`, container inspect; p50 in ms) and the wall time of real `docker ps` and
+ * `docker run --rm` invocations. Goals (issue 5): ≤ +0.3 ms p50 per API request, `docker ps` ≤ 1.05 × direct.
+ * Needs root (it starts a private dockerd through the test harness, installing docker.io if missing).
+ * @module
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Chain } from '../src/backends/chain.js';
+import { systemClock } from '../src/clock.js';
+import { docker } from '../test/harness/docker-cli.js';
+import { startDaemons, stopDaemons } from '../test/harness/index.js';
+import { type BenchCase, runSuite } from './lib.js';
+
+function get(agent: Agent, socketPath: string, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, agent, headers: { host: 'docker' } }, (res) => {
+      res.resume();
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve() : reject(new Error(`${path}: ${res.statusCode}`)),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** p50 latency in ms of `n` sequential GETs on one keep-alive connection. */
+async function p50(socketPath: string, path: string, n = 300): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await get(agent, socketPath, path);
+      times.push(performance.now() - t0);
+    }
+  } finally {
+    agent.destroy();
+  }
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1] as number;
+}
+
+async function wall(host: string, args: string[]): Promise<number> {
+  const t0 = performance.now();
+  const r = await docker(args, { host });
+  if (r.code !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`);
+  return performance.now() - t0;
+}
+
+const [daemon] = await startDaemons(1);
+if (!daemon) throw new Error('no daemon');
+const dir = mkdtempSync(join(tmpdir(), 'swb-'));
+const front = join(dir, 's.sock');
+const chain = new Chain({ log: pino({ level: 'silent' }), clock: systemClock });
+try {
+  await chain.start([`dockerserver unix://${front}`, `dockerclient unix://${daemon.socket}`]);
+  for (let i = 0; i < 5; i++)
+    await wall(daemon.host, ['run', '-d', '--network', 'none', 'busybox:local', 'sleep', '600']);
+  const id = (await docker(['ps', '-q', '--no-trunc'], { host: daemon.host })).stdout.split(
+    '\n',
+  )[0] as string;
+  const api = (name: string, path: string): BenchCase => ({
+    name: `${name} p50 through dockerserver → dockerclient`,
+    unit: 'ms',
+    lowerIsBetter: true,
+    run: () => p50(front, path),
+    baseline: { name: 'same request straight to dockerd', run: () => p50(daemon.socket, path) },
+  });
+  const cli = (name: string, args: string[], goal?: number): BenchCase => ({
+    name: `docker ${name} wall time through the chain`,
+    unit: 'ms',
+    lowerIsBetter: true,
+    runs: 7,
+    run: () => wall(`unix://${front}`, args),
+    baseline: { name: 'same command straight to dockerd', run: () => wall(daemon.host, args) },
+    ...(goal ? { goal: { ratio: goal } } : {}),
+  });
+  await runSuite('Docker chain overhead (real dockerd)', [
+    // dockerserver answers _ping itself from its cached version, so this row shows the front end alone.
+    api('_ping', '/_ping'),
+    api('containers/json', '/v1.41/containers/json'),
+    api('container inspect', `/v1.41/containers/${id}/json`),
+    cli('ps', ['ps'], 1.05),
+    cli('run --rm', ['run', '--rm', '--network', 'none', 'busybox:local', 'true']),
+  ]);
+} finally {
+  await chain.stop();
+  await stopDaemons([daemon]);
+  rmSync(dir, { recursive: true, force: true });
+}
