@@ -2,13 +2,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import type { Message } from '../../src/actors/message.js';
 import type { StageContext } from '../../src/backends/stage.js';
 import { type Clock, systemClock } from '../../src/clock.js';
 import { kSender, type Sender } from '../../src/libchan/types.js';
 
-export const quietLog = pino({ level: 'silent' });
+import { quietLog, recorder } from '../services/support.js';
+
+export { quietLog, recorder } from '../services/support.js';
 
 /** A stage context. */
 export function ctx(name: string, downstream?: Sender<Message>, clock: Clock = systemClock): StageContext {
@@ -18,32 +19,6 @@ export function ctx(name: string, downstream?: Sender<Message>, clock: Clock = s
 /** A fresh temp dir for sockets. */
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'swlink-'));
-}
-
-/** A reply channel that records everything sent on it. */
-export function recorder(): Sender<Message> & { replies: Message[]; done: Promise<Message[]> } {
-  let finish!: (m: Message[]) => void;
-  const done = new Promise<Message[]>((r) => {
-    finish = r;
-  });
-  let closed = false;
-  const replies: Message[] = [];
-  return {
-    [kSender]: true,
-    replies,
-    done,
-    send(m: Message) {
-      replies.push(m);
-      return undefined;
-    },
-    close() {
-      closed = true;
-      finish(replies);
-    },
-    get closed() {
-      return closed;
-    },
-  };
 }
 
 /** A downstream that answers `set {echo: verb, args}` except verb `wait`, which it holds forever. */

@@ -6,9 +6,9 @@ import { kSender, type Sender } from '../../src/libchan/types.js';
 export const quietLog = pino({ level: 'silent' });
 
 /** A reply channel that records everything sent on it. */
-export function recorder(): Sender<Message> & { replies: Message[]; done: Promise<void> } {
-  let finish!: () => void;
-  const done = new Promise<void>((r) => {
+export function recorder(): Sender<Message> & { replies: Message[]; done: Promise<Message[]> } {
+  let finish!: (m: Message[]) => void;
+  const done = new Promise<Message[]>((r) => {
     finish = r;
   });
   let closed = false;
@@ -23,7 +23,7 @@ export function recorder(): Sender<Message> & { replies: Message[]; done: Promis
     },
     close() {
       closed = true;
-      finish();
+      finish(replies);
     },
     get closed() {
       return closed;
