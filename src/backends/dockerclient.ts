@@ -15,6 +15,7 @@ import {
   type HealthOptions,
   type HealthState,
   healthState,
+  isSettledHealthy,
 } from './aggregate/health.js';
 import { DOCKERCLIENT_USAGE, type EngineArgs, parseEngineArgs } from './docker/engine-address.js';
 import { EngineClient } from './docker/engine-client.js';
@@ -112,8 +113,9 @@ export class DockerClient implements StageInstance {
   /** Feeds a call outcome to the health machine: only failing to reach the daemon counts against it. */
   #outcome(err?: unknown): void {
     if (!this.#health) return;
-    if (err === undefined) this.#health.send({ type: 'ok' });
-    else if (isSwarmError(err, ErrorCode.ConnectionLost) || isSwarmError(err, ErrorCode.DeadlineExceeded)) {
+    if (err === undefined) {
+      if (!isSettledHealthy(this.#health)) this.#health.send({ type: 'ok' });
+    } else if (isSwarmError(err, ErrorCode.ConnectionLost) || isSwarmError(err, ErrorCode.DeadlineExceeded)) {
       this.#health.send({ type: 'fail', error: (err as Error).message });
     }
   }
