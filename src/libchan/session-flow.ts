@@ -1,0 +1,117 @@
+/**
+ * Connection-level flow control of a session (PROTOCOL.md Part 1, "Flow control", stream 0): the ordered
+ * outbound frame queue that waits for the peer's connection CREDIT, and our own inbound connection window.
+ * Per-channel and per-stream windows live in their entries (channel.ts, stream-proxy.ts).
+ * @module
+ */
+import { ProtocolError } from '../errors.js';
+import { u32 } from './channel.js';
+import { INITIAL_CONNECTION_CREDIT, InboundWindow } from './credit.js';
+import { FrameType } from './frames.js';
+import type { Wire } from './wire.js';
+import { FrameWriter } from './writer.js';
+
+interface Queued {
+  type: number;
+  flags: number;
+  id: number;
+  payload: Uint8Array | undefined;
+}
+
+/**
+ * Both directions of the connection window over one coalescing {@link FrameWriter}. Ordered frames
+ * ({@link send}) keep their order even when only DATA needs credit: once one frame waits, every later
+ * frame queues behind it. Stream-0 control frames ({@link control}) never wait.
+ */
+export class ConnectionFlow {
+  readonly #writer: FrameWriter;
+  readonly #in: InboundWindow;
+  #credit = INITIAL_CONNECTION_CREDIT;
+  #queue: Queued[] = [];
+  #head = 0;
+
+  constructor(wire: Wire, window: number) {
+    this.#writer = new FrameWriter(wire);
+    this.#in = new InboundWindow(INITIAL_CONNECTION_CREDIT, window);
+  }
+
+  /** Grants the peer the rest of our window (once, when the wire has started). */
+  grantOpening(): void {
+    const extra = this.#in.openingGrant();
+    if (extra > 0) this.#writer.frame(FrameType.Credit, 0, 0, u32(extra));
+  }
+
+  /** Frames waiting for connection credit (or behind one that is). */
+  get queued(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /** True when nothing waits for credit. */
+  get idle(): boolean {
+    return this.#head === this.#queue.length;
+  }
+
+  /** Sends an ordered frame now when nothing is queued and (for DATA) credit allows, else queues it. */
+  send(type: number, flags: number, id: number, payload?: Uint8Array): void {
+    if (this.#head === this.#queue.length) {
+      if (type !== FrameType.Data) {
+        this.#writer.frame(type, flags, id, payload);
+        return;
+      }
+      const len = (payload as Uint8Array).length;
+      if (len <= this.#credit) {
+        this.#credit -= len;
+        this.#writer.frame(type, flags, id, payload);
+        return;
+      }
+    }
+    this.#queue.push({ type, flags, id, payload });
+  }
+
+  /** Writes a stream-0 control frame (CREDIT, PING, PONG, GOAWAY) at once, ahead of queued frames. */
+  control(type: number, payload: Uint8Array): void {
+    this.#writer.frame(type, 0, 0, payload);
+  }
+
+  /** The peer granted `n` connection bytes: sends what the queue can now afford, in order. */
+  grant(n: number): void {
+    this.#credit += n;
+    const q = this.#queue;
+    while (this.#head < q.length) {
+      const f = q[this.#head] as Queued;
+      if (f.type === FrameType.Data) {
+        const len = (f.payload as Uint8Array).length;
+        if (len > this.#credit) break;
+        this.#credit -= len;
+      }
+      this.#head++;
+      this.#writer.frame(f.type, f.flags, f.id, f.payload);
+    }
+    if (this.#head === q.length) {
+      this.#queue = [];
+      this.#head = 0;
+    }
+  }
+
+  /**
+   * The peer sent `n` DATA bytes: throws ProtocolError when that overruns the window, and refunds
+   * credit in batches as the window empties (the bytes count as consumed once handed to an entry).
+   */
+  received(n: number): void {
+    if (!this.#in.use(n)) throw new ProtocolError('connection flow-control window overrun');
+    const grant = this.#in.consume(n);
+    if (grant > 0) this.#writer.frame(FrameType.Credit, 0, 0, u32(grant));
+  }
+
+  /** Hands pending bytes to the wire now (before ending it). */
+  flush(): void {
+    this.#writer.flush();
+  }
+
+  /** Drops queued and unflushed frames and ignores later ones: the session is over. */
+  close(): void {
+    this.#writer.close();
+    this.#queue = [];
+    this.#head = 0;
+  }
+}
