@@ -65,6 +65,14 @@ const COMPILED: CompiledRoute[] = ROUTES.map((route) => {
   return { route, pattern: new RegExp(`^${source}/?$`), hasParam };
 });
 
+// Per method, in table order (first match wins): a request tries a handful of patterns, not all ~80.
+const BY_METHOD = new Map<string, CompiledRoute[]>();
+for (const c of COMPILED) {
+  const list = BY_METHOD.get(c.route.method) ?? [];
+  list.push(c);
+  BY_METHOD.set(c.route.method, list);
+}
+
 /**
  * Resolves `method` + raw request `url` to a route, or returns the {@link HttpError} dockerd would send:
  * 400 for a too-new/too-old version prefix or a malformed escape, 404 `page not found` otherwise.
@@ -94,8 +102,7 @@ export function matchRoute(method: string, url: string, maxVersion: string): Mat
     }
   }
 
-  for (const { route, pattern, hasParam } of COMPILED) {
-    if (route.method !== method) continue;
+  for (const { route, pattern, hasParam } of BY_METHOD.get(method) ?? []) {
     const m = pattern.exec(path);
     if (!m) continue;
     const query: Record<string, string> = {};
