@@ -147,6 +147,13 @@ describe('aggregate over 3 real dockerd daemons (swarmd + docker CLI)', () => {
       const degraded = within(5_000, 'node2 degraded/down', async () =>
         /^(Degraded|Unhealthy)$/.test((await statuses()).node2 ?? ''),
       );
+      // A call sent to node2 right after the STOP is in flight when node2 is declared down: it must end
+      // then, naming the node, not at its 30 s op deadline. (SIGCONT to `sleep` is harmless when the
+      // STOPped daemon finally delivers it.)
+      const inFlight = swarm(['kill', '-s', 'CONT', 'keep-node2']).then((r) => ({
+        ...r,
+        s: secondsSince(t0),
+      }));
       const ps = await psAll();
       const psS = secondsSince(t0);
       report('STOP: docker ps -a answered', psS, 2);
@@ -175,6 +182,12 @@ describe('aggregate over 3 real dockerd daemons (swarmd + docker CLI)', () => {
       expect(placedOn).toContain('while-hung');
 
       report('STOP: node2 shown degraded/down', await degraded, 5);
+
+      const cut = await inFlight;
+      report('STOP: kill in flight to node2 failed (node down)', cut.s, 5);
+      expect(cut.code).not.toBe(0);
+      expect(cut.stderr).toMatch(/node node2 is (down|backoff)/);
+      expect(cut.s).toBeLessThanOrEqual(5);
     } finally {
       hung.kill('SIGCONT');
     }

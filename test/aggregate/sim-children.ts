@@ -3,7 +3,8 @@
  * in-memory Docker engine `swarmd … 'simulator node1'` runs), each behind a small address.
  *
  * The one thing a simulator cannot do is stop answering, so the address has a `hung` switch that
- * swallows requests without replying, like a SIGSTOPped daemon whose socket still accepts writes.
+ * swallows requests without replying, like a SIGSTOPped daemon whose socket still accepts writes, and a
+ * `hangOps` set that swallows only some ops (a daemon stuck on one slow call that still answers probes).
  * The simulator also has no exec (`docker exec`), so the address answers `container.exec` and
  * `exec.inspect` itself, checking the container against the engine, just enough to test exec-id
  * routing. Those two are the only fakes left; everything else the child answers comes from the simulator.
@@ -44,6 +45,8 @@ export interface SimChild {
   readonly address: Sender<Message>;
   /** While true the child receives requests and never answers. */
   hung: boolean;
+  /** Ops the child receives and never answers while answering everything else (a daemon stuck on one call). */
+  readonly hangOps: Set<string>;
   /** Every request's args, in arrival order (including swallowed ones). */
   readonly calls: Message['args'][];
 }
@@ -69,12 +72,14 @@ export class SimChildren {
     const child: SimChild = {
       instance,
       hung: false,
+      hangOps: new Set(),
       calls: [],
       address: {
         [kSender]: true,
         send: (m: Message) => {
           child.calls.push(m.args);
-          if (!child.hung && !fakeExec(instance, execs, m)) void instance.handle(m);
+          const op = (m.args as { op?: string }).op ?? '';
+          if (!child.hung && !child.hangOps.has(op) && !fakeExec(instance, execs, m)) void instance.handle(m);
           return undefined;
         },
         close: () => {},

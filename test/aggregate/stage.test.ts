@@ -233,7 +233,8 @@ describe('aggregate stage (simulator children)', () => {
     const { agg, eng, clock } = await cluster(2, ['--op-deadline', '4000']);
     running = agg;
     await call(agg, 'container.list', { query: { all: '1' } }, 'ls'); // learn the owners
-    eng('node2').hung = true;
+    // Stuck on this stop but answering probes: healthy throughout, so only the deadline ends the call.
+    eng('node2').hangOps.add('container.stop');
     let answered = false;
     const stop = call(agg, 'container.stop', { id: 'node2-c0', query: { t: '2' } }, 'stop').finally(() => {
       answered = true;
@@ -248,6 +249,32 @@ describe('aggregate stage (simulator children)', () => {
       status: 504,
       message: 'node node2 did not answer container.stop within 6000 ms',
     });
+  });
+
+  it('a call in flight when its node is declared down fails then with a 503 naming the node, not at the op deadline', async () => {
+    const { agg, eng, clock } = await cluster(2);
+    running = agg;
+    await call(agg, 'container.list', { query: { all: '1' } }, 'ls'); // learn the owners
+    eng('node2').hung = true;
+    let answeredAt: number | undefined;
+    const stop = call(agg, 'container.stop', { id: 'node2-c0', query: { t: '0' } }, 'stop').finally(() => {
+      answeredAt = clock.now();
+    });
+    // Default health: probe at 1 s misses its 1 s deadline (degraded), the next at 2.1 s misses too (down).
+    for (let t = 0; t < 10_000 && answeredAt === undefined; t += 100) {
+      clock.advance(100);
+      await settle();
+    }
+    const e = err(await stop);
+    expect(e).toMatchObject({ status: 503, code: 'SWARM_ERR_NODE_DOWN' });
+    expect(e.message).toMatch(
+      /^node node2 is down \(last error: node node2 did not answer info within 1000 ms\)$/,
+    );
+    // Down at 3.1 s of simulated time; the 30 s op deadline would have been 30 s.
+    expect(answeredAt).toBeGreaterThanOrEqual(3000);
+    expect(answeredAt).toBeLessThanOrEqual(3200);
+    // The healthy node's calls are untouched.
+    expect(set(await call(agg, 'container.inspect', { id: 'node1-c0' })).status).toBe(200);
   });
 
   it('control adds and removes children at run time', async () => {

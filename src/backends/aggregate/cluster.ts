@@ -9,10 +9,11 @@ import { ErrorCode, SwarmError } from '../../errors.js';
 import type { Sender } from '../../libchan/types.js';
 import type { DockerArgs, DockerResult } from '../docker/api.js';
 import type { NodeSpec } from './args.js';
+import { SharedDeadline } from './calls.js';
 import { ContainerDirectory, type Owner } from './directory.js';
 import type { ContainerRow } from './filters.js';
 import type { HealthOptions, HealthState } from './health.js';
-import { AggregateNode, EXPIRED } from './node.js';
+import { AggregateNode } from './node.js';
 
 /** One node's outcome in a fan-out. */
 export type FanOutResult =
@@ -37,6 +38,8 @@ export class Cluster {
   readonly #opts: ClusterOptions;
   /** The listing each node's directory entries were last built from, and the directory's change mark then. */
   readonly #indexed = new WeakMap<AggregateNode, { rows: ContainerRow[]; changes: number }>();
+  /** Containers of removed nodes (id, short id, name → node), so a call for one says where it went. */
+  readonly #removed = new Map<string, string>();
 
   constructor(opts: ClusterOptions) {
     this.#opts = opts;
@@ -80,6 +83,16 @@ export class Cluster {
     if (!node) return false;
     this.#nodes.delete(name);
     this.directory.removeNode(name);
+    for (const r of node.rows) {
+      for (const ref of [r.Id, r.Id.slice(0, 12), ...(r.Names ?? []).map(stripSlash)]) {
+        this.#removed.delete(ref); // re-inserted last: the map drops its oldest entries first
+        this.#removed.set(ref, name);
+      }
+    }
+    for (const ref of this.#removed.keys()) {
+      if (this.#removed.size <= REMOVED_MAX) break;
+      this.#removed.delete(ref);
+    }
     node.stop();
     return true;
   }
@@ -89,28 +102,40 @@ export class Cluster {
    * serves the whole fan-out (not one per node): at 1,000 nodes the per-node timers were a visible
    * part of a listing's cost, and every node shares the same deadline anyway.
    */
-  async fanOut(
-    verb: Verb,
-    args: (node: AggregateNode) => DockerArgs,
-    nodes = this.nodes,
-  ): Promise<FanOutResult[]> {
+  fanOut(verb: Verb, args: (node: AggregateNode) => DockerArgs, nodes = this.nodes): Promise<FanOutResult[]> {
     const clock = this.#opts.clock;
-    let timer: ReturnType<Clock['setTimeout']> | undefined;
-    const expired = new Promise<typeof EXPIRED>((resolve) => {
-      timer = clock.setTimeout(() => resolve(EXPIRED), this.#opts.deadline);
+    return new Promise((resolve) => {
+      const out = new Array<FanOutResult>(nodes.length);
+      let left = nodes.length;
+      if (left === 0) return resolve(out);
+      const deadline = new SharedDeadline();
+      const timer = clock.setTimeout(() => deadline.fire(), this.#opts.deadline);
+      // Callbacks, not a promise per node: a 1,000-node listing made 4 promises per node before.
+      nodes.forEach((node, i) => {
+        const a = args(node);
+        node.call(
+          verb,
+          a,
+          (reply, err) => {
+            let error = err;
+            if (reply) {
+              try {
+                out[i] = { node, result: node.toResult(reply, a) };
+              } catch (e) {
+                error = asSwarmError(e);
+              }
+            }
+            if (error) out[i] = { node, error };
+            if (--left === 0) {
+              clock.clearTimeout(timer);
+              resolve(out);
+            }
+          },
+          undefined,
+          deadline,
+        );
+      });
     });
-    try {
-      return await Promise.all(
-        nodes.map((node) =>
-          node.result(verb, args(node), undefined, expired).then(
-            (result) => ({ node, result }),
-            (error: unknown) => ({ node, error: asSwarmError(error) }),
-          ),
-        ),
-      );
-    } finally {
-      if (timer !== undefined) clock.clearTimeout(timer);
-    }
   }
 
   /** Lists every node's containers (`all=1`), refreshing rows and the directory for those that answer. */
@@ -151,13 +176,25 @@ export class Cluster {
     await this.refresh(this.nodes.filter((n) => n.reachable));
     const found = this.directory.resolve(ref);
     if (found) return found;
-    throw new SwarmError(ErrorCode.NotFound, `No such container: ${ref}`, { details: { status: 404 } });
+    const was = this.#removed.get(stripSlash(ref));
+    const why =
+      was && !this.#nodes.has(was) ? ` (it was on node ${was}, which was removed from the aggregate)` : '';
+    throw new SwarmError(ErrorCode.NotFound, `No such container: ${ref}${why}`, {
+      details: { status: 404, ...(why ? { node: was } : {}) },
+    });
   }
 
   /** Stops every node. */
   stop(): void {
     for (const name of [...this.#nodes.keys()]) this.remove(name);
   }
+}
+
+/** How many references to containers of removed nodes are remembered for error messages. */
+const REMOVED_MAX = 10_000;
+
+function stripSlash(name: string): string {
+  return name.startsWith('/') ? name.slice(1) : name;
 }
 
 /** True when both listings have the same containers with the same names, in the same order. */

@@ -1,8 +1,9 @@
 /**
  * One child of the aggregate: its address, its health machine, and the last things it told us (info,
- * container rows). Every call goes through {@link AggregateNode.ask} or {@link AggregateNode.forward},
- * which put a deadline on it and report the outcome to the health machine; a node that is down fails
- * calls at once, naming itself, instead of letting them hang.
+ * container rows). Every call goes through {@link AggregateNode.call}, {@link AggregateNode.ask} or
+ * {@link AggregateNode.forward}, which put a deadline on it and report the outcome to the health
+ * machine; a node that is down fails calls at once, naming itself, instead of letting them hang, and
+ * the calls still in flight when it is declared down fail then, not at their own (up to 30 s) deadline.
  * @module
  */
 import type { ErrorArgs, Message, Verb } from '../../actors/message.js';
@@ -10,6 +11,7 @@ import type { Clock } from '../../clock.js';
 import { ErrorCode, SwarmError } from '../../errors.js';
 import type { Sender } from '../../libchan/types.js';
 import type { DockerArgs, DockerResult } from '../docker/api.js';
+import { graceFor, isUnreachable, READS, remoteError, type SharedDeadline } from './calls.js';
 import type { ContainerRow } from './filters.js';
 import {
   createHealthActor,
@@ -17,8 +19,9 @@ import {
   type HealthOptions,
   type HealthState,
   healthState,
+  isSettledHealthy,
 } from './health.js';
-import { replyError, replyProxy, replySink } from './reply.js';
+import { replyCallback, replyError, replyProxy } from './reply.js';
 
 /** How to build a node. */
 export interface NodeOptions {
@@ -36,20 +39,8 @@ export interface NodeOptions {
   onHealthChange?: (node: AggregateNode, from: HealthState, to: HealthState) => void;
 }
 
-/** What a shared fan-out deadline resolves to when it passes (see `Cluster.fanOut`). */
-export const EXPIRED: unique symbol = Symbol('aggregate.expired');
-
-/** Forwarded ops that only read: they get the short deadline, like lists (a hung node fails them fast). */
-const READS = new Set<string>([
-  'ping',
-  'container.inspect',
-  'container.top',
-  'container.changes',
-  'exec.inspect',
-]);
-
-/** Child error codes that mean "the node is unreachable", as opposed to a Docker-level answer. */
-const UNREACHABLE = new Set<string>([ErrorCode.ConnectionLost, ErrorCode.DeadlineExceeded, ErrorCode.Closed]);
+/** How a call ends: with the child's first reply, or with an error (deadline, closed channel, node down). */
+export type CallDone = (reply: Message | undefined, error?: SwarmError) => void;
 
 /** One supervised child. */
 export class AggregateNode {
@@ -69,6 +60,11 @@ export class AggregateNode {
   readonly #health: HealthActor;
   /** Time of the last success not sent to the machine (see `#report`). */
   #lastOk: number | undefined;
+  /**
+   * How to end each call in flight when the node is declared down. Probes are not in it: the `down`
+   * state's own probe is what brings the node back.
+   */
+  readonly #inFlight = new Set<(err: SwarmError) => void>();
 
   constructor(opts: NodeOptions) {
     this.name = opts.name;
@@ -84,6 +80,8 @@ export class AggregateNode {
       if (now !== last) {
         const from = last;
         last = now;
+        // A down node will not answer in time: fail what waits on it now, naming it.
+        if (!this.reachable) this.#cutInFlight();
         opts.onHealthChange?.(this, from, now);
       }
     });
@@ -112,29 +110,42 @@ export class AggregateNode {
     return h !== 'down' && h !== 'backoff';
   }
 
+  /** Calls in flight that a down verdict would cut short (for tests and inspection). */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
   /**
-   * Sends one request and resolves with the first reply (`set`, `ack` with a stream, or `error`).
-   * Rejects with `SWARM_ERR_NODE_DOWN` at once when the node is down, `SWARM_ERR_DEADLINE_EXCEEDED`
-   * after the deadline.
+   * Sends one request; `done` gets the first reply (`set`, `ack` with a stream, or `error`) or the
+   * error: `SWARM_ERR_NODE_DOWN` at once when the node is down (or when it is declared down while the
+   * call waits), `SWARM_ERR_DEADLINE_EXCEEDED` after the deadline. `shared`: a fan-out's deadline
+   * instead of a timer of this call's own. May call `done` before returning.
    */
-  ask(
+  call(
     verb: Verb,
     args: DockerArgs,
+    done: CallDone,
     deadline = this.#deadline,
-    expired?: Promise<typeof EXPIRED>,
-  ): Promise<Message> {
-    if (!this.reachable) return Promise.reject(this.downError());
-    return this.#ask(verb, args, deadline, expired);
+    shared?: SharedDeadline,
+  ): void {
+    if (!this.reachable) done(undefined, this.downError());
+    else this.#call(verb, args, deadline, done, shared, false);
+  }
+
+  /** {@link call} as a promise. */
+  ask(verb: Verb, args: DockerArgs, deadline = this.#deadline): Promise<Message> {
+    return new Promise((resolve, reject) => {
+      this.call(verb, args, (reply, err) => (reply ? resolve(reply) : reject(err)), deadline);
+    });
   }
 
   /** Like {@link ask} but resolves with the `set` result, turning an `error` reply into a SwarmError. */
-  async result(
-    verb: Verb,
-    args: DockerArgs,
-    deadline?: number,
-    expired?: Promise<typeof EXPIRED>,
-  ): Promise<DockerResult> {
-    const reply = await this.ask(verb, args, deadline ?? this.#deadline, expired);
+  async result(verb: Verb, args: DockerArgs, deadline?: number): Promise<DockerResult> {
+    return this.toResult(await this.ask(verb, args, deadline ?? this.#deadline), args);
+  }
+
+  /** A first reply as a `set` result; an `error` reply (or a stream where none was expected) throws. */
+  toResult(reply: Message, args: DockerArgs): DockerResult {
     if (reply.verb === 'error') throw remoteError(this.name, reply.args as ErrorArgs);
     if (reply.verb !== 'set') {
       reply.stream?.destroy();
@@ -149,8 +160,8 @@ export class AggregateNode {
   /**
    * Forwards a client request with rewritten `args`; the child's replies go straight to the client.
    * If no first reply comes within the op deadline (plus a stop's own timeout) the client gets a 504
-   * naming the node; a read is slow only on a sick node, so hung ones are found by lists and probes
-   * at the short deadline, not here. `onFirst` sees
+   * naming the node, or a 503 as soon as the node is declared down; a read is slow only on a sick
+   * node, so hung ones are found by lists and probes at the short deadline, not here. `onFirst` sees
    * the first reply (e.g. to record an exec id) before the client does.
    */
   forward(
@@ -164,23 +175,37 @@ export class AggregateNode {
       return;
     }
     const deadline = changes ? this.opDeadline + graceFor(args) : this.#deadline;
-    const timer = this.#clock.setTimeout(() => {
-      proxy.cut();
-      const err = this.#deadlineError(args.op, deadline);
-      this.#health.send({ type: 'fail', error: err.message });
-      replyError(message.ret, err);
-    }, deadline);
-    const proxy = replyProxy(message.ret, (first) => {
+    let open = true;
+    /** Ends the call without a reply from the child: later replies are dropped. */
+    const abandon = (err: SwarmError, report: boolean) => {
+      if (!open) return;
+      open = false;
       this.#clock.clearTimeout(timer);
+      this.#inFlight.delete(cut);
+      proxy.cut();
+      if (report) this.#health.send({ type: 'fail', error: err.message });
+      replyError(message.ret, err);
+    };
+    const cut = (err: SwarmError) => abandon(err, false);
+    const timer = this.#clock.setTimeout(
+      () => abandon(this.#deadlineError(args.op, deadline), true),
+      deadline,
+    );
+    const proxy = replyProxy(message.ret, (first) => {
+      if (!open) return;
+      open = false;
+      this.#clock.clearTimeout(timer);
+      this.#inFlight.delete(cut);
       this.#report(first);
       onFirst?.(first);
     });
+    this.#inFlight.add(cut);
+    const sendFailed = (e: unknown) =>
+      abandon(new SwarmError(ErrorCode.ConnectionLost, `node ${this.name}: ${(e as Error).message}`), true);
     try {
-      void this.#address
-        .send({ ...message, args, ret: proxy.sender })
-        ?.catch((e) => this.#sendFailed(e, timer, message));
+      void this.#address.send({ ...message, args, ret: proxy.sender })?.catch(sendFailed);
     } catch (e) {
-      this.#sendFailed(e, timer, message);
+      sendFailed(e);
     }
   }
 
@@ -198,73 +223,85 @@ export class AggregateNode {
     this.#address.close();
   }
 
-  async #probe(): Promise<void> {
-    const r = await this.#ask('get', { op: 'info', query: {} }, this.#deadline);
-    if (r.verb === 'error') {
-      const e = r.args as ErrorArgs;
-      if (isUnreachable(e)) throw new Error(e.message);
-    } else if (r.verb === 'set') {
-      this.info = (r.args as DockerResult).body as Record<string, unknown>;
-    }
+  #cutInFlight(): void {
+    if (this.#inFlight.size === 0) return;
+    const err = this.downError();
+    const cuts = [...this.#inFlight];
+    this.#inFlight.clear();
+    for (const cut of cuts) cut(err);
   }
 
-  /** `shared`: a deadline owned by the caller (one for a whole fan-out) instead of a timer of our own. */
-  #ask(verb: Verb, args: DockerArgs, deadline: number, shared?: Promise<typeof EXPIRED>): Promise<Message> {
-    const { sender, first } = replySink();
+  #probe(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#call(
+        'get',
+        { op: 'info', query: {} },
+        this.#deadline,
+        (r, err) => {
+          if (!r) return reject(err);
+          if (r.verb === 'error') {
+            const e = r.args as ErrorArgs;
+            if (isUnreachable(e)) return reject(new Error(e.message));
+          } else if (r.verb === 'set') {
+            this.info = (r.args as DockerResult).body as Record<string, unknown>;
+          }
+          resolve();
+        },
+        undefined,
+        true,
+      );
+    });
+  }
+
+  /** The one place a request is sent and its outcome reported to the health machine. */
+  #call(
+    verb: Verb,
+    args: DockerArgs,
+    deadline: number,
+    done: CallDone,
+    shared: SharedDeadline | undefined,
+    probe: boolean,
+  ): void {
+    let open = true;
     let timer: ReturnType<Clock['setTimeout']> | undefined;
-    const expired = shared
-      ? shared.then((): never => {
-          throw this.#deadlineError(args.op, deadline);
-        })
-      : new Promise<never>((_, reject) => {
-          timer = this.#clock.setTimeout(() => reject(this.#deadlineError(args.op, deadline)), deadline);
-        });
-    try {
-      void this.#address.send({ verb, args, ret: sender })?.catch(() => sender.close());
-    } catch {
-      sender.close();
-    }
-    return Promise.race([first, expired]).then(
-      (reply) => {
-        if (timer) this.#clock.clearTimeout(timer);
-        this.#report(reply);
-        return reply;
-      },
-      (err: Error) => {
-        if (timer) this.#clock.clearTimeout(timer);
-        this.#health.send({ type: 'fail', error: err.message });
-        throw err instanceof SwarmError
-          ? err
-          : new SwarmError(ErrorCode.ConnectionLost, `node ${this.name}: ${err.message}`);
-      },
+    const settle = (reply: Message | undefined, err?: SwarmError, report = true) => {
+      if (!open) return;
+      open = false;
+      if (timer !== undefined) this.#clock.clearTimeout(timer);
+      if (!probe) this.#inFlight.delete(cut);
+      if (reply) this.#report(reply);
+      // Reported before `done`, so a caller sees the health this failure led to.
+      else if (report && err) this.#health.send({ type: 'fail', error: err.message });
+      done(reply, err);
+    };
+    const cut = (err: SwarmError) => settle(undefined, err, false);
+    const expire = () => settle(undefined, this.#deadlineError(args.op, deadline));
+    if (shared) shared.add(expire);
+    else timer = this.#clock.setTimeout(expire, deadline);
+    if (!probe) this.#inFlight.add(cut);
+    const ret = replyCallback(settle, () =>
+      settle(
+        undefined,
+        new SwarmError(
+          ErrorCode.ConnectionLost,
+          `node ${this.name}: the child closed its reply channel without answering`,
+        ),
+      ),
     );
+    try {
+      void this.#address.send({ verb, args, ret })?.catch(() => ret.close());
+    } catch {
+      ret.close();
+    }
   }
 
   #report(reply: Message): void {
     if (reply.verb === 'error' && isUnreachable(reply.args as ErrorArgs)) {
       this.#health.send({ type: 'fail', error: (reply.args as ErrorArgs).message });
-    } else if (this.#settledHealthy()) {
+    } else if (isSettledHealthy(this.#health)) {
       // The event would change nothing but the time: skip the machine (1,000 events per listing).
       this.#lastOk = this.#clock.now();
     } else this.#health.send({ type: 'ok' });
-  }
-
-  /** Healthy with nothing to reset: an `ok` event would only refresh `updatedAt`. */
-  #settledHealthy(): boolean {
-    const s = this.#health.getSnapshot();
-    return (
-      healthState(this.#health) === 'healthy' &&
-      s.context.failures === 0 &&
-      s.context.attempt === 0 &&
-      s.context.lastError === undefined
-    );
-  }
-
-  #sendFailed(e: unknown, timer: ReturnType<Clock['setTimeout']>, message: Message): void {
-    this.#clock.clearTimeout(timer);
-    const err = new SwarmError(ErrorCode.ConnectionLost, `node ${this.name}: ${(e as Error).message}`);
-    this.#health.send({ type: 'fail', error: err.message });
-    replyError(message.ret, err);
   }
 
   #deadlineError(op: string, ms: number): SwarmError {
@@ -276,27 +313,4 @@ export class AggregateNode {
       },
     );
   }
-}
-
-/** Extra time for calls that wait on purpose: stop/restart wait up to `t` seconds before killing. */
-function graceFor(args: DockerArgs): number {
-  if (args.op !== 'container.stop' && args.op !== 'container.restart') return 0;
-  const t = Number(args.query.t ?? args.query.timeout ?? 10);
-  return Number.isFinite(t) && t > 0 ? t * 1000 : 0;
-}
-
-function isUnreachable(e: ErrorArgs): boolean {
-  return (
-    (e.code !== undefined && UNREACHABLE.has(e.code)) ||
-    e.status === 502 ||
-    e.status === 503 ||
-    e.status === 504
-  );
-}
-
-/** A child's `error` reply as a SwarmError that keeps its HTTP status. */
-export function remoteError(node: string, e: ErrorArgs): SwarmError {
-  const code =
-    e.status === 404 ? ErrorCode.NotFound : e.status === 409 ? ErrorCode.Conflict : ErrorCode.Remote;
-  return new SwarmError(code, e.message, { details: { node, status: e.status ?? 500, remoteCode: e.code } });
 }

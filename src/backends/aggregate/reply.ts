@@ -10,36 +10,43 @@ import { kSender, type Sender } from '../../libchan/types.js';
 import type { DockerResult } from '../docker/api.js';
 
 /**
- * A Sender whose first value settles `first`; later values are dropped (a streamed reply travels inside
- * the first message). Closing before any value rejects `first` with `SWARM_ERR_UNEXPECTED_EOF`.
+ * A Sender whose first value goes to `onFirst`; later values are dropped (a streamed reply travels
+ * inside the first message, so their streams are destroyed). Closing before any value calls `onEmpty`.
+ * Callbacks, not a promise: the aggregate makes one of these per node per fan-out.
  */
-export function replySink(): { sender: Sender<Message>; first: Promise<Message> } {
-  let resolve!: (m: Message) => void;
-  let reject!: (e: Error) => void;
-  const first = new Promise<Message>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
+export function replyCallback(onFirst: (m: Message) => void, onEmpty: () => void): Sender<Message> {
   let got = false;
   let closed = false;
-  const sender: Sender<Message> = {
+  return {
     [kSender]: true,
     send(value) {
       if (!got) {
         got = true;
-        resolve(value);
+        onFirst(value);
       } else value.stream?.destroy();
       return undefined;
     },
     close() {
-      if (!got) reject(eof());
-      got = true;
       closed = true;
+      if (got) return;
+      got = true;
+      onEmpty();
     },
     get closed() {
       return closed;
     },
   };
+}
+
+/**
+ * A Sender whose first value settles `first`; later values are dropped (a streamed reply travels inside
+ * the first message). Closing before any value rejects `first` with `SWARM_ERR_UNEXPECTED_EOF`.
+ */
+export function replySink(): { sender: Sender<Message>; first: Promise<Message> } {
+  let sender!: Sender<Message>;
+  const first = new Promise<Message>((resolve, reject) => {
+    sender = replyCallback(resolve, () => reject(eof()));
+  });
   return { sender, first };
 }
 
