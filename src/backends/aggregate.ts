@@ -14,7 +14,7 @@ import { asSwarmError, Cluster } from './aggregate/cluster.js';
 import { createContainer } from './aggregate/create.js';
 import { type DockerEvent, nodeEvent } from './aggregate/events.js';
 import type { HealthOptions } from './aggregate/health.js';
-import { readNodesFile, watchNodesFile } from './aggregate/nodes-file.js';
+import { type NodeLine, nameNodeLines, readNodesFile, watchNodesFile } from './aggregate/nodes-file.js';
 import { replyError, replySet } from './aggregate/reply.js';
 import {
   clusterInfo,
@@ -37,6 +37,8 @@ export type ControlArgs =
 export interface AggregateHooks {
   health?: Partial<HealthOptions>;
   random?: () => number;
+  /** How often the nodes file is polled, ms (default 500). */
+  nodesFilePollMs?: number;
 }
 
 /** Builds an aggregate instance from parsed arguments (exported for tests that tune health timing). */
@@ -212,20 +214,42 @@ export function createAggregate(
 
   return {
     async start() {
-      const fromArgs = new Set(parsed.nodes.map((s) => s.name));
       await sync(parsed.nodes, new Set());
-      if (parsed.nodesFile) {
-        const file = parsed.nodesFile;
-        await sync([...parsed.nodes, ...(await readNodesFile(file))], new Set());
-        stopWatching = watchNodesFile(
-          file,
-          (specs) =>
-            void sync([...parsed.nodes, ...specs], fromArgs).catch((err) =>
-              ctx.log.error({ err }, 'aggregate: nodes file'),
-            ),
-          (err) => ctx.log.error({ err }, 'aggregate: reading nodes file'),
-        );
-      }
+      const file = parsed.nodesFile;
+      if (!file) return;
+      const fromArgs = new Set(parsed.nodes.map((s) => s.name));
+      const fromFile = (lines: NodeLine[]) => [
+        ...parsed.nodes,
+        ...nameNodeLines(
+          lines,
+          cluster.nodes.filter((n) => !fromArgs.has(n.name)),
+          fromArgs,
+        ),
+      ];
+      await sync(fromFile(await readNodesFile(file)), new Set());
+      // One sync at a time, in file order: a quick second edit must not race the first one's spawns.
+      let applying = Promise.resolve();
+      stopWatching = watchNodesFile(
+        file,
+        (lines) => {
+          applying = applying
+            .then(() => sync(fromFile(lines), fromArgs))
+            .then(
+              () =>
+                ctx.log.info(
+                  { file, nodes: cluster.nodes.map((n) => n.name) },
+                  'aggregate: nodes file applied',
+                ),
+              (err) =>
+                ctx.log.error(
+                  { err, file },
+                  `aggregate: nodes file ${file} not fully applied: ${errorText(err)}`,
+                ),
+            );
+        },
+        (err) => ctx.log.error({ err, file }, `aggregate: nodes file not applied: ${errorText(err)}`),
+        hooks.nodesFilePollMs,
+      );
     },
     async handle(message) {
       try {
@@ -245,6 +269,10 @@ export function createAggregate(
   };
 }
 
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** The stage definition registered under `aggregate`. */
 export const aggregateStage: StageDefinition = {
   name: 'aggregate',
@@ -259,7 +287,8 @@ export const aggregateStage: StageDefinition = {
     'misses it is marked degraded, then down, and probed with capped backoff until it answers again.',
     '--deadline (default 1000 ms) bounds reads, lists and probes; --op-deadline (default 30000 ms) bounds',
     'calls that change a container (create, start, stop + its -t, rm, …), which a busy daemon may take seconds on.',
-    '--nodes-file F: one command per line, re-read on change. A `control` message adds or removes children.',
+    '--nodes-file F: one command per line ("name=command" to name it), re-read on change; a file with a bad',
+    'line is refused as a whole and the running nodes kept. A `control` message adds or removes children.',
   ].join('\n'),
   create(args, ctx) {
     return createAggregate(parseAggregateArgs(args), ctx);

@@ -78,13 +78,17 @@ export function parseAggregateArgs(args: readonly string[]): AggregateArgs {
   return out;
 }
 
+/** `name=command` → its parts; a plain command → no name. */
+export function splitNamed(text: string): { name?: string; command: string } {
+  const m = /^([A-Za-z0-9][A-Za-z0-9_.-]*)=(.+)$/s.exec(text.trim());
+  return m ? { name: m[1] as string, command: (m[2] as string).trim() } : { command: text.trim() };
+}
+
 /** Turns command strings (optionally `name=command`) into named specs; names must be unique. */
 export function nodeSpecs(commands: readonly string[], startIndex = 1): NodeSpec[] {
   const specs = commands.map((c, i) => {
-    const m = /^([A-Za-z0-9][A-Za-z0-9_.-]*)=(.+)$/s.exec(c.trim());
-    return m
-      ? { name: m[1] as string, command: (m[2] as string).trim() }
-      : { name: `node${i + startIndex}`, command: c.trim() };
+    const { name, command } = splitNamed(c);
+    return { name: name ?? `node${i + startIndex}`, command };
   });
   const seen = new Set<string>();
   for (const s of specs) {
@@ -93,15 +97,6 @@ export function nodeSpecs(commands: readonly string[], startIndex = 1): NodeSpec
     seen.add(s.name);
   }
   return specs;
-}
-
-/** Parses a node-list file: one command per line, `#` comments and blank lines ignored. */
-export function parseNodesFile(text: string): NodeSpec[] {
-  const lines = text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
-  return nodeSpecs(lines);
 }
 
 function invalid(why: string): SwarmError {
