@@ -1,6 +1,7 @@
 /**
- * Makes sure the real Docker engine and a static busybox are on this machine (test-bed.md: a fresh
- * Debian machine has neither). Installs them with apt-get when `dockerd` is missing; we run as root.
+ * Makes sure the real Docker engine, a static busybox and the real clients the tests drive
+ * (docker-compose 1.29, docker-py) are on this machine (test-bed.md: a fresh Debian machine has none
+ * of them). Installs what is missing with apt-get; we run as root.
  * @module
  */
 import { spawnSync } from 'node:child_process';
@@ -23,15 +24,37 @@ function log(line: string): void {
   process.stderr.write(`[harness] ${line}\n`);
 }
 
+/** Debian's python with the docker module (python3-docker); the `python3` first on PATH may lack it. */
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+
+/** Debian's docker-compose 1.29. */
+export const DOCKER_COMPOSE = '/usr/bin/docker-compose';
+
+/** The Debian packages the tests need, each with a check that it is already there. */
+function missingPackages(): string[] {
+  const busyboxOk = existsSync('/bin/busybox') || existsSync('/usr/bin/busybox');
+  // Where python3-docker puts the module: a file check, not a python start-up on every startDaemons.
+  const pyDockerOk = existsSync('/usr/lib/python3/dist-packages/docker/__init__.py');
+  const wanted: [string, boolean][] = [
+    ['docker.io', has('dockerd')],
+    ['busybox-static', busyboxOk],
+    ['python3-docker', pyDockerOk],
+    ['docker-compose', existsSync(DOCKER_COMPOSE)],
+  ];
+  return wanted.filter(([, ok]) => !ok).map(([name]) => name);
+}
+
 /**
- * Installs docker.io and busybox-static when dockerd or busybox is absent (idempotent, fast when
- * present). Throws naming the failed command when the install fails, so a broken test bed is obvious.
- * vitest's globalSetup calls it once per run, so parallel workers never race on apt's lock.
+ * Installs docker.io, busybox-static, python3-docker and docker-compose when any is absent
+ * (idempotent, fast when present). Throws naming the failed command when the install fails, so a
+ * broken test bed is obvious. vitest's globalSetup calls it once per run, so parallel workers never
+ * race on apt's lock.
  */
 export function ensureDockerInstalled(): void {
-  const busyboxOk = existsSync('/bin/busybox') || existsSync('/usr/bin/busybox');
-  if (has('dockerd') && busyboxOk) return;
-  log('dockerd or busybox missing: apt-get update && apt-get install -y docker.io busybox-static');
+  const missing = missingPackages();
+  if (missing.length === 0) return;
+  const install = `apt-get install -y ${missing.join(' ')}`;
+  log(`missing ${missing.join(', ')}: apt-get update && ${install}`);
   const run = (cmd: string) => {
     log(`$ ${cmd}`);
     const r = spawnSync('sh', ['-c', cmd], {
@@ -41,7 +64,8 @@ export function ensureDockerInstalled(): void {
     if (r.status !== 0) throw new Error(`test bed install failed (exit ${r.status}): ${cmd}`);
   };
   run('apt-get update');
-  run('apt-get install -y docker.io busybox-static');
-  if (!has('dockerd')) throw new Error('dockerd still missing after installing docker.io');
-  log('docker.io installed');
+  run(install);
+  const still = missingPackages();
+  if (still.length > 0) throw new Error(`still missing after apt-get install: ${still.join(', ')}`);
+  log(`installed ${missing.join(', ')}`);
 }

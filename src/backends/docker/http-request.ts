@@ -10,8 +10,9 @@ import { readJsonBody } from './http-body.js';
 import { baseHeaders, dockerArgs, type Edge, pingHeaders, replyTimeoutMs } from './http-edge.js';
 import { writeHttpError } from './http-errors.js';
 import { type ForwardResult, forwardRequest } from './http-forward.js';
-import { isHttpError, matchRoute } from './http-router.js';
+import { isHttpError } from './http-router.js';
 import { writeChunkedStream, writeSetReply } from './http-streams.js';
+import { resolveRoute } from './http-unsupported.js';
 
 function writeResult(res: ServerResponse, out: ForwardResult, base: Record<string, string>): void {
   if (out.kind === 'cancelled') return;
@@ -34,7 +35,7 @@ export async function handleRequest(edge: Edge, req: IncomingMessage, res: Serve
   try {
     const version = await edge.version();
     const base = baseHeaders(version);
-    const match = matchRoute(req.method ?? '', req.url ?? '/', version);
+    const match = resolveRoute(req.method ?? '', req.url ?? '/', version);
     if (isHttpError(match)) return writeHttpError(res, match, base);
     if (match.route.op === 'ping') {
       res.writeHead(200, { ...pingHeaders(version), 'Content-Length': 2 });

@@ -11,8 +11,9 @@ import { baseHeaders, dockerArgs, type Edge, replyTimeoutMs } from './http-edge.
 import { errorBody, type HttpError, JSON_CONTENT_TYPE } from './http-errors.js';
 import { forwardRequest } from './http-forward.js';
 import { pipeHijacked, takeHijackedRequest, writeRawResponse } from './http-hijack.js';
-import { isHttpError, matchRoute } from './http-router.js';
+import { isHttpError } from './http-router.js';
 import { encodeResultBody, endToEndHeaders } from './http-streams.js';
+import { resolveRoute } from './http-unsupported.js';
 
 function fail(socket: Socket, base: Record<string, string>, err: HttpError): void {
   const body = Buffer.from(errorBody(err.message));
@@ -32,7 +33,7 @@ export async function handleUpgrade(
   try {
     const version = await edge.version();
     const base = baseHeaders(version);
-    const match = matchRoute(req.method ?? '', req.url ?? '/', version);
+    const match = resolveRoute(req.method ?? '', req.url ?? '/', version);
     if (isHttpError(match)) return fail(socket, base, match);
     if (req.headers['transfer-encoding']) {
       const message = 'chunked bodies are not supported on upgrade requests; send Content-Length';

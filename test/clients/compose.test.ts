@@ -1,0 +1,165 @@
+/**
+ * docker-compose 1.29 (Debian's docker-compose 1.29.2, on docker-py 5.0.3) through dockerserver →
+ * dockerclient → a private dockerd, compared with the same commands run directly against that
+ * dockerd: `up -d`, `ps`, `logs`, `ps -q`, `down` on a two-service project with `network_mode: none`.
+ * Compose probes a lot (≈30 label-filtered container lists for one up/ps/logs/down round), reads
+ * `/version` on every command and subscribes to filtered events for `logs`.
+ * Without `network_mode` (or with a named volume) compose needs the networks/volumes API, which swarmd
+ * does not serve: that must fail with swarmd's explanation, not with compose's misleading guesses.
+ */
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docker } from '../harness/index.js';
+import { type Chain, normalise, type RunResult, run, startChain } from './support.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const COMPOSE = '/usr/bin/docker-compose';
+
+/** Sorted lines: compose fetches logs and removes containers concurrently, so only the set is fixed. */
+const sortedLines = (s: string) => s.split('\n').sort().join('\n');
+
+describe('docker-compose 1.29 through the chain, vs direct', () => {
+  let chain: Chain;
+  beforeAll(async () => {
+    chain = await startChain('compose');
+  });
+  afterAll(async () => {
+    await chain?.stop();
+  });
+
+  const hostOf = (p: string) => (p === 'dd-' ? chain.direct : chain.chained);
+
+  async function compose(p: string, file: string, args: string[]): Promise<RunResult> {
+    const r = await run(COMPOSE, ['-p', `${p}proj`, '-f', fixture(file), ...args], {
+      DOCKER_HOST: hostOf(p),
+      DOCKER_CONFIG: chain.configDir,
+    });
+    return { stdout: normalise(r.stdout, p), stderr: normalise(r.stderr, p), code: r.code };
+  }
+
+  /** Runs the same compose command directly and through the chain; expects the same result. */
+  async function same(args: string[], shape: (s: string) => string = (s) => s) {
+    const direct = await compose('dd-', 'compose.yml', args);
+    const chained = await compose('cc-', 'compose.yml', args);
+    const shaped = (r: RunResult) => ({ stdout: shape(r.stdout), stderr: shape(r.stderr), code: r.code });
+    expect(shaped(chained)).toEqual(shaped(direct));
+    return direct;
+  }
+
+  /** Waits (at most 20 s) until `container`'s log on `host` contains `text`: no race with `logs`. */
+  async function logged(host: string, container: string, text: string) {
+    for (let i = 0; i < 100; i++) {
+      const r = await docker(['logs', container], { host });
+      if ((r.stdout + r.stderr).includes(text)) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`${container} never logged ${text}`);
+  }
+
+  it('up -d, ps, logs, ps -q, down: same output and exit codes', { timeout: 180_000 }, async () => {
+    const before = chain.ops.length;
+    const up = await same(['up', '-d']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toContain('Creating P-proj_web_1 ... done');
+    expect(up.stderr).toContain('Creating P-proj_worker_1 ... done');
+
+    // worker exits 3 at once; wait for it (and for web's output) so ps and logs see a settled state.
+    for (const p of ['dd-', 'cc-']) {
+      expect(await docker(['wait', `${p}proj_worker_1`], { host: hostOf(p) })).toMatchObject({
+        stdout: '3\n',
+        code: 0,
+      });
+      await logged(hostOf(p), `${p}proj_web_1`, 'web-err');
+    }
+
+    const ps = await same(['ps']);
+    expect(ps.code).toBe(0);
+    expect(ps.stdout).toMatch(/^\s+Name\s+Command\s+State\s+Ports\s*\n-+\n/);
+    expect(ps.stdout).toMatch(/\nP-proj_web_1 +sh -c echo web-started; ec \.\.\. +Up +\n/);
+    expect(ps.stdout).toMatch(/\nP-proj_worker_1 +sh -c echo worker-did-its- \.\.\. +Exit 3 +\n/);
+
+    const logs = await same(['logs', '--no-color'], sortedLines);
+    expect(logs.code).toBe(0);
+    const lines = logs.stdout.split('\n').map((l) => l.replace(/ +\| /, ' | '));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'web_1 | web-started',
+        'web_1 | web-err',
+        'worker_1 | worker-did-its-job',
+        expect.stringMatching(/^Attaching to P-proj_(worker_1, P-proj_web_1|web_1, P-proj_worker_1)$/),
+      ]),
+    );
+    // Per service, in the order written.
+    expect(lines.indexOf('web_1 | web-started')).toBeLessThan(lines.indexOf('web_1 | web-err'));
+
+    const ids = await same(['ps', '-q'], sortedLines);
+    expect(ids.stdout).toBe('<ID>\n<ID>\n');
+
+    const down = await same(['down', '-t', '1'], sortedLines);
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stderr).toContain('Stopping P-proj_web_1 ... done');
+    expect(down.stderr).toContain('Removing P-proj_worker_1 ... done');
+    expect(down.stderr).toContain('Removing P-proj_web_1    ... done');
+
+    expect(await same(['ps', '-q'])).toEqual({ stdout: '', stderr: '', code: 0 });
+    for (const p of ['dd-', 'cc-']) {
+      const left = await docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${p}proj`], {
+        host: chain.direct,
+      });
+      expect(left).toEqual({ stdout: '', stderr: '', code: 0 });
+    }
+
+    // The chained half really went through the chain.
+    const ops = chain.ops.slice(before);
+    for (const op of [
+      'version',
+      'container.list',
+      'image.inspect',
+      'container.create',
+      'container.start',
+      'container.logs',
+      'events',
+      'container.stop',
+      'container.remove',
+    ]) {
+      expect(ops, op).toContain(op);
+    }
+  });
+
+  it.each([
+    [
+      'compose-network.yml',
+      'Creating network "P-proj_default" with the default driver',
+      'POST /networks/create: swarmd does not implement the networks API; run containers with --network none (in a compose file: network_mode: none)',
+    ],
+    [
+      'compose-volume.yml',
+      'Creating volume "P-proj_data" with default driver',
+      'POST /volumes/create: swarmd does not implement the volumes API; use bind mounts (-v /host/dir:/dir) instead of named volumes',
+    ],
+  ])(
+    '%s: up fails with a clear Docker-style error and leaves nothing behind; down still works',
+    {
+      timeout: 120_000,
+    },
+    async (file, progress, error) => {
+      const up = await compose('cc-', file, ['up', '-d']);
+      expect(up).toEqual({ stdout: '', stderr: `${progress}\n${error}\n`, code: 1 });
+      // The same file works directly against the daemon (a user-defined network or volume is created
+      // there): the difference is swarmd's, and it is said plainly.
+      const direct = await compose('dd-', file, ['up', '-d']);
+      expect(direct.code, direct.stderr).toBe(0);
+      expect(direct.stderr).toContain(progress);
+      expect((await compose('dd-', file, ['down', '-v', '-t', '1'])).code).toBe(0);
+
+      // Through swarmd there is no such network/volume: down reports it gone (a 404) and succeeds.
+      const down = await compose('cc-', file, ['down', '-v', '-t', '1']);
+      expect(down.code, down.stderr).toBe(0);
+      expect(down.stderr).toMatch(/(Network P-proj_default|Volume P-proj_data) not found\./);
+      const left = await docker(['ps', '-aq', '--filter', 'label=com.docker.compose.project=cc-proj'], {
+        host: chain.direct,
+      });
+      expect(left).toEqual({ stdout: '', stderr: '', code: 0 });
+    },
+  );
+});
