@@ -1,7 +1,9 @@
 /**
  * The `--nodes-file` list: one stage command per line (optionally `name=command`), `#` comments and
  * blank lines ignored, re-read whenever the file changes. A file with a bad line is refused as a whole
- * (the error names the file and the line) so the running set is kept until the file is fixed.
+ * (the error names the file and the line) so the running set is kept until the file is fixed. Replace
+ * the file atomically (write a temporary file, rename it over): a file polled half-written is applied as
+ * it was read.
  * Polls with `fs.watchFile`, which works on every filesystem, including ones where `fs.watch` misses
  * editors' rename-over writes.
  * @module
