@@ -46,6 +46,8 @@ export const ErrorCode = {
   NoEligibleNode: 'SWARM_ERR_NO_ELIGIBLE_NODE',
   /** The node that owns the object is down or not answering. */
   NodeDown: 'SWARM_ERR_NODE_DOWN',
+  /** A configured limit (e.g. a daemon's open streams) is reached: the request was refused, not queued. */
+  LimitReached: 'SWARM_ERR_LIMIT_REACHED',
 } as const;
 
 /** One of the stable codes in {@link ErrorCode}. */
