@@ -1,23 +1,25 @@
 /**
  * One simulated Docker engine: images, containers, events, and every state transition (create,
  * start, exit, stop, kill, pause, rename, remove) with dockerd's errors and events. Costs a few Maps
- * when idle: no timers, no intervals, no actors.
+ * when idle: no timers, no intervals, no actors. Create's validation and defaults are in
+ * `engine-create.ts`; the running program's output and exit bookkeeping in `engine-process.ts`.
  * @module
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../clock.js';
-import { missingExecutable, programFor } from './command.js';
-import { appendLog, type ContainerConfig, isRunning, newContainer, type SimContainer } from './container.js';
+import { missingExecutable } from './command.js';
+import { isRunning, newContainer, type SimContainer } from './container.js';
+import { invalidName, nameConflict, parseCreate } from './engine-create.js';
+import { endStreams, spawnProcess, waitBody } from './engine-process.js';
 import { containerEvent, EventBus } from './events.js';
-import { generateName, randomId, VALID_NAME } from './ids.js';
-import { ImageStore, normalizeRef } from './images.js';
-import { encodeEntry, ttyBytes } from './output.js';
-import { envMap, SimProcess } from './process.js';
-import { badRequest, conflict, EngineError } from './reply.js';
+import { VALID_NAME } from './ids.js';
+import { ImageStore } from './images.js';
+import { badRequest, conflict } from './reply.js';
 import { parseSignal, type Signal } from './signals.js';
-import { StdinQueue } from './stdin.js';
 import { ContainerStore } from './store.js';
 import { type WallClock, wallClock } from './time.js';
+
+export { waitBody } from './engine-process.js';
 
 /** How an engine is set up. */
 export interface EngineOptions {
@@ -32,36 +34,6 @@ export interface EngineOptions {
 
 const KILL = parseSignal('KILL') as Signal;
 const TERM = parseSignal('TERM') as Signal;
-
-const DEFAULT_HOST_CONFIG: Record<string, unknown> = {
-  Binds: null,
-  ContainerIDFile: '',
-  LogConfig: { Type: 'json-file', Config: {} },
-  NetworkMode: 'default',
-  PortBindings: {},
-  RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
-  AutoRemove: false,
-  VolumeDriver: '',
-  VolumesFrom: null,
-  CapAdd: null,
-  CapDrop: null,
-  Dns: [],
-  DnsOptions: [],
-  DnsSearch: [],
-  ExtraHosts: null,
-  Privileged: false,
-  PublishAllPorts: false,
-  ReadonlyRootfs: false,
-  ConsoleSize: [0, 0],
-  Isolation: '',
-  Memory: 0,
-  NanoCpus: 0,
-};
-
-function strings(v: unknown): string[] | null {
-  if (typeof v === 'string') return [v];
-  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : null;
-}
 
 /** A simulated engine. */
 export class Engine {
@@ -89,78 +61,24 @@ export class Engine {
     return this.wall.clock;
   }
 
-  /** `POST /containers/create`: validates like dockerd, then adds a `created` container. */
+  /** `POST /containers/create`: validates like dockerd (engine-create.ts), then adds a `created` container. */
   create(query: Record<string, string>, body: unknown): { Id: string; Warnings: string[] } {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw badRequest('config cannot be empty in order to create a container');
-    }
-    const b = body as Record<string, unknown>;
-    const requested = query.name ?? '';
-    if (requested !== '' && !VALID_NAME.test(requested)) {
-      throw badRequest(`Invalid container name (${requested}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    }
-    const name = requested.replace(/^\//, '') || generateName((n) => this.containers.byName(n) !== undefined);
-    const holder = this.containers.byName(name);
-    if (holder) throw this.#nameConflict(name, holder);
-    const ref = typeof b.Image === 'string' ? b.Image : '';
-    if (ref === '') throw badRequest('No image specified');
-    const image = this.images.resolve(ref);
-    if (!image)
-      throw new EngineError(
-        404,
-        `No such image: ${/^(sha256:)?[0-9a-f]+$/.test(ref) ? ref : normalizeRef(ref)}`,
-      );
-    const entrypoint = strings(b.Entrypoint);
-    const cmd = strings(b.Cmd) ?? (entrypoint ? null : image.cmd);
-    const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
-    if (argv.length === 0) throw badRequest('No command specified');
-    const id = randomId();
-    const labels = (b.Labels ?? {}) as Record<string, string>;
-    const config: ContainerConfig = {
-      Hostname: typeof b.Hostname === 'string' && b.Hostname !== '' ? b.Hostname : id.slice(0, 12),
-      Domainname: typeof b.Domainname === 'string' ? b.Domainname : '',
-      User: typeof b.User === 'string' ? b.User : '',
-      AttachStdin: b.AttachStdin === true,
-      AttachStdout: b.AttachStdout === true,
-      AttachStderr: b.AttachStderr === true,
-      ...(b.ExposedPorts ? { ExposedPorts: b.ExposedPorts as Record<string, object> } : {}),
-      Tty: b.Tty === true,
-      OpenStdin: b.OpenStdin === true,
-      StdinOnce: b.StdinOnce === true,
-      Env: [...image.env, ...(strings(b.Env) ?? [])],
-      Cmd: cmd,
-      Image: ref,
-      Volumes: (b.Volumes as Record<string, object> | undefined) ?? null,
-      WorkingDir: typeof b.WorkingDir === 'string' ? b.WorkingDir : '',
-      Entrypoint: entrypoint,
-      OnBuild: null,
-      Labels: typeof labels === 'object' && labels !== null ? { ...labels } : {},
-      ...(typeof b.StopSignal === 'string' ? { StopSignal: b.StopSignal } : {}),
-      ...(typeof b.StopTimeout === 'number' ? { StopTimeout: b.StopTimeout } : {}),
-    };
-    const hostConfig = { ...DEFAULT_HOST_CONFIG, ...((b.HostConfig as Record<string, unknown>) ?? {}) };
-    const [path = '', ...args] = argv;
+    const spec = parseCreate(this, query, body);
     const now = this.wall.now();
     const c = newContainer({
-      id,
-      name,
+      id: spec.id,
+      name: spec.name,
       created: now,
       seq: this.#seq++,
-      config,
-      hostConfig,
-      image,
-      path,
-      args,
+      config: spec.config,
+      hostConfig: spec.hostConfig,
+      image: spec.image,
+      path: spec.path,
+      args: spec.args,
     });
     this.containers.add(c);
     this.events.emit(containerEvent(c, 'create', now));
-    return { Id: id, Warnings: [] };
-  }
-
-  #nameConflict(name: string, holder: SimContainer): EngineError {
-    return conflict(
-      `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`,
-    );
+    return { Id: c.id, Warnings: [] };
   }
 
   /** `POST /containers/{id}/start`: 204, or 304 when already running. A missing binary fails (exit 127). */
@@ -190,62 +108,8 @@ export class Engine {
         : `172.17.${this.#ip >> 8}.${(this.#ip++ & 255) + 2}`;
     if (!c.config.OpenStdin) c.stdin.end();
     this.events.emit(containerEvent(c, 'start', now));
-    const env = [...c.config.Env, `HOSTNAME=${c.config.Hostname}`];
-    const io = {
-      write: (stream: 1 | 2, data: string | Buffer) => this.#output(c, stream, data),
-      stdin: c.stdin,
-      hostname: c.config.Hostname,
-      env,
-      tty: c.config.Tty,
-    };
-    const proc = new SimProcess(programFor([c.path, ...c.args], envMap(env)), io, this.clock);
-    c.process = proc;
-    void proc.exited.then((code) => this.#exited(c, proc, code));
+    spawnProcess(this, c);
     return 204;
-  }
-
-  #output(c: SimContainer, stream: 1 | 2, data: string | Buffer): void {
-    const raw = typeof data === 'string' ? Buffer.from(data) : data;
-    const entry = {
-      stream: c.config.Tty ? (1 as const) : stream,
-      data: c.config.Tty ? ttyBytes(raw) : raw,
-      time: this.wall.now(),
-    };
-    appendLog(c, entry);
-    for (const w of c.attachments) {
-      const bytes = encodeEntry(entry, w, c.config.Tty);
-      if (bytes) w.out.write(bytes);
-    }
-    for (const w of c.followers) {
-      const bytes = encodeEntry(entry, w, c.config.Tty);
-      if (bytes) w.out.write(bytes);
-    }
-  }
-
-  #exited(c: SimContainer, proc: SimProcess, code: number): void {
-    if (c.process !== proc) return;
-    const now = this.wall.now();
-    c.process = undefined;
-    c.status = 'exited';
-    c.exitCode = code;
-    c.finishedAt = now;
-    c.pid = 0;
-    c.stdin = new StdinQueue();
-    this.events.emit(containerEvent(c, 'die', now, { exitCode: String(code) }));
-    for (const a of c.attachments) a.out.end();
-    c.attachments.clear();
-    for (const f of c.followers) f.out.end();
-    c.followers.clear();
-    for (const w of c.waiters) {
-      if (w.condition === 'removed') continue;
-      w.out.end(waitBody(code));
-      c.waiters.delete(w);
-    }
-    if (c.stopping) {
-      c.stopping = false;
-      this.events.emit(containerEvent(c, 'stop', now));
-    }
-    if (c.hostConfig.AutoRemove === true) this.destroy(c);
   }
 
   /** Sends a signal (emits `kill`); 409 when not running. */
@@ -305,12 +169,10 @@ export class Engine {
     const c = this.containers.get(ref);
     const name = (newName ?? '').replace(/^\//, '');
     if (name === '') throw badRequest('Neither old nor new names may be empty');
-    if (!VALID_NAME.test(name)) {
-      throw badRequest(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    }
+    if (!VALID_NAME.test(name)) throw invalidName(name);
     if (name === c.name) throw badRequest('Renaming a container with the same name as its current name');
     const holder = this.containers.byName(name);
-    if (holder) throw this.#nameConflict(name, holder);
+    if (holder) throw nameConflict(name, holder);
     const old = c.name;
     this.containers.rename(c, name);
     this.events.emit(containerEvent(c, 'rename', this.wall.now(), { oldName: `/${old}` }));
@@ -345,10 +207,7 @@ export class Engine {
     this.events.emit(containerEvent(c, 'destroy', this.wall.now()));
     for (const w of c.waiters) w.out.end(waitBody(c.exitCode));
     c.waiters.clear();
-    for (const a of c.attachments) a.out.end();
-    c.attachments.clear();
-    for (const f of c.followers) f.out.end();
-    c.followers.clear();
+    endStreams(c);
   }
 
   /** How many containers exist, by state (for `info`). */
@@ -362,9 +221,4 @@ export class Engine {
     const total = this.containers.size;
     return { total, running, paused, stopped: total - running - paused };
   }
-}
-
-/** The body line of a finished `wait`. */
-export function waitBody(code: number): string {
-  return `${JSON.stringify({ Error: null, StatusCode: code })}\n`;
 }
