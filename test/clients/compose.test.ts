@@ -1,7 +1,7 @@
 /**
  * docker-compose 1.29 (Debian's docker-compose 1.29.2, on docker-py 5.0.3) through dockerserver →
  * dockerclient → a private dockerd, compared with the same commands run directly against that
- * dockerd: `up -d`, `ps`, `logs`, `ps -q`, `down` on a two-service project with `network_mode: none`.
+ * dockerd: `up -d`, `ps`, `logs`, `down` (then `ps -q`) on a two-service project with `network_mode: none`.
  * Compose probes a lot (≈30 label-filtered container lists for one up/ps/logs/down round), reads
  * `/version` on every command and subscribes to filtered events for `logs`.
  * Without `network_mode` (or with a named volume) compose needs the networks/volumes API, which swarmd
@@ -10,10 +10,10 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker } from '../harness/index.js';
+import { DOCKER_COMPOSE } from '../harness/install.js';
 import { type Chain, normalise, type RunResult, run, startChain } from './support.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
-const COMPOSE = '/usr/bin/docker-compose';
 
 /** Sorted lines: compose fetches logs and removes containers concurrently, so only the set is fixed. */
 const sortedLines = (s: string) => s.split('\n').sort().join('\n');
@@ -30,7 +30,7 @@ describe('docker-compose 1.29 through the chain, vs direct', () => {
   const hostOf = (p: string) => (p === 'dd-' ? chain.direct : chain.chained);
 
   async function compose(p: string, file: string, args: string[]): Promise<RunResult> {
-    const r = await run(COMPOSE, ['-p', `${p}proj`, '-f', fixture(file), ...args], {
+    const r = await run(DOCKER_COMPOSE, ['-p', `${p}proj`, '-f', fixture(file), ...args], {
       DOCKER_HOST: hostOf(p),
       DOCKER_CONFIG: chain.configDir,
     });
@@ -56,7 +56,7 @@ describe('docker-compose 1.29 through the chain, vs direct', () => {
     throw new Error(`${container} never logged ${text}`);
   }
 
-  it('up -d, ps, logs, ps -q, down: same output and exit codes', { timeout: 180_000 }, async () => {
+  it('up -d, ps, logs, down: same output and exit codes', { timeout: 180_000 }, async () => {
     const before = chain.ops.length;
     const up = await same(['up', '-d']);
     expect(up.code, up.stderr).toBe(0);
@@ -91,9 +91,6 @@ describe('docker-compose 1.29 through the chain, vs direct', () => {
     );
     // Per service, in the order written.
     expect(lines.indexOf('web_1 | web-started')).toBeLessThan(lines.indexOf('web_1 | web-err'));
-
-    const ids = await same(['ps', '-q'], sortedLines);
-    expect(ids.stdout).toBe('<ID>\n<ID>\n');
 
     const down = await same(['down', '-t', '1'], sortedLines);
     expect(down.code, down.stderr).toBe(0);

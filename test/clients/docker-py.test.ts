@@ -6,11 +6,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_PYTHON } from '../harness/install.js';
 import { type Chain, normalise, run, startChain } from './support.js';
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/sequence.py', import.meta.url));
-// Not the `python3` first on PATH (pyenv here): only Debian's interpreter has the docker module.
-const PYTHON = '/usr/bin/python3';
 
 describe('docker-py through the chain, vs direct', () => {
   let chain: Chain;
@@ -22,7 +21,10 @@ describe('docker-py through the chain, vs direct', () => {
   });
 
   async function sequence(host: string, prefix: string) {
-    const r = await run(PYTHON, [SCRIPT, prefix], { DOCKER_HOST: host, DOCKER_CONFIG: chain.configDir });
+    const r = await run(SYSTEM_PYTHON, [SCRIPT, prefix], {
+      DOCKER_HOST: host,
+      DOCKER_CONFIG: chain.configDir,
+    });
     return { stdout: normalise(r.stdout, prefix), stderr: normalise(r.stderr, prefix), code: r.code };
   }
 
