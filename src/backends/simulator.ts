@@ -15,6 +15,7 @@ import { ErrorCode, SwarmError } from '../errors.js';
 import { Engine } from './simulator/engine.js';
 import { handleDocker } from './simulator/handlers.js';
 import type { StageContext, StageDefinition, StageInstance } from './stage.js';
+import { parseStageArgs } from './stage-args.js';
 
 /** Parsed `simulator` arguments. */
 export interface SimulatorArgs {
@@ -30,28 +31,17 @@ function invalid(message: string): SwarmError {
 
 /** Parses `[name] [--label k=v]… [--seed N]`; throws SWARM_ERR_INVALID_ARGUMENT with a fix. */
 export function parseSimulatorArgs(args: readonly string[]): SimulatorArgs {
-  const names: string[] = [];
-  const labels: string[] = [];
-  let seed = 0;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw invalid(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--label') {
-      const l = value();
-      if (!/^[^=\s]+=/.test(l)) throw invalid(`--label wants key=value, got "${l}"`);
-      labels.push(l);
-    } else if (a === '--seed') {
-      const v = value();
-      seed = Number(v);
-      if (!Number.isInteger(seed) || seed < 0 || seed > 100_000) {
-        throw invalid(`--seed wants a count 0..100000, got "${v}"`);
-      }
-    } else if (a.startsWith('-')) throw invalid(`unknown option ${a}; options: --label k=v, --seed N`);
-    else names.push(a);
+  const { values, positionals: names } = parseStageArgs(
+    'simulator',
+    args,
+    { label: { type: 'string', multiple: true }, seed: { type: 'string' } } as const,
+    'options: --label k=v, --seed N',
+  );
+  const labels = values.label ?? [];
+  for (const l of labels) if (!/^[^=\s]+=/.test(l)) throw invalid(`--label wants key=value, got "${l}"`);
+  const seed = values.seed === undefined ? 0 : Number(values.seed);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 100_000) {
+    throw invalid(`--seed wants a count 0..100000, got "${values.seed}"`);
   }
   if (names.length > 1) {
     throw invalid(

@@ -5,6 +5,7 @@
  * @module
  */
 import { ErrorCode, SwarmError } from '../../errors.js';
+import { parseStageArgs } from '../stage-args.js';
 import { STRATEGIES, type Strategy } from './placement.js';
 
 /** One child to run. */
@@ -37,45 +38,43 @@ export const DEFAULT_DEADLINE_MS = 1000;
 /** Default deadline for container-changing calls. */
 export const DEFAULT_OP_DEADLINE_MS = 30_000;
 
+/** The flags, for node:util `parseArgs`. */
+const OPTIONS = {
+  strategy: { type: 'string' },
+  deadline: { type: 'string' },
+  'op-deadline': { type: 'string' },
+  'nodes-file': { type: 'string' },
+} as const;
+
 /** Parses the stage arguments; throws `SWARM_ERR_INVALID_ARGUMENT` with a fix. */
 export function parseAggregateArgs(args: readonly string[]): AggregateArgs {
+  const { values, positionals } = parseStageArgs(
+    'aggregate',
+    args,
+    OPTIONS,
+    'options: --strategy spread|binpack|random, --deadline ms, --op-deadline ms, --nodes-file F',
+  );
+  const strategy = values.strategy ?? 'spread';
+  if (!STRATEGIES.includes(strategy as Strategy))
+    throw invalid(`unknown strategy "${strategy}"; use ${STRATEGIES.join(', ')}`);
   const out: AggregateArgs = {
-    nodes: [],
-    strategy: 'spread',
-    deadline: DEFAULT_DEADLINE_MS,
-    opDeadline: DEFAULT_OP_DEADLINE_MS,
+    nodes: nodeSpecs(positionals),
+    strategy: strategy as Strategy,
+    deadline: millis('--deadline', values.deadline, DEFAULT_DEADLINE_MS),
+    opDeadline: millis('--op-deadline', values['op-deadline'], DEFAULT_OP_DEADLINE_MS),
+    ...(values['nodes-file'] === undefined ? {} : { nodesFile: values['nodes-file'] }),
   };
-  const commands: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw invalid(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--strategy') {
-      const s = value();
-      if (!STRATEGIES.includes(s as Strategy))
-        throw invalid(`unknown strategy "${s}"; use ${STRATEGIES.join(', ')}`);
-      out.strategy = s as Strategy;
-    } else if (a === '--deadline') {
-      const d = Number(value());
-      if (!Number.isFinite(d) || d <= 0) throw invalid('--deadline takes a positive number of milliseconds');
-      out.deadline = d;
-    } else if (a === '--op-deadline') {
-      const d = Number(value());
-      if (!Number.isFinite(d) || d <= 0)
-        throw invalid('--op-deadline takes a positive number of milliseconds');
-      out.opDeadline = d;
-    } else if (a === '--nodes-file') out.nodesFile = value();
-    else if (a.startsWith('--')) throw invalid(`unknown option ${a}`);
-    else commands.push(a);
-  }
-  out.nodes = nodeSpecs(commands);
   if (out.nodes.length === 0 && !out.nodesFile) {
     throw invalid('give at least one child command, e.g. aggregate "simulator node1" "simulator node2"');
   }
   return out;
+}
+
+function millis(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const d = Number(text);
+  if (!Number.isFinite(d) || d <= 0) throw invalid(`${flag} takes a positive number of milliseconds`);
+  return d;
 }
 
 /** `name=command` → its parts; a plain command → no name. */
