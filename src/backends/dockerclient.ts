@@ -34,8 +34,10 @@ export type { HealthState } from './aggregate/health.js';
 
 /** Tunables of a {@link DockerClient} (tests shorten them). */
 export interface DockerClientOptions {
-  /** Most sockets to the daemon (default 8). */
+  /** Most pooled keep-alive sockets for plain calls (default 8; the stage's `--connections`). */
   connections?: number;
+  /** Most long-lived streams and hijacks open at once, each on its own socket (default 128; `--streams`). */
+  streams?: number;
   /** Deadline of each call up to its answer or stream headers (default 30 s). */
   timeoutMs?: number;
   /** Deadline of a health probe (default 2 s). */
@@ -62,7 +64,8 @@ export class DockerClient implements StageInstance {
     this.engine = new EngineClient({
       address: args.address,
       tls: args.tls,
-      connections: opts.connections,
+      connections: opts.connections ?? args.connections,
+      streams: opts.streams ?? args.streams,
       timeoutMs: opts.timeoutMs,
       clock: ctx.clock,
     });
@@ -132,7 +135,7 @@ export class DockerClient implements StageInstance {
     let used = false;
     try {
       const plan = planCall(message.args);
-      used = plan.route.op === 'container.attach' || plan.route.op === 'exec.start' || plan.method === 'PUT';
+      used = consumesInput(plan);
       reply = await this.#perform(plan, message.stream);
       this.#outcome();
     } catch (err) {
@@ -184,7 +187,10 @@ export class DockerClient implements StageInstance {
     }
     // A detached exec start is a plain request: dockerd answers at once, without a stream.
     if (plan.route.streams && !detached) {
-      const r = await this.engine.request(req);
+      // `docker import -` (image create fromSrc=-): the request's stream is the tarball, progress streams back.
+      const upload =
+        consumesInput(plan) && input ? { body: input, headers: { 'content-type': 'application/x-tar' } } : {};
+      const r = await this.engine.stream({ ...req, ...upload });
       if (r.status >= 400) return { verb: 'error', args: httpErrorArgs(r.status, await readAll(r.body)) };
       const stream = this.#track(bodyAsDuplex(r.body));
       return {
@@ -232,6 +238,13 @@ export class DockerClient implements StageInstance {
       stream: socket,
     };
   }
+}
+
+/** Ops whose request stream is ours to read: hijacked stdin, an archive tar, an image import's tarball. */
+function consumesInput(plan: PlannedCall): boolean {
+  const op = plan.route.op;
+  if (op === 'image.create') return plan.query.fromSrc === '-';
+  return op === 'container.attach' || op === 'exec.start' || plan.method === 'PUT';
 }
 
 async function readAll(body: NodeJS.ReadableStream): Promise<Buffer> {

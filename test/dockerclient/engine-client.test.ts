@@ -110,4 +110,69 @@ describe('EngineClient against a private dockerd', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(connectionsTo(port)).toBe(0);
   });
+
+  it('hijacks and streams share the `streams` limit, refuse past it, never starve pooled calls; sockets ≤ connections + streams', async () => {
+    const port = Number(new URL(d.tcp!).port);
+    const tcp = new EngineClient({ address: d.tcp!, connections: 2, streams: 3 });
+    expect(tcp.limits).toEqual({ connections: 2, streams: 3 });
+    try {
+      const create = async () => {
+        const c = await tcp.call({
+          method: 'POST',
+          path: '/containers/create',
+          body: { Image: 'busybox:local', Cmd: ['sleep', '60'], HostConfig: { NetworkMode: 'none' } },
+        });
+        const id = (c.body as { Id: string }).Id;
+        expect((await tcp.call({ method: 'POST', path: `/containers/${id}/start` })).status).toBe(204);
+        return id;
+      };
+      const [a, b] = [await create(), await create()];
+      const attach = (id: string) =>
+        tcp.hijack({ method: 'POST', path: `/containers/${id}/attach`, query: { stream: '1', stdout: '1' } });
+      // Two hijacks and one followed event stream: every stream slot is taken.
+      const h1 = await attach(a);
+      const h2 = await attach(b);
+      const events = await tcp.stream({ method: 'GET', path: '/events' });
+      expect(h1.upgraded && h2.upgraded).toBe(true);
+      expect(tcp.streamsOpen).toBe(3);
+      // A fourth is refused at once, whether hijack or stream, with the typed error.
+      const refusedHijack = await attach(a).catch((e: unknown) => e);
+      expect(isSwarmError(refusedHijack, ErrorCode.LimitReached)).toBe(true);
+      expect((refusedHijack as Error).message).toMatch(/3 streams .* already open/);
+      const refusedStream = await tcp.stream({ method: 'GET', path: '/events' }).catch((e: unknown) => e);
+      expect(isSwarmError(refusedStream, ErrorCode.LimitReached)).toBe(true);
+      // Plain calls still go through the pool while every stream slot is held.
+      const calls = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          tcp.call({ method: 'GET', path: '/containers/json', timeoutMs: 5_000 }),
+        ),
+      );
+      expect(calls.every((r) => r.status === 200)).toBe(true);
+      const busy = connectionsTo(port);
+      console.log(
+        `[budgets] sockets to the daemon with 3 streams open after 10 pooled calls: ${busy} (2 + 3 allowed)`,
+      );
+      expect(busy).toBeGreaterThanOrEqual(4); // 3 streams + at least one pooled socket
+      expect(busy).toBeLessThanOrEqual(5);
+      // Closing a hijacked socket and the event stream frees their slots (and their sockets).
+      if (h1.upgraded) h1.socket.destroy();
+      events.body.destroy();
+      const t0 = Date.now();
+      while (tcp.streamsOpen > 1 && Date.now() - t0 < 2_000) await new Promise((r) => setTimeout(r, 20));
+      expect(tcp.streamsOpen).toBe(1);
+      const h3 = await attach(a);
+      expect(h3.upgraded).toBe(true);
+      expect(tcp.streamsOpen).toBe(2);
+      // A hijack the daemon answers without upgrading (404) gives its slot back at once.
+      const missing = await attach('nosuch-container-x');
+      expect(missing).toMatchObject({ upgraded: false, status: 404 });
+      expect(tcp.streamsOpen).toBe(2);
+      for (const id of [a, b])
+        await tcp.call({ method: 'DELETE', path: `/containers/${id}`, query: { force: '1' } });
+    } finally {
+      await tcp.close();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(connectionsTo(port)).toBe(0);
+  });
 });

@@ -7,7 +7,7 @@ import {
   passHeaders,
   planCall,
 } from '../../src/backends/docker/engine-request.js';
-import { ConnectionLostError, DeadlineExceededError, ErrorCode } from '../../src/errors.js';
+import { ConnectionLostError, DeadlineExceededError, ErrorCode, SwarmError } from '../../src/errors.js';
 
 describe('dockerclient request planning (no daemon)', () => {
   it('maps ops to method and path, encoding ids and keeping image-name slashes', () => {
@@ -62,6 +62,10 @@ describe('dockerclient request planning (no daemon)', () => {
       message: 'dc: slow',
     });
     expect(failureErrorArgs(new ConnectionLostError('gone'), 'dc')).toMatchObject({ status: 502 });
+    expect(failureErrorArgs(new SwarmError(ErrorCode.LimitReached, 'full'), 'dc')).toMatchObject({
+      status: 503,
+      code: ErrorCode.LimitReached,
+    });
     expect(failureErrorArgs(new TypeError('bug'), 'dc')).toMatchObject({
       status: 500,
       code: ErrorCode.Remote,
@@ -111,6 +115,13 @@ describe('dockerclient arguments', () => {
     expect(() => parseEngineArgs(['tcp://h:1', '--tlsverify'], { DOCKER_CERT_PATH: '/nonexistent' })).toThrow(
       /--tlsverify needs a CA/,
     );
+    expect(parseEngineArgs(['unix:///d.sock', '--connections', '2', '--streams=3'])).toEqual({
+      address: 'unix:///d.sock',
+      connections: 2,
+      streams: 3,
+    });
+    for (const bad of [['--streams', '0'], ['--streams', 'many'], ['--connections', '1.5'], ['--streams']])
+      expect(() => parseEngineArgs(['unix:///d.sock', ...bad])).toThrow(/needs a (whole )?number/);
     expect(parseEngineArgs(['tcp://h:1', '--tls'], { DOCKER_CERT_PATH: '/nonexistent' }).tls).toEqual({
       ca: undefined,
       cert: undefined,

@@ -24,11 +24,15 @@ export interface TlsFiles {
 export interface EngineArgs {
   address: string;
   tls?: TlsFiles;
+  /** `--connections N`: pooled keep-alive sockets for plain calls. */
+  connections?: number;
+  /** `--streams N`: most long-lived streams and hijacks (attach, exec, logs -f, events, wait) at once. */
+  streams?: number;
 }
 
 /** The usage line of the dockerclient stage. */
 export const DOCKERCLIENT_USAGE =
-  'dockerclient <unix:///path | tcp://host:port> [--tls] [--tlsverify] [--tlscacert F] [--tlscert F] [--tlskey F]';
+  'dockerclient <unix:///path | tcp://host:port> [--tls] [--tlsverify] [--tlscacert F] [--tlscert F] [--tlskey F] [--connections N] [--streams N]';
 
 function invalid(message: string): SwarmError {
   return new SwarmError(ErrorCode.InvalidArgument, `${message}\nusage: ${DOCKERCLIENT_USAGE}`);
@@ -66,18 +70,28 @@ export function parseEngineArgs(args: readonly string[], env = process.env): Eng
   let tls = false;
   let verify = false;
   const files: { ca?: string; cert?: string; key?: string } = {};
+  const limits: { connections?: number; streams?: number } = {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? '';
     const [flag, inline] =
       a.startsWith('--') && a.includes('=')
         ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
         : [a, undefined];
-    const value = () => {
+    const value = (what = 'a file') => {
       const v = inline ?? args[++i];
-      if (v === undefined || v === '') throw invalid(`${flag} needs a file`);
+      if (v === undefined || v === '') throw invalid(`${flag} needs ${what}`);
       return v;
     };
+    const count = () => {
+      const v = value('a number');
+      const n = Number(v);
+      if (!/^\d+$/.test(v) || n < 1)
+        throw invalid(`${flag} needs a whole number ≥ 1, got ${JSON.stringify(v)}`);
+      return n;
+    };
     if (flag === '--tls') tls = true;
+    else if (flag === '--connections') limits.connections = count();
+    else if (flag === '--streams') limits.streams = count();
     else if (flag === '--tlsverify') tls = verify = true;
     else if (flag === '--tlscacert') files.ca = value();
     else if (flag === '--tlscert') files.cert = value();
@@ -89,7 +103,7 @@ export function parseEngineArgs(args: readonly string[], env = process.env): Eng
   if (address === undefined) throw invalid('missing the daemon address');
   if (Object.keys(files).length > 0) tls = true;
   parseEngineAddress(address, tls);
-  if (!tls) return { address };
+  if (!tls) return { address, ...limits };
   if (address.startsWith('unix://')) throw invalid('TLS options need a tcp:// address');
   const dir = env.DOCKER_CERT_PATH || join(homedir(), '.docker');
   const pick = (name: 'ca' | 'cert' | 'key', flag: string): Buffer | undefined => {
@@ -106,6 +120,7 @@ export function parseEngineArgs(args: readonly string[], env = process.env): Eng
   };
   return {
     address,
+    ...limits,
     tls: {
       ca: pick('ca', '--tlscacert'),
       cert: pick('cert', '--tlscert'),

@@ -1,18 +1,30 @@
 /**
- * A client to one Docker daemon over unix, tcp or tls. Plain calls go through a bounded undici Pool
- * (keep-alive, at most `connections` sockets); hijacked calls (attach, exec start) take their own
- * node:http connection because an upgraded socket can never go back to a pool. The API version is
- * negotiated once (min(daemon's Api-Version, 1.41)); every call has a deadline on the injected clock.
+ * A client to one Docker daemon over unix, tcp or tls, with two explicit connection budgets:
+ * - `connections` (default 8): an undici Pool with keep-alive for calls that answer and finish
+ *   (ps, inspect, create, start…). Only these share sockets.
+ * - `streams` (default 128): calls whose answer is a long-lived stream (wait, events, logs, stats,
+ *   archive get, image create) and hijacked calls (attach, exec start) each hold their own socket for as
+ *   long as the stream lives, up to this many at once; one more is refused with
+ *   `SWARM_ERR_LIMIT_REACHED` rather than queued. They must not share the pool: a `docker events` or an
+ *   attach can stay open for hours, and 8 of them in a shared pool of 8 starved every other call
+ *   (`docker ps` hung behind 8 open `docker events`). An upgraded socket can never return to a pool.
+ * So at most `connections + streams` sockets are open to one daemon. The API version is negotiated
+ * once (min(daemon's Api-Version, 1.41)); every call has a deadline on the injected clock.
  * @module
  */
-import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import type { Socket } from 'node:net';
-import type { Duplex, Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { type Clock, systemClock } from '../../clock.js';
 import { ConnectionLostError, DeadlineExceededError, ErrorCode, SwarmError } from '../../errors.js';
 import { type EngineAddress, parseEngineAddress, type TlsFiles } from './engine-address.js';
+import { decodeBody, type EngineHijack, flatHeaders, openHijack, openStream } from './engine-direct.js';
+
+export type { EngineHijack } from './engine-direct.js';
+
+/** Default size of the keep-alive pool for plain calls. */
+export const DEFAULT_CONNECTIONS = 8;
+/** Default most long-lived streams (streamed answers + hijacks) open to one daemon at once. */
+export const DEFAULT_STREAMS = 128;
 
 /** The newest API version swarmd speaks (dockerd 20.10); a newer daemon is asked for this one. */
 export const MAX_ENGINE_API = '1.41';
@@ -23,8 +35,10 @@ export interface EngineClientOptions {
   address: string;
   /** Client certificates and CA; with `tls` set, tcp addresses use TLS. */
   tls?: TlsFiles;
-  /** Most sockets kept to the daemon (default 8). */
+  /** Most pooled keep-alive sockets for plain calls (default {@link DEFAULT_CONNECTIONS}). */
   connections?: number;
+  /** Most long-lived streams and hijacks open at once, each on its own socket (default {@link DEFAULT_STREAMS}). */
+  streams?: number;
   /** Deadline for every call, up to the response headers (streams) or the whole body (default 30 s). */
   timeoutMs?: number;
   clock?: Clock;
@@ -56,43 +70,34 @@ export interface EngineResult {
   body: unknown;
 }
 
-/** The result of a hijack: the raw duplex after `101`, or the plain answer the daemon gave instead. */
-export type EngineHijack =
-  | { upgraded: true; status: number; headers: Record<string, string>; socket: Duplex }
-  | { upgraded: false; status: number; headers: Record<string, string>; body: unknown };
-
-function flatHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
-}
-
-function decodeBody(headers: Record<string, string>, bytes: Buffer): unknown {
-  if (bytes.length === 0) return undefined;
-  if ((headers['content-type'] ?? '').includes('json')) {
-    try {
-      return JSON.parse(bytes.toString('utf8'));
-    } catch {
-      // dockerd sometimes labels plain text as JSON; hand the bytes on rather than fail
-    }
-  }
-  return bytes;
-}
-
 function compareVersions(a: string, b: string): number {
   const [am = 0, an = 0] = a.split('.').map(Number);
   const [bm = 0, bn = 0] = b.split('.').map(Number);
   return am - bm || an - bn;
 }
 
+function positive(n: number | undefined, fallback: number, what: string): number {
+  if (n === undefined) return fallback;
+  if (!Number.isInteger(n) || n < 1)
+    throw new SwarmError(ErrorCode.InvalidArgument, `${what} must be ≥ 1, got ${n}`);
+  return n;
+}
+
+/** Anything holding a socket open that {@link EngineClient.close} must be able to end. */
+type Closable = { destroy(): void; once(ev: 'close', fn: () => void): unknown };
+
 /** A client to one daemon. Create once per daemon; {@link close} releases every socket. */
 export class EngineClient {
   readonly address: EngineAddress;
+  /** The two budgets: pooled sockets for plain calls, and long-lived streams (see the module doc). */
+  readonly limits: { readonly connections: number; readonly streams: number };
   readonly #opts: EngineClientOptions;
   readonly #clock: Clock;
   readonly #timeoutMs: number;
   readonly #pool: Pool;
-  readonly #hijacked = new Set<Socket | ClientRequest>();
+  /** Requests and sockets of streams and hijacks (on their own connections), for close(). */
+  readonly #own = new Set<Closable>();
+  #streamsOpen = 0;
   #version: Promise<string> | undefined;
   #closed = false;
 
@@ -101,14 +106,18 @@ export class EngineClient {
     this.address = parseEngineAddress(opts.address, opts.tls !== undefined);
     this.#clock = opts.clock ?? systemClock;
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
+    this.limits = {
+      connections: positive(opts.connections, DEFAULT_CONNECTIONS, 'connections'),
+      streams: positive(opts.streams, DEFAULT_STREAMS, 'streams'),
+    };
     const a = this.address;
     const tls = opts.tls;
     this.#pool = new Pool(
       a.kind === 'unix' ? 'http://localhost' : `${tls ? 'https' : 'http'}://${a.host}:${a.port}`,
       {
-        connections: opts.connections ?? 8,
+        connections: this.limits.connections,
         keepAliveTimeout: 10_000,
-        // Deadlines are ours (on the clock); a logs -f stream may be silent for hours.
+        // Deadlines are ours (on the clock); streams never use the pool.
         headersTimeout: 0,
         bodyTimeout: 0,
         connect: {
@@ -117,6 +126,30 @@ export class EngineClient {
         },
       },
     );
+  }
+
+  /** Long-lived streams and hijacks open right now (each holds one socket). */
+  get streamsOpen(): number {
+    return this.#streamsOpen;
+  }
+
+  /** Takes a stream slot or refuses at once; the returned function gives it back (idempotent). */
+  #takeStream(what: string): () => void {
+    const limit = this.limits.streams;
+    if (this.#streamsOpen >= limit) {
+      throw new SwarmError(
+        ErrorCode.LimitReached,
+        `${what}: ${limit} streams (attach, exec, logs, events, wait…) already open to ${this.#opts.address}; close some or raise the streams limit`,
+        { details: { address: this.#opts.address, streams: limit } },
+      );
+    }
+    this.#streamsOpen++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#streamsOpen--;
+    };
   }
 
   /** The negotiated API version, asked once; a failed ask is retried by the next call. */
@@ -173,21 +206,29 @@ export class EngineClient {
     );
   }
 
+  /** JSON (serialised), raw bytes, or a stream to pipe up; `json` tells which. */
+  #body(req: EngineRequest): { body: Buffer | Readable | undefined; json: boolean } {
+    const b = req.body;
+    if (b === undefined || b === null) return { body: undefined, json: false };
+    if (Buffer.isBuffer(b) || typeof (b as Readable).pipe === 'function')
+      return { body: b as Buffer | Readable, json: false };
+    return { body: Buffer.from(JSON.stringify(b)), json: true };
+  }
+
   /** Starts the call on the pool; resolves at the response headers. */
   async #send(req: EngineRequest, signal: AbortSignal) {
     const path = await this.#url(req);
-    const hasBody = req.body !== undefined && req.body !== null;
-    const isJson = hasBody && !Buffer.isBuffer(req.body) && typeof (req.body as Readable).pipe !== 'function';
+    const { body, json } = this.#body(req);
     return this.#pool.request({
       method: req.method as 'GET',
       path,
       signal,
-      headers: { ...(isJson ? { 'content-type': 'application/json' } : {}), ...req.headers },
-      body: isJson ? JSON.stringify(req.body) : hasBody ? (req.body as Buffer | Readable) : undefined,
+      headers: { ...(json ? { 'content-type': 'application/json' } : {}), ...req.headers },
+      body,
     });
   }
 
-  /** One call; resolves at the response headers with the body still streaming. */
+  /** One pooled call; resolves at the response headers with the body still streaming. */
   request(req: EngineRequest): Promise<EngineStream> {
     const ms = req.timeoutMs ?? this.#timeoutMs;
     return this.#deadline(`${req.method} ${req.path}`, ms, async (signal) => {
@@ -197,6 +238,30 @@ export class EngineClient {
         headers: flatHeaders(res.headers),
         body: res.body as unknown as Readable,
       };
+    });
+  }
+
+  /**
+   * A call whose answer is a long-lived stream (wait, events, logs -f…) on a connection of its own,
+   * holding a stream slot until the body ends or is destroyed (which closes the socket at once).
+   * Refused with `SWARM_ERR_LIMIT_REACHED` when every slot is taken. The deadline covers the headers.
+   */
+  stream(req: EngineRequest): Promise<EngineStream> {
+    const ms = req.timeoutMs ?? this.#timeoutMs;
+    return this.#deadline(`${req.method} ${req.path} (stream)`, ms, async (signal) => {
+      const release = this.#takeStream(`${req.method} ${req.path}`);
+      try {
+        const { body, json } = this.#body(req);
+        const res = await openStream(
+          { ...this.#direct(req, signal), path: await this.#url(req), body: body ?? Buffer.alloc(0) },
+          json ? 'application/json' : undefined,
+        );
+        res.body.once('close', release);
+        return res;
+      } catch (err) {
+        release();
+        throw err;
+      }
     });
   }
 
@@ -212,76 +277,51 @@ export class EngineClient {
   }
 
   /**
-   * A hijacked call (attach, exec start): resolves with the raw socket after `101 UPGRADED` (the
-   * deadline covers only the wait for it), or with the daemon's plain answer (errors, detached exec).
+   * A hijacked call (attach, exec start) on its own connection, holding a stream slot until the socket
+   * closes: resolves with the raw socket after `101 UPGRADED` (the deadline covers only the wait for
+   * it), or with the daemon's plain answer (errors, detached exec), which frees the slot at once.
    */
   hijack(req: EngineRequest): Promise<EngineHijack> {
     const ms = req.timeoutMs ?? this.#timeoutMs;
     return this.#deadline(`${req.method} ${req.path} (hijack)`, ms, async (signal) => {
-      const path = await this.#url(req);
-      const body = Buffer.from(req.body === undefined ? '' : JSON.stringify(req.body));
-      const a = this.address;
-      const tls = this.#opts.tls;
-      const where =
-        a.kind === 'unix'
-          ? { socketPath: a.path }
-          : { host: a.host, port: a.port, ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}) };
-      const send = a.kind === 'tcp' && tls ? httpsRequest : httpRequest;
-      return new Promise<EngineHijack>((resolve, reject) => {
-        const r = send({
-          ...where,
-          ...(tls ? { rejectUnauthorized: tls.verify } : {}),
-          method: req.method,
-          path,
-          agent: false,
-          signal,
-          headers: {
-            'Content-Type': 'application/json',
-            'Content-Length': String(body.length),
-            Connection: 'Upgrade',
-            Upgrade: 'tcp',
-            ...req.headers,
-          },
+      const release = this.#takeStream(`${req.method} ${req.path}`);
+      try {
+        const h = await openHijack({
+          ...this.#direct(req, signal),
+          path: await this.#url(req),
+          body: Buffer.from(req.body === undefined ? '' : JSON.stringify(req.body)),
         });
-        this.#hijacked.add(r);
-        r.once('close', () => this.#hijacked.delete(r));
-        r.once('error', reject);
-        r.once('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
-          this.#hijacked.add(socket);
-          socket.once('close', () => this.#hijacked.delete(socket));
-          if (head.length > 0) socket.unshift(head);
-          resolve({
-            upgraded: true,
-            status: res.statusCode ?? 101,
-            headers: flatHeaders(res.headers),
-            socket,
-          });
-        });
-        r.once('response', (res: IncomingMessage) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.once('error', reject);
-          res.once('end', () => {
-            const headers = flatHeaders(res.headers);
-            resolve({
-              upgraded: false,
-              status: res.statusCode ?? 500,
-              headers,
-              body: decodeBody(headers, Buffer.concat(chunks)),
-            });
-          });
-        });
-        r.end(body);
-      });
+        if (h.upgraded) h.socket.once('close', release);
+        else release();
+        return h;
+      } catch (err) {
+        release();
+        throw err;
+      }
     });
   }
 
-  /** Closes every pooled and hijacked socket. Idempotent. */
+  /** What every call on a connection of its own shares; its request and socket are tracked for close(). */
+  #direct(req: EngineRequest, signal: AbortSignal) {
+    return {
+      address: this.address,
+      tls: this.#opts.tls,
+      method: req.method,
+      headers: req.headers,
+      signal,
+      track: (s: Closable) => {
+        this.#own.add(s);
+        s.once('close', () => this.#own.delete(s));
+      },
+    };
+  }
+
+  /** Closes every pooled socket and the own socket of every stream and hijack. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const s of this.#hijacked) s.destroy();
-    this.#hijacked.clear();
+    for (const s of this.#own) s.destroy();
+    this.#own.clear();
     await this.#pool.destroy();
   }
 }

@@ -83,11 +83,17 @@ export function httpErrorArgs(status: number, body: unknown): ErrorArgs {
   return { message, status, code: codeForStatus(status) };
 }
 
-/** A failure to talk to the daemon at all, as ErrorArgs (504 for a deadline, 502 otherwise). */
+/** Statuses of failures that are not "could not reach the daemon" (502). A full stream budget is 503. */
+const STATUS_OF_FAILURE: Partial<Record<string, number>> = {
+  [ErrorCode.DeadlineExceeded]: 504,
+  [ErrorCode.InvalidArgument]: 400,
+  [ErrorCode.LimitReached]: 503,
+};
+
+/** A failure to talk to the daemon at all, as ErrorArgs (504 for a deadline, 503 for a full stream budget, 502 otherwise). */
 export function failureErrorArgs(err: unknown, stage: string): ErrorArgs {
   if (err instanceof SwarmError) {
-    const status =
-      err.code === ErrorCode.DeadlineExceeded ? 504 : err.code === ErrorCode.InvalidArgument ? 400 : 502;
+    const status = STATUS_OF_FAILURE[err.code] ?? 502;
     return { message: `${stage}: ${err.message}`, status, code: err.code };
   }
   return {
