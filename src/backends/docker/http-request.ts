@@ -44,7 +44,11 @@ export async function handleRequest(edge: Edge, req: IncomingMessage, res: Serve
     }
     let body: unknown;
     let upload: PassThrough | undefined;
-    if (match.route.op === 'container.archive.put') {
+    // Raw uploads, streamed on: an archive tar, and `docker import -`'s tarball (image create fromSrc=-).
+    if (
+      match.route.op === 'container.archive.put' ||
+      (match.route.op === 'image.create' && match.query.fromSrc === '-')
+    ) {
       upload = new PassThrough();
       req.pipe(upload);
     } else {
