@@ -13,4 +13,4 @@ export {
 } from './daemons.js';
 export { type DockerRunOptions, type DockerRunResult, docker } from './docker-cli.js';
 export { DOCKER_CLI, ensureDockerInstalled } from './install.js';
-export { makeTlsMaterial, type TlsMaterial } from './tls.js';
+export { CLIENT_CN, makeTlsMaterial, sharedTlsPems, type TlsMaterial, type TlsPems } from './tls.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryPair, type Session, type Transport, tcp, tls, unix, ws } from '../../src/libchan/index.js';
 import type { Listener } from '../../src/libchan/transports/listener.js';
-import { testCerts } from './certs.js';
+import { sharedTlsPems } from '../harness/tls.js';
 
 /** A connected pair. */
 export interface Harness {
@@ -84,7 +84,7 @@ export const tcpSocket: HarnessFactory = async (opts = {}) =>
   );
 
 export const tlsSocket: HarnessFactory = async (opts = {}) => {
-  const c = testCerts();
+  const c = sharedTlsPems();
   return pair(
     (on) =>
       tls.listen(
@@ -102,7 +102,7 @@ export const webSocket: HarnessFactory = async (opts = {}) =>
   );
 
 export const webSocketTls: HarnessFactory = async (opts = {}) => {
-  const c = testCerts();
+  const c = sharedTlsPems();
   return pair(
     (on) =>
       ws.listen(

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Session, tcp, tls, unix, ws } from '../../src/libchan/index.js';
 import type { Listener } from '../../src/libchan/transports/listener.js';
-import { testCerts } from './certs.js';
+import { CLIENT_CN, sharedTlsPems } from '../harness/tls.js';
 
 const listeners: Listener[] = [];
 const sessions: Session[] = [];
@@ -14,19 +14,19 @@ afterEach(async () => {
   await Promise.all(listeners.splice(0).map((l) => l.close()));
 });
 beforeAll(() => {
-  testCerts();
+  sharedTlsPems();
 }, 120_000);
 
 const port = (l: Listener) => Number(l.address.split(':').pop()?.replace(/\/.*$/, ''));
 
 describe('tls mutual auth', () => {
   const serverTls = () => {
-    const c = testCerts();
+    const c = sharedTlsPems();
     return { key: c.serverKey, cert: c.serverCert, ca: c.ca, requestCert: true };
   };
 
   it('accepts a client certificate from the trusted CA and reports it', { timeout: 20_000 }, async () => {
-    const c = testCerts();
+    const c = sharedTlsPems();
     let got: Session | undefined;
     const l = await tls.listen({ port: 0, tls: serverTls() }, (s) => {
       got = s;
@@ -37,11 +37,11 @@ describe('tls mutual auth', () => {
     expect(s.info.authorized).toBe(true);
     await s.ping();
     expect(got?.info.authorized).toBe(true);
-    expect(got?.info.peerCommonName).toBe('client');
+    expect(got?.info.peerCommonName).toBe(CLIENT_CN);
   });
 
   it('rejects a client without a certificate or with a foreign one', { timeout: 20_000 }, async () => {
-    const c = testCerts();
+    const c = sharedTlsPems();
     const l = await tls.listen({ port: 0, tls: serverTls() }, () => {});
     listeners.push(l);
     const attempt = async (t: { key?: string; cert?: string }) => {
@@ -60,7 +60,7 @@ describe('tls mutual auth', () => {
   });
 
   it('wss rejects a client without a certificate', { timeout: 20_000 }, async () => {
-    const c = testCerts();
+    const c = sharedTlsPems();
     const l = await ws.listen({ port: 0, tls: serverTls() }, () => {});
     listeners.push(l);
     await expect(ws.connect({ url: l.address, tls: { ca: c.ca } })).rejects.toThrow();

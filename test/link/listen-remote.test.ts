@@ -10,7 +10,7 @@ import { SimulatedClock } from '../../src/clock.js';
 import { ErrorCode } from '../../src/errors.js';
 import { pipe, type Session, unix } from '../../src/libchan/index.js';
 import { EOF } from '../../src/libchan/types.js';
-import { testCerts } from '../libchan/certs.js';
+import { sharedTlsPems } from '../harness/tls.js';
 import { ask, ctx, echoDownstream, errText, recorder, tempDir, until } from './support.js';
 
 const dir = tempDir();
@@ -161,7 +161,7 @@ describe('listen + remote in one process', () => {
 
 describe('mutual TLS over wss://', () => {
   it('links with a client certificate from the trusted CA and refuses one from another CA', async () => {
-    const c = testCerts();
+    const c = sharedTlsPems();
     const f = (name: string, pem: string) => {
       const p = join(dir, name);
       writeFileSync(p, pem, { mode: 0o600 });

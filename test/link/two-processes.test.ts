@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker } from '../harness/docker-cli.js';
-import { testCerts } from '../libchan/certs.js';
+import { sharedTlsPems } from '../harness/tls.js';
 import { tempDir } from './support.js';
 import { freePort, type SwarmdProc, startSwarmd } from './swarmd-procs.js';
 
@@ -79,7 +79,7 @@ describe('docker CLI → swarmd A (dockerserver, remote) → ws + token → swar
 describe('the same over tls:// with mutual TLS (certificates made at test time)', () => {
   let host: string;
   beforeAll(async () => {
-    const c = testCerts();
+    const c = sharedTlsPems();
     const f = (name: string, pem: string) => {
       const p = join(dir, name);
       writeFileSync(p, pem, { mode: 0o600 });
