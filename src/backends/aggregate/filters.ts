@@ -93,18 +93,26 @@ export function childListQuery(q: ListQuery): Record<string, string> {
   return out;
 }
 
-/** The node-independent filter predicate for one row; `node` is the owning node's name. */
-export function rowMatches(
-  row: ContainerRow,
-  node: string,
+/** States `docker ps` without `-a` shows. */
+const LIVE = new Set(['running', 'paused', 'restarting']);
+
+/**
+ * The node-independent filter predicate, built once per listing (not per row); `undefined` when every
+ * row passes (`-a` and no filters), so the merge can skip the per-row check altogether.
+ */
+export function rowFilter(
   q: ListQuery,
   refs: Map<string, number>,
-): boolean {
-  if (!q.all && !['running', 'paused', 'restarting'].includes(row.State ?? 'running')) return false;
-  for (const [key, values] of Object.entries(q.filters)) {
-    if (values.length > 0 && !values.some((v) => filterHolds(key, v, row, node, refs))) return false;
-  }
-  return true;
+): ((row: ContainerRow, node: string) => boolean) | undefined {
+  const active = Object.entries(q.filters).filter(([, values]) => values.length > 0);
+  if (q.all && active.length === 0) return undefined;
+  return (row, node) => {
+    if (!q.all && !LIVE.has(row.State ?? 'running')) return false;
+    for (const [key, values] of active) {
+      if (!values.some((v) => filterHolds(key, v, row, node, refs))) return false;
+    }
+    return true;
+  };
 }
 
 function filterHolds(
