@@ -1,11 +1,13 @@
 /**
  * docker-compose 1.29 (Debian's docker-compose 1.29.2, on docker-py 5.0.3) through dockerserver →
  * dockerclient → a private dockerd, compared with the same commands run directly against that
- * dockerd: `up -d`, `ps`, `logs`, `down` (then `ps -q`) on a two-service project with `network_mode: none`.
- * Compose probes a lot (≈30 label-filtered container lists for one up/ps/logs/down round), reads
- * `/version` on every command and subscribes to filtered events for `logs`.
- * Without `network_mode` (or with a named volume) compose needs the networks/volumes API, which swarmd
- * does not serve: that must fail with swarmd's explanation, not with compose's misleading guesses.
+ * dockerd: `up -d`, `ps`, `logs`, `exec`, `run`, `down`, and `up` in the foreground, on a two-service
+ * project with `network_mode: none`.
+ * What compose sends (seen with a --debug dockerd): every command starts with an unprefixed
+ * `GET /version` (docker-py's "auto" negotiation; COMPOSE_API_VERSION unset), then `/v1.41/…`; it probes
+ * a lot (33 requests for up/ps/logs/down, mostly label-filtered container lists), `logs` subscribes to
+ * filtered events, and without `network_mode` (or with a named volume) it needs the networks/volumes
+ * API, which swarmd does not serve: that must fail with swarmd's explanation, not compose's guesses.
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,7 +58,7 @@ describe('docker-compose 1.29 through the chain, vs direct', () => {
     throw new Error(`${container} never logged ${text}`);
   }
 
-  it('up -d, ps, logs, down: same output and exit codes', { timeout: 180_000 }, async () => {
+  it('up -d, ps, logs, exec, run, down: same output and exit codes', { timeout: 180_000 }, async () => {
     const before = chain.ops.length;
     const up = await same(['up', '-d']);
     expect(up.code, up.stderr).toBe(0);
@@ -92,6 +94,16 @@ describe('docker-compose 1.29 through the chain, vs direct', () => {
     // Per service, in the order written.
     expect(lines.indexOf('web_1 | web-started')).toBeLessThan(lines.indexOf('web_1 | web-err'));
 
+    // exec (a hijacked exec start, -T: no tty) and a one-off `run` (create, attach, start, wait, rm).
+    expect(await same(['exec', '-T', 'web', 'sh', '-c', 'echo in-exec; echo exec-err >&2; exit 5'])).toEqual({
+      stdout: 'in-exec\n',
+      stderr: 'exec-err\n',
+      code: 5,
+    });
+    const oneOff = await same(['run', '--rm', '-T', 'worker']);
+    expect(oneOff).toMatchObject({ stdout: 'worker-did-its-job\n', code: 3 });
+    expect(oneOff.stderr).toContain('Creating P-proj_worker_run ... done');
+
     const down = await same(['down', '-t', '1'], sortedLines);
     expect(down.code, down.stderr).toBe(0);
     expect(down.stderr).toContain('Stopping P-proj_web_1 ... done');
@@ -121,6 +133,25 @@ describe('docker-compose 1.29 through the chain, vs direct', () => {
     ]) {
       expect(ops, op).toContain(op);
     }
+  });
+
+  it('up in the foreground: attached output, --exit-code-from, abort stops the rest', {
+    timeout: 120_000,
+  }, async () => {
+    const up = await same(['up', '--no-color', '--exit-code-from', 'worker', '-t', '1'], sortedLines);
+    expect(up.code, up.stderr).toBe(3);
+    const lines = up.stdout.split('\n').map((l) => l.replace(/ +\| /, ' | '));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'web_1 | web-started',
+        'web_1 | web-err',
+        'worker_1 | worker-did-its-job',
+        'P-proj_worker_1 exited with code 3',
+        'Aborting on container exit...',
+      ]),
+    );
+    expect(up.stderr).toContain('Stopping P-proj_web_1    ... done');
+    expect((await same(['down', '-t', '1'], sortedLines)).code).toBe(0);
   });
 
   it.each([
