@@ -173,6 +173,8 @@ export const dockerserverStage: StageDefinition = {
     'Reports the API version of the next stage (at most 1.41). Requests that get no answer within',
     '--timeout seconds (default 120; stop/restart add their t) fail with 504 naming this stage.',
     'A stale unix socket file is replaced only when nothing answers on it.',
+    'Endpoints swarmd does not serve (networks, volumes, image build/push/remove, swarm mode, plugins) answer',
+    '501 with a hint; a lookup or removal of one network or volume answers 404, as for a missing object.',
   ].join('\n'),
   create(args: string[], ctx: StageContext): StageInstance {
     return new DockerServer(parseServerArgs(args), ctx);
