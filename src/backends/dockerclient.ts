@@ -17,6 +17,7 @@ import {
   healthState,
   isSettledHealthy,
 } from './aggregate/health.js';
+import { resultBody } from './docker/api.js';
 import { DOCKERCLIENT_USAGE, type EngineArgs, parseEngineArgs } from './docker/engine-address.js';
 import { EngineClient } from './docker/engine-client.js';
 import {
@@ -199,13 +200,20 @@ export class DockerClient implements StageInstance {
         stream,
       };
     }
-    const r = await this.engine.call(req);
+    // The body stays bytes (with dockerd's Content-Type): a pass-through chain re-sends them as they
+    // are; a stage that reads it parses it once (resultBody).
+    const r = await this.engine.call({ ...req, rawBody: true });
     return this.#complete(r.status, r.headers, r.body);
   }
 
   #complete(status: number, headers: Record<string, string>, body: unknown): Reply {
-    if (status >= 400) return { verb: 'error', args: httpErrorArgs(status, body) };
-    return { verb: 'set', args: { status, body, headers: passHeaders(headers, false) } };
+    if (status >= 400) {
+      const parsed = resultBody({ status, body, headers });
+      return { verb: 'error', args: httpErrorArgs(status, parsed) };
+    }
+    if (body instanceof Uint8Array && body.length === 0) body = undefined;
+    const bytes = body instanceof Uint8Array;
+    return { verb: 'set', args: { status, body, headers: passHeaders(headers, bytes) } };
   }
 
   async #hijack(

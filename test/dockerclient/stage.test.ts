@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorArgs } from '../../src/actors/message.js';
-import type { DockerResult, DockerStreamResult } from '../../src/backends/docker/api.js';
+import { type DockerResult, type DockerStreamResult, resultBody } from '../../src/backends/docker/api.js';
 import { parseEngineArgs } from '../../src/backends/docker/engine-address.js';
 import { DockerClient, dockerclientStage, type HealthState } from '../../src/backends/dockerclient.js';
 import { ErrorCode } from '../../src/errors.js';
@@ -49,7 +49,10 @@ describe('dockerclient stage against a private dockerd', () => {
     expect(p.headers?.['Api-Version']).toBe('1.41');
     expect(p.headers?.['X-Swarm-Health']).toBe('healthy');
     const v = await ask(dc, { op: 'version' });
-    expect((v.args as DockerResult).body).toMatchObject({ ApiVersion: '1.41', Os: 'linux' });
+    // Passed on as dockerd's own bytes with its Content-Type, parsed only by a stage that reads it.
+    expect((v.args as DockerResult).body).toBeInstanceOf(Uint8Array);
+    expect((v.args as DockerResult).headers?.['Content-Type']).toBe('application/json');
+    expect(resultBody(v.args as DockerResult)).toMatchObject({ ApiVersion: '1.41', Os: 'linux' });
   });
 
   it('create / start / logs / wait / list / remove, and 404 with dockerd message afterwards', async () => {
@@ -64,7 +67,7 @@ describe('dockerclient stage against a private dockerd', () => {
     });
     expect(created.verb).toBe('set');
     expect((created.args as DockerResult).status).toBe(201);
-    const id = ((created.args as DockerResult).body as { Id: string }).Id;
+    const id = (resultBody(created.args as DockerResult) as { Id: string }).Id;
     const wait = await ask(dc, { op: 'container.wait', id, query: { condition: 'next-exit' } });
     expect(wait.verb).toBe('ack');
     expect((await ask(dc, { op: 'container.start', id: 'dc-life' })).args).toMatchObject({ status: 204 });
@@ -73,7 +76,7 @@ describe('dockerclient stage against a private dockerd', () => {
     expect(logs.args).toMatchObject({ status: 200, mode: 'chunked' });
     expect(demux(await readAll(logs.stream!))).toEqual({ stdout: 'out1\n', stderr: 'err1\n' });
     const list = await ask(dc, { op: 'container.list', query: { all: '1' } });
-    expect(((list.args as DockerResult).body as { Id: string }[]).map((c) => c.Id)).toContain(id);
+    expect((resultBody(list.args as DockerResult) as { Id: string }[]).map((c) => c.Id)).toContain(id);
     expect((await ask(dc, { op: 'container.remove', id })).args).toMatchObject({ status: 204 });
     const missing = await ask(dc, { op: 'container.inspect', id: 'dc-life' });
     expect(missing.verb).toBe('error');
@@ -96,7 +99,7 @@ describe('dockerclient stage against a private dockerd', () => {
         HostConfig: { NetworkMode: 'none', AutoRemove: true },
       },
     });
-    const id = ((created.args as DockerResult).body as { Id: string }).Id;
+    const id = (resultBody(created.args as DockerResult) as { Id: string }).Id;
     const stdin = new PassThrough();
     const att = await ask(
       dc,

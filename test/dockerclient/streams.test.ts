@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DockerResult } from '../../src/backends/docker/api.js';
+import { type DockerResult, resultBody } from '../../src/backends/docker/api.js';
 import { parseEngineArgs } from '../../src/backends/docker/engine-address.js';
 import { DockerClient } from '../../src/backends/dockerclient.js';
 import { type Daemon, startDaemons, stopDaemons } from '../harness/index.js';
@@ -33,7 +33,7 @@ describe('dockerclient byte streams against a private dockerd', () => {
 
   it('archive put (request stream = tar), stat (path-stat header) and get (tar stream)', async () => {
     const c = await ask(dc, { op: 'container.create', body: { Image: 'busybox:local', Cmd: ['true'] } });
-    const id = ((c.args as DockerResult).body as { Id: string }).Id;
+    const id = (resultBody(c.args as DockerResult) as { Id: string }).Id;
     const src = mkdtempSync('/tmp/sw-tar-');
     writeFileSync(`${src}/hello.txt`, 'hello archive\n');
     const tar = execFileSync('tar', ['-C', src, '-c', 'hello.txt']);
@@ -68,7 +68,7 @@ describe('dockerclient byte streams against a private dockerd', () => {
         HostConfig: { NetworkMode: 'none' },
       },
     });
-    const id = ((c.args as DockerResult).body as { Id: string }).Id;
+    const id = (resultBody(c.args as DockerResult) as { Id: string }).Id;
     await ask(viaTcp, { op: 'container.start', id });
     const logs = await ask(viaTcp, { op: 'container.logs', id, query: { follow: '1', stdout: '1' } });
     const first = await new Promise<Buffer>((r) => logs.stream!.once('data', r));
@@ -86,15 +86,15 @@ describe('dockerclient byte streams against a private dockerd', () => {
       op: 'container.create',
       body: { Image: 'busybox:local', Cmd: ['sleep', '30'], HostConfig: { NetworkMode: 'none' } },
     });
-    const id = ((c.args as DockerResult).body as { Id: string }).Id;
+    const id = (resultBody(c.args as DockerResult) as { Id: string }).Id;
     await ask(dc, { op: 'container.start', id });
     const ex = await ask(dc, { op: 'container.exec', id, body: { Cmd: ['true'] } });
-    const execId = ((ex.args as DockerResult).body as { Id: string }).Id;
+    const execId = (resultBody(ex.args as DockerResult) as { Id: string }).Id;
     const started = await ask(dc, { op: 'exec.start', id: execId, body: { Detach: true } });
     expect(started.verb).toBe('set');
     expect((started.args as DockerResult).status).toBe(200);
     const img = await ask(dc, { op: 'image.inspect', id: 'busybox:local' });
-    expect((img.args as DockerResult).body).toMatchObject({ RepoTags: ['busybox:local'] });
+    expect(resultBody(img.args as DockerResult)).toMatchObject({ RepoTags: ['busybox:local'] });
     await ask(dc, { op: 'container.remove', id, query: { force: '1' } });
   });
 });

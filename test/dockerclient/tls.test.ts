@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DockerResult } from '../../src/backends/docker/api.js';
+import { type DockerResult, resultBody } from '../../src/backends/docker/api.js';
 import { parseEngineArgs } from '../../src/backends/docker/engine-address.js';
 import { EngineClient } from '../../src/backends/docker/engine-client.js';
 import { DockerClient } from '../../src/backends/dockerclient.js';
@@ -51,7 +51,7 @@ describe('dockerclient over TLS (--tlsverify) to a private dockerd', () => {
     ]);
     const dc = new DockerClient(explicit, testContext());
     const v = await ask(dc, { op: 'version' });
-    expect((v.args as DockerResult).body).toMatchObject({ ApiVersion: '1.41' });
+    expect(resultBody(v.args as DockerResult)).toMatchObject({ ApiVersion: '1.41' });
     await dc.stop();
     const viaEnv = parseEngineArgs([d.tcp!, '--tlsverify'], { DOCKER_CERT_PATH: tls.dir });
     const dc2 = new DockerClient(viaEnv, testContext());

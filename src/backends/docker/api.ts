@@ -55,13 +55,38 @@ export interface DockerArgs {
   body?: unknown;
 }
 
-/** The `args` of a `set` reply: a complete answer. */
+/**
+ * The `args` of a `set` reply: a complete answer. `body` is either a JSON value or bytes; bytes whose
+ * `Content-Type` header is JSON are a JSON document kept as the daemon sent it, so a chain that only
+ * passes the answer on never parses and re-serialises it. Stages that read a body use {@link resultBody}.
+ */
 export interface DockerResult {
   status: number;
-  /** JSON body; `undefined` for empty (204) answers. */
+  /** A JSON value, or bytes (see `Content-Type`); `undefined` for empty (204) answers. */
   body?: unknown;
   /** Extra response headers that matter to the client (e.g. `X-Docker-Container-Path-Stat`). */
   headers?: Record<string, string>;
+}
+
+/** The `Content-Type` of a result, whatever the header's case. */
+function contentType(headers: Record<string, string> | undefined): string {
+  if (!headers) return '';
+  for (const k in headers) if (k.toLowerCase() === 'content-type') return headers[k] ?? '';
+  return '';
+}
+
+/**
+ * A result's body as a value: JSON bytes are parsed (text that does not parse stays bytes: dockerd
+ * sometimes labels plain text as JSON); a value or other bytes are returned as they are.
+ */
+export function resultBody(result: DockerResult): unknown {
+  const { body } = result;
+  if (!(body instanceof Uint8Array) || !contentType(result.headers).includes('json')) return body;
+  try {
+    return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  } catch {
+    return body;
+  }
 }
 
 /** The `args` of an `ack` reply whose message carries a byte stream. */

@@ -54,6 +54,8 @@ export interface EngineRequest {
   headers?: Record<string, string>;
   versioned?: boolean;
   timeoutMs?: number;
+  /** {@link EngineClient.call} keeps the body as bytes even when it is JSON (pass-through). */
+  rawBody?: boolean;
 }
 
 /** A response whose body is still streaming. Destroy `body` to abort the call. */
@@ -63,7 +65,7 @@ export interface EngineStream {
   body: Readable;
 }
 
-/** A complete response. `body` is parsed JSON when the daemon sent JSON, else the raw bytes. */
+/** A complete response. `body` is parsed JSON when the daemon sent JSON (unless `rawBody`), else the raw bytes. */
 export interface EngineResult {
   status: number;
   headers: Record<string, string>;
@@ -272,7 +274,7 @@ export class EngineClient {
       const res = await this.#send(req, signal);
       const headers = flatHeaders(res.headers);
       const bytes = Buffer.from(await res.body.arrayBuffer());
-      return { status: res.statusCode, headers, body: decodeBody(headers, bytes) };
+      return { status: res.statusCode, headers, body: req.rawBody ? bytes : decodeBody(headers, bytes) };
     });
   }
 

@@ -46,7 +46,10 @@ export function isBodyless(status: number): boolean {
 /** Serialises a `set` reply's body: bytes as they are, anything else as JSON + newline (like dockerd). */
 export function encodeResultBody(result: DockerResult): { bytes: Buffer; json: boolean } | undefined {
   if (result.body === undefined || isBodyless(result.status)) return undefined;
-  if (result.body instanceof Uint8Array) return { bytes: Buffer.from(result.body), json: false };
+  const b = result.body;
+  // Bytes (e.g. dockerd's own JSON, passed through) are written as they are, without a copy.
+  if (b instanceof Uint8Array)
+    return { bytes: Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength), json: false };
   return { bytes: Buffer.from(`${JSON.stringify(result.body)}\n`), json: true };
 }
 
