@@ -24,7 +24,7 @@ import {
   mergedEvents,
   pruneContainers,
 } from './aggregate/views.js';
-import type { DockerArgs, DockerResult } from './docker/api.js';
+import { type DockerArgs, type DockerResult, resultBody } from './docker/api.js';
 import type { StageContext, StageDefinition, StageInstance } from './stage.js';
 
 /** A `control` message's args. */
@@ -101,7 +101,7 @@ export function createAggregate(
       if (ok && args.op === 'container.remove') cluster.directory.remove(owner.id);
       if (ok && newName) cluster.directory.rename(owner.id, newName);
       if (ok && args.op === 'container.exec') {
-        const execId = ((first.args as DockerResult).body as { Id?: string } | undefined)?.Id;
+        const execId = (resultBody(first.args as DockerResult) as { Id?: string } | undefined)?.Id;
         if (execId) cluster.directory.rememberExec(execId, node.name);
       }
       release?.();

@@ -287,4 +287,30 @@ describe('aggregate over 3 real dockerd daemons (swarmd + docker CLI)', () => {
     const holders = (await Promise.all(ds.map(namesOn))).flat().filter((n) => n === 'dup');
     expect(holders).toHaveLength(1);
   });
+
+  it('exec on a container of any node: the exec id is routed back to the node that made it', async () => {
+    await within(10_000, 'healthy at start', allHealthy);
+    // dockerclient passes dockerd's exec-create answer on as bytes; the aggregate must still read its Id.
+    for (const d of ds) {
+      const name = `ex-${d.name}`;
+      const pin = ['-e', `constraint:node==${d.name}`];
+      const run = await swarm([
+        'run',
+        '-d',
+        '--network',
+        'none',
+        '--name',
+        name,
+        ...pin,
+        IMAGE,
+        'sleep',
+        '60',
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      const ex = await swarm(['exec', name, 'sh', '-c', `echo on ${d.name}; exit 3`]);
+      expect(ex).toMatchObject({ stdout: `on ${d.name}\n`, code: 3 });
+      expect(await namesOn(d)).toContain(name);
+      expect((await swarm(['rm', '-f', name])).code).toBe(0);
+    }
+  });
 });

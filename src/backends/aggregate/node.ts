@@ -10,7 +10,7 @@ import type { ErrorArgs, Message, Verb } from '../../actors/message.js';
 import type { Clock } from '../../clock.js';
 import { ErrorCode, SwarmError } from '../../errors.js';
 import type { Sender } from '../../libchan/types.js';
-import type { DockerArgs, DockerResult } from '../docker/api.js';
+import { type DockerArgs, type DockerResult, withParsedBody } from '../docker/api.js';
 import { graceFor, isUnreachable, READS, remoteError, type SharedDeadline } from './calls.js';
 import type { ContainerRow } from './filters.js';
 import {
@@ -272,6 +272,12 @@ export class AggregateNode {
       if (reply) this.#report(reply);
       // Reported before `done`, so a caller sees the health this failure led to.
       else if (report && err) this.#health.send({ type: 'fail', error: err.message });
+      // The aggregate reads what it asks for (rows, info, ids): JSON bytes a child passed on are parsed
+      // here, once. Forwarded requests never come through here: their answers go on as bytes.
+      if (reply?.verb === 'set') {
+        const args = withParsedBody(reply.args as DockerResult);
+        if (args !== reply.args) reply = { ...reply, args };
+      }
       done(reply, err);
     };
     const cut = (err: SwarmError) => settle(undefined, err, false);

@@ -75,6 +75,12 @@ function contentType(headers: Record<string, string> | undefined): string {
   return '';
 }
 
+/** `result` with its body as a value ({@link resultBody}); the same object when it already was one. */
+export function withParsedBody(result: DockerResult): DockerResult {
+  const body = resultBody(result);
+  return body === result.body ? result : { ...result, body };
+}
+
 /**
  * A result's body as a value: JSON bytes are parsed (text that does not parse stays bytes: dockerd
  * sometimes labels plain text as JSON); a value or other bytes are returned as they are.
