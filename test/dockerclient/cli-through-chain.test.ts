@@ -3,87 +3,21 @@
  * command run directly against that dockerd: same stdout, stderr and exit code once ids and the
  * per-path name prefix are normalised.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Message } from '../../src/actors/message.js';
-import { parseEngineArgs } from '../../src/backends/docker/engine-address.js';
-import { DockerClient } from '../../src/backends/dockerclient.js';
-import { dockerserverStage } from '../../src/backends/dockerserver.js';
-import type { StageInstance } from '../../src/backends/stage.js';
-import { kSender, type Sender } from '../../src/libchan/types.js';
-import { type Daemon, type DockerRunResult, docker, startDaemons, stopDaemons } from '../harness/index.js';
-import { testContext } from './support.js';
-
-/** The tiny adapter: dockerserver's downstream Sender delivers straight into dockerclient's handle(). */
-function senderTo(stage: StageInstance): Sender<Message> {
-  let closed = false;
-  return {
-    [kSender]: true,
-    send(m: Message) {
-      void stage.handle(m);
-      return undefined;
-    },
-    close() {
-      closed = true;
-    },
-    get closed() {
-      return closed;
-    },
-  };
-}
-
-const NET = ['--network', 'none'];
-const IMG = 'busybox:local';
+import { type Chain, comparer, IMG, NET, startChain, stopChain } from './cli-chain.js';
 
 describe('docker CLI through dockerserver → dockerclient → dockerd, vs direct', () => {
-  let d: Daemon;
-  let dc: DockerClient;
-  let server: StageInstance;
+  let chain: Chain;
   let dir: string;
-  let chainHost: string;
   const started = String(Math.floor(Date.now() / 1000) - 1);
+  const { same } = comparer(() => chain);
 
   beforeAll(async () => {
-    [d] = (await startDaemons(1)) as [Daemon];
-    dc = new DockerClient(parseEngineArgs([d.host]), testContext('dockerclient#1'));
-    await dc.start();
-    dir = mkdtempSync('/tmp/sw-chain-');
-    chainHost = `unix://${dir}/s.sock`;
-    server = await dockerserverStage.create([chainHost], {
-      ...testContext('dockerserver#0'),
-      downstream: senderTo(dc),
-    });
-    await server.start?.();
+    chain = await startChain();
+    dir = chain.dir;
   });
-  afterAll(async () => {
-    await server?.stop?.();
-    await dc?.stop();
-    if (d) await stopDaemons([d]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
-  const norm = (r: DockerRunResult, prefix: string) => {
-    const clean = (s: string) => s.replaceAll(prefix, 'P-').replace(/[0-9a-f]{64}/g, '<ID>');
-    return { stdout: clean(r.stdout), stderr: clean(r.stderr), code: r.code };
-  };
-
-  /** Runs `args(prefix)` directly, then through the chain; returns both normalised. */
-  async function both(args: (p: string) => string[], opts: { input?: string } = {}) {
-    const direct = await docker(args('dd-'), { host: d.host, ...opts });
-    const chained = await docker(args('cc-'), { host: chainHost, ...opts });
-    return { direct: norm(direct, 'dd-'), chained: norm(chained, 'cc-') };
-  }
-
-  async function same(args: (p: string) => string[], opts: { input?: string; numbers?: boolean } = {}) {
-    const { direct, chained } = await both(args, opts);
-    if (opts.numbers) {
-      // Two different containers: pids and start times differ, the shape must not.
-      for (const r of [direct, chained])
-        r.stdout = r.stdout.replace(/\b\d[\d:]*\b/g, 'N').replace(/ +/g, ' ');
-    }
-    expect(chained).toEqual(direct);
-    return direct;
-  }
+  afterAll(() => stopChain(chain));
 
   it('version (server part)', async () => {
     const r = await same(() => [

@@ -1,0 +1,269 @@
+/**
+ * The docker CLI through `dockerserver → dockerclient → a private dockerd`, compared with the same command
+ * run directly against that dockerd: the chain fixture, `same()` (run both, normalise ids and the
+ * per-side name prefix, expect equal), a killable CLI for streams (`events`, `logs -f`, `attach`), the CLI
+ * in a pseudo-terminal (util-linux `script`) for `-t`, and connection counts on the daemon's socket.
+ * @module
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { quote } from 'shell-quote';
+import { expect } from 'vitest';
+import type { Message } from '../../src/actors/message.js';
+import { parseEngineArgs } from '../../src/backends/docker/engine-address.js';
+import { DockerClient, type DockerClientOptions } from '../../src/backends/dockerclient.js';
+import { dockerserverStage } from '../../src/backends/dockerserver.js';
+import type { StageInstance } from '../../src/backends/stage.js';
+import { kSender, type Sender } from '../../src/libchan/types.js';
+import {
+  type Daemon,
+  DOCKER_CLI,
+  type DockerRunResult,
+  docker,
+  startDaemons,
+  stopDaemons,
+} from '../harness/index.js';
+import { testContext } from './support.js';
+
+/** Containers run without a network (the private daemons have no bridge). */
+export const NET = ['--network', 'none'];
+/** The image every private daemon has. */
+export const IMG = 'busybox:local';
+
+/** The tiny adapter: dockerserver's downstream Sender delivers straight into dockerclient's handle(). */
+export function senderTo(stage: StageInstance): Sender<Message> {
+  let closed = false;
+  return {
+    [kSender]: true,
+    send(m: Message) {
+      void stage.handle(m);
+      return undefined;
+    },
+    close() {
+      closed = true;
+    },
+    get closed() {
+      return closed;
+    },
+  };
+}
+
+/** A running chain in front of one private daemon. */
+export interface Chain {
+  d: Daemon;
+  dc: DockerClient;
+  server: StageInstance;
+  /** A scratch folder (removed by {@link stopChain}); the chain's socket lives in it. */
+  dir: string;
+  /** `unix://…` of dockerserver, for DOCKER_HOST. */
+  host: string;
+}
+
+/** Starts one daemon, a dockerclient in front of it and a dockerserver in front of that. */
+export async function startChain(opts: DockerClientOptions = {}): Promise<Chain> {
+  const [d] = (await startDaemons(1)) as [Daemon];
+  const dc = new DockerClient(parseEngineArgs([d.host]), testContext('dockerclient#1'), opts);
+  await dc.start();
+  const dir = mkdtempSync('/tmp/sw-chain-');
+  const host = `unix://${dir}/s.sock`;
+  const server = await dockerserverStage.create([host], {
+    ...testContext('dockerserver#0'),
+    downstream: senderTo(dc),
+  });
+  await server.start?.();
+  return { d, dc, server, dir, host };
+}
+
+/** Stops what {@link startChain} started; tolerates a partly started chain. */
+export async function stopChain(c: Partial<Chain> | undefined): Promise<void> {
+  await c?.server?.stop?.();
+  await c?.dc?.stop();
+  if (c?.d) await stopDaemons([c.d]);
+  if (c?.dir) rmSync(c.dir, { recursive: true, force: true });
+}
+
+/** Replaces the side's name prefix with `P-` and 64-hex ids with `<ID>`. */
+export function norm(r: DockerRunResult, prefix: string): DockerRunResult {
+  const clean = (s: string) => s.replaceAll(prefix, 'P-').replace(/[0-9a-f]{64}/g, '<ID>');
+  return { stdout: clean(r.stdout), stderr: clean(r.stderr), code: r.code };
+}
+
+/** Options of {@link Comparer.same}. */
+export interface SameOptions {
+  input?: string | Buffer;
+  /** Two different containers: pids, sizes and times differ, the shape must not. Digits → N. */
+  numbers?: boolean;
+  /** Any further normalisation of both sides' stdout. */
+  stdout?: (s: string) => string;
+  /** Both sides list the whole daemon (ps, df): keep the `dd-`/`cc-` names as they are. */
+  keepNames?: boolean;
+}
+
+/** Runs a command directly (prefix `dd-`) and through the chain (prefix `cc-`) and compares. */
+export interface Comparer {
+  both(
+    args: (p: string) => string[],
+    opts?: SameOptions,
+  ): Promise<{ direct: DockerRunResult; chained: DockerRunResult }>;
+  /** Expects equal stdout, stderr and exit code; returns the (normalised) direct result. */
+  same(args: (p: string) => string[], opts?: SameOptions): Promise<DockerRunResult>;
+}
+
+/** Digits (and the spaces tables pad with) normalised: `N`. */
+export function numbersOut(s: string): string {
+  return s.replace(/\b\d[\d:]*\b/g, 'N').replace(/ +/g, ' ');
+}
+
+/** `same()` and `both()` bound to a chain. */
+export function comparer(c: () => Chain): Comparer {
+  const both: Comparer['both'] = async (args, opts = {}) => {
+    const run = { input: opts.input };
+    const [dd, cc] = opts.keepNames ? ['<none>', '<none>'] : ['dd-', 'cc-'];
+    const direct = norm(await docker(args('dd-'), { host: c().d.host, ...run }), dd);
+    const chained = norm(await docker(args('cc-'), { host: c().host, ...run }), cc);
+    for (const r of [direct, chained]) {
+      if (opts.numbers) r.stdout = numbersOut(r.stdout);
+      if (opts.stdout) r.stdout = opts.stdout(r.stdout);
+    }
+    return { direct, chained };
+  };
+  return {
+    both,
+    async same(args, opts) {
+      const { direct, chained } = await both(args, opts);
+      expect(chained).toEqual(direct);
+      return direct;
+    },
+  };
+}
+
+/** Environment of the CLI: the harness's empty config dir, no hints. */
+function cliEnv(host: string): NodeJS.ProcessEnv {
+  const config = join(tmpdir(), 'sw-docker-config');
+  mkdirSync(config, { recursive: true });
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    DOCKER_HOST: host,
+    DOCKER_CONFIG: config,
+    DOCKER_CLI_HINTS: 'false',
+  };
+}
+
+/** A CLI left running (events, logs -f, attach): read what it printed so far, wait for text, kill it. */
+export interface LiveCli {
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when stdout matches `re` (rejects after `ms` with what was printed). */
+  waitFor(re: RegExp, ms?: number): Promise<void>;
+  /** Resolves with the result once the CLI exits (rejects after `ms`). */
+  exited(ms?: number): Promise<DockerRunResult>;
+  /** Writes to its stdin. */
+  write(s: string | Buffer): void;
+}
+
+function live(child: ChildProcess, what: string): LiveCli {
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  child.stderr?.on('data', (b: Buffer) => {
+    err += b.toString();
+  });
+  child.stdin?.on('error', () => {});
+  const done = new Promise<DockerRunResult>((resolve) =>
+    child.once('close', (code) => resolve({ stdout: out, stderr: err, code })),
+  );
+  const within = <T>(p: Promise<T>, ms: number, why: string) =>
+    new Promise<T>((resolve, reject) => {
+      const t = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `${what}: ${why} after ${ms} ms; stdout=${JSON.stringify(out)} stderr=${JSON.stringify(err)}`,
+            ),
+          ),
+        ms,
+      );
+      p.then(
+        (v) => {
+          clearTimeout(t);
+          resolve(v);
+        },
+        (e) => {
+          clearTimeout(t);
+          reject(e);
+        },
+      );
+    });
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    waitFor(re, ms = 15_000) {
+      return within(
+        new Promise<void>((resolve) => {
+          const check = () => {
+            if (!re.test(out)) return;
+            child.stdout?.off('data', check);
+            resolve();
+          };
+          child.stdout?.on('data', check);
+          check();
+        }),
+        ms,
+        `no ${re}`,
+      );
+    },
+    exited: (ms = 20_000) => within(done, ms, 'still running'),
+    write: (s) => child.stdin?.write(s),
+  };
+}
+
+/** Starts `docker <args>` against `host` and leaves it running. */
+export function dockerLive(args: string[], host: string): LiveCli {
+  const child = spawn(DOCKER_CLI, args, { stdio: ['pipe', 'pipe', 'pipe'], env: cliEnv(host) });
+  return live(child, `docker ${args.join(' ')}`);
+}
+
+/**
+ * Runs `docker <args>` in a pseudo-terminal of `rows`×`cols` (util-linux `script`), so `-t` sees a real
+ * terminal. stdin stays open until the CLI exits (an early EOF would reach the pty as `^D`).
+ */
+export function dockerTty(args: string[], host: string, size = { rows: 40, cols: 120 }): LiveCli {
+  const line = `stty rows ${size.rows} cols ${size.cols}; exec ${quote([DOCKER_CLI, ...args])}`;
+  const child = spawn('script', ['-qec', line, '/dev/null'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: cliEnv(host),
+  });
+  child.once('close', () => child.stdin?.end());
+  return live(child, `script docker ${args.join(' ')}`);
+}
+
+/**
+ * Connections to a daemon's unix socket whose client end is still open (`ss -x`: the accepted socket's
+ * peer inode is not 0). Counting every accepted socket (/proc/net/unix state 03) over-counts: dockerd
+ * keeps its end of a finished hijacked connection (attach, exec) open after the client closed it, and
+ * does so for the docker CLI talking to it directly as well.
+ */
+export function connectionsOn(socket: string): number {
+  return execFileSync('ss', ['-xH'])
+    .toString()
+    .split('\n')
+    .filter((l) => {
+      const f = l.trim().split(/\s+/);
+      const i = f.indexOf(socket);
+      return i >= 0 && f[i + 3] !== undefined && f[i + 3] !== '0';
+    }).length;
+}
+
+/** Polls `check` every 20 ms until it is true or `ms` passed; returns its last value. */
+export async function eventually(check: () => boolean, ms = 3_000): Promise<boolean> {
+  const t0 = Date.now();
+  while (!check() && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 20));
+  return check();
+}
