@@ -11,21 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The PEM texts of a {@link TlsMaterial}. */
+/** One value per generated file: paths in a {@link TlsMaterial}, PEM texts in its `pem`. */
 export interface TlsPems {
-  ca: string;
-  serverCert: string;
-  serverKey: string;
-  clientCert: string;
-  clientKey: string;
-  /** A client pair from a CA the server does not trust. */
-  rogueCert: string;
-  rogueKey: string;
-}
-
-/** Paths of the generated files; `dir` doubles as a client DOCKER_CERT_PATH. */
-export interface TlsMaterial {
-  dir: string;
   ca: string;
   serverCert: string;
   serverKey: string;
@@ -35,6 +22,11 @@ export interface TlsMaterial {
   /** A client pair from a second CA that nothing trusts. */
   rogueCert: string;
   rogueKey: string;
+}
+
+/** Paths of the generated files; `dir` doubles as a client DOCKER_CERT_PATH. */
+export interface TlsMaterial extends TlsPems {
+  dir: string;
   /** The same files' contents. */
   pem: TlsPems;
 }
