@@ -6,7 +6,7 @@
  * @module
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { quote } from 'shell-quote';
@@ -165,6 +165,12 @@ export interface LiveCli {
   write(s: string | Buffer): void;
 }
 
+/** A CLI in a pseudo-terminal, whose size can change while it runs. */
+export interface TtyCli extends LiveCli {
+  /** Resizes the pty (`stty -F`): the kernel sends SIGWINCH to the CLI, as a terminal window would. */
+  resize(rows: number, cols: number): void;
+}
+
 function live(child: ChildProcess, what: string): LiveCli {
   let out = '';
   let err = '';
@@ -234,14 +240,20 @@ export function dockerLive(args: string[], host: string): LiveCli {
  * Runs `docker <args>` in a pseudo-terminal of `rows`×`cols` (util-linux `script`), so `-t` sees a real
  * terminal. stdin stays open until the CLI exits (an early EOF would reach the pty as `^D`).
  */
-export function dockerTty(args: string[], host: string, size = { rows: 40, cols: 120 }): LiveCli {
+export function dockerTty(args: string[], host: string, size = { rows: 40, cols: 120 }): TtyCli {
   const line = `stty rows ${size.rows} cols ${size.cols}; exec ${quote([DOCKER_CLI, ...args])}`;
   const child = spawn('script', ['-qec', line, '/dev/null'], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: cliEnv(host),
   });
   child.once('close', () => child.stdin?.end());
-  return live(child, `script docker ${args.join(' ')}`);
+  const resize = (rows: number, cols: number) => {
+    // script's only child is the shell that exec'd docker; its stdin is the pty.
+    const kid = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)[0];
+    const pty = readlinkSync(`/proc/${kid}/fd/0`);
+    execFileSync('stty', ['-F', pty, 'rows', String(rows), 'cols', String(cols)]);
+  };
+  return { ...live(child, `script docker ${args.join(' ')}`), resize };
 }
 
 /**

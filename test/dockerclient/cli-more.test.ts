@@ -93,6 +93,22 @@ describe('more docker CLI commands through dockerserver → dockerclient → doc
     expect(direct).toEqual({ stdout: '40 120\r\ntty-out\r\n', stderr: '', code: 5 });
   });
 
+  it('run -it: a terminal resized while the container runs reaches it (SIGWINCH → resize)', async () => {
+    const changed =
+      'read x; for i in $(busybox seq 1 50); do s=$(busybox stty size 2>/dev/null); [ "$s" = "30 100" ] && break; sleep 0.1; done; echo $s';
+    const cmd = ['run', '-it', '--rm', ...NET, IMG, 'sh', '-c', `${SIZE}; ${changed}; exit 4`];
+    const results: DockerRunResult[] = [];
+    for (const host of [chain.d.host, chain.host]) {
+      const cli = dockerTty(cmd, host);
+      await cli.waitFor(/40 120\r\n/);
+      cli.resize(30, 100); // stty sets rows, then cols: two SIGWINCHs, the CLI resizes after each
+      cli.write('\r'); // let `read` return; the loop then waits for the new size to arrive
+      results.push(await cli.exited());
+    }
+    expect(results[1]).toEqual(results[0]);
+    expect(results[0]).toEqual({ stdout: '40 120\r\n\r\n30 100\r\n', stderr: '', code: 4 });
+  });
+
   it('exec -it (pseudo-terminal, exec resize) and exec -t without one', async () => {
     for (const p of sides)
       expect((await on(p, ['run', '-d', '--name', `${p}x`, ...NET, IMG, 'sleep', '300'])).code).toBe(0);
