@@ -271,6 +271,9 @@ export const dockerclientStage: StageDefinition = {
     "The last stage of a chain: each request becomes one call on the daemon, answers keep dockerd's",
     'status and message. Streams (logs, events, wait, attach, exec) pass through as they come.',
     'TLS files default to $DOCKER_CERT_PATH/{ca,cert,key}.pem like the docker CLI.',
+    '--connections N (default 8): pooled keep-alive sockets for calls that answer and finish. --streams N',
+    '(default 128): most streams and hijacks open at once, each on its own socket; one more gets 503',
+    'SWARM_ERR_LIMIT_REACHED. At most connections + streams sockets per daemon.',
     'Health (connecting/healthy/degraded/down/backoff) shows in the ping reply header X-Swarm-Health.',
   ].join('\n'),
   create(args, ctx) {
