@@ -97,7 +97,9 @@ export function createAggregate(
     const newName = args.op === 'container.rename' ? args.query.name : undefined;
     if (newName) release = cluster.directory.reserveName(newName);
     node.forward(message, { ...args, id: owner.id }, (first) => {
-      const ok = first.verb !== 'error' && ((first.args as DockerResult).status ?? 200) < 300;
+      // No reply (deadline, node down): only the reservation is released.
+      const ok =
+        first !== undefined && first.verb !== 'error' && ((first.args as DockerResult).status ?? 200) < 300;
       if (ok && args.op === 'container.remove') cluster.directory.remove(owner.id);
       if (ok && newName) cluster.directory.rename(owner.id, newName);
       if (ok && args.op === 'container.exec') {

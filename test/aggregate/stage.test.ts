@@ -277,6 +277,34 @@ describe('aggregate stage (simulator children)', () => {
     expect(set(await call(agg, 'container.inspect', { id: 'node1-c0' })).status).toBe(200);
   });
 
+  it('a rename cut short by its node going down releases the name it reserved', async () => {
+    const { agg, eng, clock } = await cluster(2);
+    running = agg;
+    await call(agg, 'container.list', { query: { all: '1' } }, 'ls');
+    eng('node2').hung = true;
+    let done = false;
+    const rename = call(
+      agg,
+      'container.rename',
+      { id: 'node2-c0', query: { name: 'moved' } },
+      'rename',
+    ).finally(() => {
+      done = true;
+    });
+    for (let t = 0; t < 10_000 && !done; t += 100) {
+      clock.advance(100);
+      await settle();
+    }
+    expect(err(await rename)).toMatchObject({ status: 503, code: 'SWARM_ERR_NODE_DOWN' });
+    const made = await call(
+      agg,
+      'container.create',
+      { query: { name: 'moved' }, body: { Image: 'busybox:local' } },
+      'spawn',
+    );
+    expect(set(made).status).toBe(201);
+  });
+
   it('control adds and removes children at run time', async () => {
     const { agg } = await cluster(2);
     running = agg;

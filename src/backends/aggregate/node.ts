@@ -162,12 +162,13 @@ export class AggregateNode {
    * If no first reply comes within the op deadline (plus a stop's own timeout) the client gets a 504
    * naming the node, or a 503 as soon as the node is declared down; a read is slow only on a sick
    * node, so hung ones are found by lists and probes at the short deadline, not here. `onFirst` sees
-   * the first reply (e.g. to record an exec id) before the client does.
+   * the first reply (e.g. to record an exec id) before the client does, or `undefined` once the call
+   * ended without one (deadline, node down, send failed), so what it holds (a name) can be released.
    */
   forward(
     message: Message,
     args: DockerArgs,
-    onFirst?: (m: Message) => void,
+    onFirst?: (m: Message | undefined) => void,
     changes = !READS.has(args.op),
   ): void {
     if (!this.reachable) {
@@ -185,6 +186,7 @@ export class AggregateNode {
       proxy.cut();
       if (report) this.#health.send({ type: 'fail', error: err.message });
       replyError(message.ret, err);
+      onFirst?.(undefined);
     };
     const cut = (err: SwarmError) => abandon(err, false);
     const timer = this.#clock.setTimeout(
