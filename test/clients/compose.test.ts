@@ -23,7 +23,7 @@ const sortedLines = (s: string) => s.split('\n').sort().join('\n');
 describe('docker-compose 1.29 through the chain, vs direct', () => {
   let chain: Chain;
   beforeAll(async () => {
-    chain = await startChain('compose');
+    chain = await startChain();
   });
   afterAll(async () => {
     await chain?.stop();
@@ -91,8 +91,8 @@ describe('docker-compose 1.29 through the chain, vs direct', () => {
         expect.stringMatching(/^Attaching to P-proj_(worker_1, P-proj_web_1|web_1, P-proj_worker_1)$/),
       ]),
     );
-    // Per service, in the order written.
-    expect(lines.indexOf('web_1 | web-started')).toBeLessThan(lines.indexOf('web_1 | web-err'));
+    // (No order between web's stdout and stderr lines: dockerd copies the two pipes separately, so even
+    // `docker logs` straight from the daemon interleaves them either way under load.)
 
     // exec (a hijacked exec start, -T: no tty) and a one-off `run` (create, attach, start, wait, rm).
     expect(await same(['exec', '-T', 'web', 'sh', '-c', 'echo in-exec; echo exec-err >&2; exit 5'])).toEqual({

@@ -14,7 +14,7 @@ const SCRIPT = fileURLToPath(new URL('./fixtures/sequence.py', import.meta.url))
 describe('docker-py through the chain, vs direct', () => {
   let chain: Chain;
   beforeAll(async () => {
-    chain = await startChain('py');
+    chain = await startChain();
   });
   afterAll(async () => {
     await chain?.stop();

@@ -104,7 +104,7 @@ describe('dockerode through the chain, vs direct', () => {
   let chain: Chain;
   const socket = (host: string) => host.slice('unix://'.length);
   beforeAll(async () => {
-    chain = await startChain('node');
+    chain = await startChain();
   });
   afterAll(async () => {
     await chain?.stop();

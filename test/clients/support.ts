@@ -6,21 +6,10 @@
  * client must never be run with spawnSync (it would block the very event loop that serves it).
  * @module
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Message } from '../../src/actors/message.js';
-import type { DockerArgs } from '../../src/backends/docker/api.js';
-import { parseEngineArgs } from '../../src/backends/docker/engine-address.js';
-import { DockerClient } from '../../src/backends/dockerclient.js';
-import { dockerserverStage } from '../../src/backends/dockerserver.js';
-import type { StageInstance } from '../../src/backends/stage.js';
-import { kSender, type Sender } from '../../src/libchan/types.js';
-import { testContext } from '../dockerclient/support.js';
-import { type Daemon, startDaemons, stopDaemons } from '../harness/index.js';
+import { startChain as startCliChain, stopChain } from '../dockerclient/cli-chain.js';
+import { type Daemon, type DockerRunResult, dockerConfigDir, runProcess } from '../harness/index.js';
 
-/** A private daemon and the chain in front of it. */
+/** A private daemon and the chain in front of it, as the client tests use it. */
 export interface Chain {
   daemon: Daemon;
   /** `unix://…` of the daemon itself. */
@@ -34,62 +23,21 @@ export interface Chain {
   stop(): Promise<void>;
 }
 
-/** Starts one private dockerd and the in-process chain in front of it. */
-export async function startChain(name: string): Promise<Chain> {
-  const [daemon] = (await startDaemons(1)) as [Daemon];
-  const dc = new DockerClient(parseEngineArgs([daemon.host]), testContext('dockerclient#1'));
-  await dc.start();
-  const dir = mkdtempSync(join(tmpdir(), `sw-${name}-`));
-  const configDir = join(dir, 'config');
-  mkdirSync(configDir);
-  const chained = `unix://${dir}/s.sock`;
-  const ops: string[] = [];
-  let closed = false;
-  // The tiny adapter: dockerserver's downstream Sender delivers straight into dockerclient's handle().
-  const downstream: Sender<Message> = {
-    [kSender]: true,
-    send(m: Message) {
-      ops.push(String((m.args as Partial<DockerArgs> | undefined)?.op));
-      void dc.handle(m);
-      return undefined;
-    },
-    close() {
-      closed = true;
-    },
-    get closed() {
-      return closed;
-    },
-  };
-  let server: StageInstance | undefined;
-  try {
-    server = await dockerserverStage.create([chained], { ...testContext('dockerserver#0'), downstream });
-    await server.start?.();
-  } catch (err) {
-    await dc.stop();
-    await stopDaemons([daemon]);
-    throw err;
-  }
+/** Starts one private dockerd and the in-process chain in front of it (test/dockerclient/cli-chain.ts). */
+export async function startChain(): Promise<Chain> {
+  const c = await startCliChain();
   return {
-    daemon,
-    direct: daemon.host,
-    chained,
-    ops,
-    configDir,
-    async stop() {
-      await server?.stop?.();
-      await dc.stop();
-      await stopDaemons([daemon]);
-      rmSync(dir, { recursive: true, force: true });
-    },
+    daemon: c.d,
+    direct: c.d.host,
+    chained: c.host,
+    ops: c.ops,
+    configDir: dockerConfigDir(),
+    stop: () => stopChain(c),
   };
 }
 
 /** What a client process printed and how it exited. */
-export interface RunResult {
-  stdout: string;
-  stderr: string;
-  code: number | null;
-}
+export type RunResult = DockerRunResult;
 
 /** Runs `cmd args` with `env` added to a minimal environment; rejects only on timeout (default 60 s). */
 export function run(
@@ -98,38 +46,7 @@ export function run(
   env: Record<string, string>,
   timeoutMs = 60_000,
 ): Promise<RunResult> {
-  const child = spawn(cmd, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      PATH: '/usr/local/bin:/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/root',
-      LANG: 'C.UTF-8',
-      ...env,
-    },
-  });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on('data', (b: Buffer) => out.push(b));
-  child.stderr.on('data', (b: Buffer) => err.push(b));
-  const text = (b: Buffer[]) => Buffer.concat(b).toString();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(
-        new Error(
-          `${cmd} ${args.join(' ')} timed out after ${timeoutMs} ms; stdout=${JSON.stringify(text(out))} stderr=${JSON.stringify(text(err))}`,
-        ),
-      );
-    }, timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ stdout: text(out), stderr: text(err), code });
-    });
-  });
+  return runProcess(cmd, args, { env, timeoutMs });
 }
 
 /** Replaces the per-path name prefix with `P-` and 64-hex ids with `<ID>`. */

@@ -6,18 +6,18 @@
  * @module
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { quote } from 'shell-quote';
 import { expect } from 'vitest';
 import type { Message } from '../../src/actors/message.js';
+import type { DockerArgs } from '../../src/backends/docker/api.js';
 import { parseEngineArgs } from '../../src/backends/docker/engine-address.js';
 import { DockerClient, type DockerClientOptions } from '../../src/backends/dockerclient.js';
 import { dockerserverStage } from '../../src/backends/dockerserver.js';
 import type { StageInstance } from '../../src/backends/stage.js';
 import { kSender, type Sender } from '../../src/libchan/types.js';
 import {
+  clientEnv,
   type Daemon,
   DOCKER_CLI,
   type DockerRunResult,
@@ -32,12 +32,16 @@ export const NET = ['--network', 'none'];
 /** The image every private daemon has. */
 export const IMG = 'busybox:local';
 
-/** The tiny adapter: dockerserver's downstream Sender delivers straight into dockerclient's handle(). */
-export function senderTo(stage: StageInstance): Sender<Message> {
+/**
+ * The tiny adapter: dockerserver's downstream Sender delivers straight into dockerclient's handle().
+ * `ops` collects the op of every request it forwarded, so a test can prove its client went through.
+ */
+export function senderTo(stage: StageInstance, ops?: string[]): Sender<Message> {
   let closed = false;
   return {
     [kSender]: true,
     send(m: Message) {
+      ops?.push(String((m.args as Partial<DockerArgs> | undefined)?.op));
       void stage.handle(m);
       return undefined;
     },
@@ -59,6 +63,8 @@ export interface Chain {
   dir: string;
   /** `unix://…` of dockerserver, for DOCKER_HOST. */
   host: string;
+  /** `op` of every request the chain forwarded, in order (`container.create`, …). */
+  ops: string[];
 }
 
 /** Starts one daemon, a dockerclient in front of it and a dockerserver in front of that. */
@@ -68,12 +74,19 @@ export async function startChain(opts: DockerClientOptions = {}): Promise<Chain>
   await dc.start();
   const dir = mkdtempSync('/tmp/sw-chain-');
   const host = `unix://${dir}/s.sock`;
-  const server = await dockerserverStage.create([host], {
-    ...testContext('dockerserver#0'),
-    downstream: senderTo(dc),
-  });
-  await server.start?.();
-  return { d, dc, server, dir, host };
+  const ops: string[] = [];
+  const chain: Partial<Chain> = { d, dc, dir, host, ops };
+  try {
+    chain.server = await dockerserverStage.create([host], {
+      ...testContext('dockerserver#0'),
+      downstream: senderTo(dc, ops),
+    });
+    await chain.server.start?.();
+  } catch (err) {
+    await stopChain(chain);
+    throw err;
+  }
+  return chain as Chain;
 }
 
 /** Stops what {@link startChain} started; tolerates a partly started chain. */
@@ -139,17 +152,9 @@ export function comparer(c: () => Chain): Comparer {
   };
 }
 
-/** Environment of the CLI: the harness's empty config dir, no hints. */
+/** Environment of the CLI: the harness's, whole (a spawned CLI here does not go through runProcess). */
 function cliEnv(host: string): NodeJS.ProcessEnv {
-  const config = join(tmpdir(), 'sw-docker-config');
-  mkdirSync(config, { recursive: true });
-  return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: process.env.HOME ?? '/root',
-    DOCKER_HOST: host,
-    DOCKER_CONFIG: config,
-    DOCKER_CLI_HINTS: 'false',
-  };
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...clientEnv(host) };
 }
 
 /** A CLI left running (events, logs -f, attach): read what it printed so far, wait for text, kill it. */

@@ -1,5 +1,7 @@
 /**
- * Runs the real docker CLI against a daemon (or against swarmd), capturing output and exit code.
+ * Runs client programs against a daemon (or against swarmd), capturing output and exit code: the
+ * docker CLI, and any other client (python, docker-compose) through {@link runProcess}. Always
+ * asynchronous: tests serve the chain from their own event loop, which spawnSync would block.
  * @module
  */
 import { spawn } from 'node:child_process';
@@ -20,7 +22,7 @@ export interface DockerRunOptions {
   env?: Record<string, string>;
 }
 
-/** What the CLI printed and how it exited. */
+/** What a program printed and how it exited. */
 export interface DockerRunResult {
   stdout: string;
   stderr: string;
@@ -28,24 +30,43 @@ export interface DockerRunResult {
   code: number | null;
 }
 
+/** Options for {@link runProcess}. */
+export interface RunOptions {
+  /** Added to a minimal environment (PATH, HOME, LANG). */
+  env?: Record<string, string>;
+  /** Bytes written to stdin, then stdin is closed. Without it stdin is closed at once. */
+  input?: string | Buffer;
+  /** Kill the program after this long (default 30 s) and reject. */
+  timeoutMs?: number;
+}
+
 let configDir: string | undefined;
 
-/** Runs `docker <args>` with DOCKER_HOST=`opts.host`. Rejects only on timeout or spawn failure. */
-export function docker(args: string[], opts: DockerRunOptions): Promise<DockerRunResult> {
-  // One fixed empty dir (no credentials, no context, no hints from a user's ~/.docker); the CLI only
-  // reads it, so it is shared by all runs rather than left behind per worker.
+/**
+ * One fixed empty DOCKER_CONFIG folder (no credentials, no context, no hints from a user's ~/.docker);
+ * clients only read it, so it is shared by all runs rather than left behind per worker.
+ */
+export function dockerConfigDir(): string {
   if (configDir === undefined) {
     configDir = join(tmpdir(), 'sw-docker-config');
     mkdirSync(configDir, { recursive: true });
   }
-  const child = spawn(DOCKER_CLI, args, {
+  return configDir;
+}
+
+/** The environment a client runs with: minimal, pointed at `host`, with the empty config folder. */
+export function clientEnv(host: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { DOCKER_HOST: host, DOCKER_CONFIG: dockerConfigDir(), DOCKER_CLI_HINTS: 'false', ...extra };
+}
+
+/** Runs `cmd args` in a minimal environment plus `opts.env`. Rejects only on timeout or spawn failure. */
+export function runProcess(cmd: string, args: string[], opts: RunOptions = {}): Promise<DockerRunResult> {
+  const child = spawn(cmd, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       HOME: process.env.HOME ?? '/root',
-      DOCKER_HOST: opts.host,
-      DOCKER_CONFIG: configDir,
-      DOCKER_CLI_HINTS: 'false',
+      LANG: 'C.UTF-8',
       ...opts.env,
     },
   });
@@ -53,15 +74,16 @@ export function docker(args: string[], opts: DockerRunOptions): Promise<DockerRu
   const err: Buffer[] = [];
   child.stdout.on('data', (b: Buffer) => out.push(b));
   child.stderr.on('data', (b: Buffer) => err.push(b));
-  child.stdin.on('error', () => {}); // the CLI may exit before reading all input
+  child.stdin.on('error', () => {}); // the program may exit before reading all input
   child.stdin.end(opts.input);
+  const text = (b: Buffer[]) => Buffer.concat(b).toString();
   const timeoutMs = opts.timeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(
         new Error(
-          `docker ${args.join(' ')} timed out after ${timeoutMs} ms; stdout=${JSON.stringify(Buffer.concat(out).toString())} stderr=${JSON.stringify(Buffer.concat(err).toString())}`,
+          `${cmd} ${args.join(' ')} timed out after ${timeoutMs} ms; stdout=${JSON.stringify(text(out))} stderr=${JSON.stringify(text(err))}`,
         ),
       );
     }, timeoutMs);
@@ -71,7 +93,16 @@ export function docker(args: string[], opts: DockerRunOptions): Promise<DockerRu
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), code });
+      resolve({ stdout: text(out), stderr: text(err), code });
     });
+  });
+}
+
+/** Runs `docker <args>` with DOCKER_HOST=`opts.host`. Rejects only on timeout or spawn failure. */
+export function docker(args: string[], opts: DockerRunOptions): Promise<DockerRunResult> {
+  return runProcess(DOCKER_CLI, args, {
+    env: clientEnv(opts.host, opts.env),
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
   });
 }

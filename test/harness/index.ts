@@ -11,6 +11,14 @@ export {
   startDaemons,
   stopDaemons,
 } from './daemons.js';
-export { type DockerRunOptions, type DockerRunResult, docker } from './docker-cli.js';
+export {
+  clientEnv,
+  type DockerRunOptions,
+  type DockerRunResult,
+  docker,
+  dockerConfigDir,
+  type RunOptions,
+  runProcess,
+} from './docker-cli.js';
 export { DOCKER_CLI, ensureDockerInstalled } from './install.js';
 export { CLIENT_CN, makeTlsMaterial, sharedTlsPems, type TlsMaterial, type TlsPems } from './tls.js';
