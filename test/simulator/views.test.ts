@@ -34,6 +34,27 @@ describe('simulator list, filters, images, system', () => {
     expect(sized[0]?.SizeRw).toBe(0);
   });
 
+  test('ps rows follow renames and state changes (cached row parts are rebuilt), and are frozen', async () => {
+    const h = await fleet();
+    type Full = Row & { Ports: unknown[]; NetworkSettings: { Networks: { bridge: { IPAddress: string } } } };
+    const row = async (name: string) =>
+      ((await h.call('container.list', { query: { all: '1' } })).args.body as Full[]).find(
+        (r) => r.Names[0] === name,
+      ) as Full;
+    const before = await row('/web1');
+    expect(before.State).toBe('running');
+    expect(before.NetworkSettings.Networks.bridge.IPAddress).not.toBe('');
+    expect(() => before.Names.push('/x')).toThrow(TypeError);
+    await h.call('container.rename', { id: 'web1', query: { name: 'web2' } });
+    await h.call('container.stop', { id: 'web2', query: { t: '0' } });
+    await h.settle();
+    expect(await row('/web1')).toBeUndefined();
+    const after = await row('/web2');
+    expect(after.Id).toBe(before.Id);
+    expect(after.State).toBe('exited');
+    expect(after.NetworkSettings.Networks.bridge.IPAddress).toBe('');
+  });
+
   test('ps filters: status, name regex, label, exited, ancestor, id, before/since', async () => {
     const h = await fleet();
     const list = async (f: object, extra: Record<string, string> = {}) =>

@@ -75,12 +75,14 @@ export function selectContainers(
   const since = f.get('since')?.map((r) => resolve(r).seq);
   const beforeSeq = before ? Math.min(...before) : Number.POSITIVE_INFINITY;
   const sinceSeq = since ? Math.max(...since) : Number.NEGATIVE_INFINITY;
+  // Without filters every row matches: skip the per-row check (`ps -a` of 10,000 rows).
+  const filtered = f.size > 0 || q.exited.length > 0;
   const out: SimContainer[] = [];
   for (const c of containers) {
     if (q.limit > 0 && out.length >= q.limit) break;
     if (!isRunning(c) && !q.all && q.limit <= 0) continue;
     if (c.seq >= beforeSeq || c.seq <= sinceSeq) continue;
-    if (!matches(c, q)) continue;
+    if (filtered && !matches(c, q)) continue;
     out.push(c);
   }
   return out;
