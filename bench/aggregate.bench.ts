@@ -11,7 +11,6 @@
  * @module
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -26,7 +25,7 @@ import { SimulatedClock, systemClock } from '../src/clock.js';
 import { type SimChild, SimChildren } from '../test/aggregate/sim-children.js';
 import { docker } from '../test/harness/docker-cli.js';
 import { startDaemons, stopDaemons } from '../test/harness/index.js';
-import { type BenchCase, runSuite } from './lib.js';
+import { type BenchCase, runSuite, sequentialP50, unixGetter } from './lib.js';
 
 const PER_NODE = 10;
 const REPS = 20;
@@ -69,16 +68,7 @@ async function list(target: StageInstance | SimChild, expected: number): Promise
 }
 
 /** Median ms of REPS listings. */
-async function p50(fn: () => Promise<void>): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < REPS; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1] as number;
-}
+const p50 = (fn: () => Promise<void>) => sequentialP50(fn, REPS);
 
 const cases: BenchCase[] = [];
 for (const nodes of [100, 300, 1000]) {
@@ -111,40 +101,11 @@ for (const nodes of [100, 300, 1000]) {
 }
 await runSuite('Aggregate', cases);
 
-/** A keep-alive GET client for one unix socket (one connection). */
-function getter(socketPath: string, path: string) {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const get = () =>
-    new Promise<void>((resolve, reject) => {
-      const req = request({ socketPath, path, agent, headers: { host: 'docker' } }, (res) => {
-        res.resume();
-        res.on('end', () =>
-          res.statusCode === 200 ? resolve() : reject(new Error(`${path}: ${res.statusCode}`)),
-        );
-      });
-      req.on('error', reject);
-      req.end();
-    });
-  return { get, close: () => agent.destroy() };
-}
-
-/** p50 ms of `n` sequential rounds of `round` (a request, or several at once). */
-async function roundsP50(round: () => Promise<unknown>, n = 100): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await round();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1] as number;
-}
-
 /** p50 of sequential GETs of `path` on one keep-alive connection per socket, all sockets asked at once. */
 async function httpP50(sockets: string[], path: string): Promise<number> {
-  const clients = sockets.map((s) => getter(s, path));
+  const clients = sockets.map((s) => unixGetter(s, path));
   try {
-    return await roundsP50(() => Promise.all(clients.map((c) => c.get())));
+    return await sequentialP50(() => Promise.all(clients.map((c) => c.get())), 100);
   } finally {
     for (const c of clients) c.close();
   }

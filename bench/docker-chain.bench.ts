@@ -8,7 +8,6 @@
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -16,36 +15,16 @@ import { Chain } from '../src/backends/chain.js';
 import { systemClock } from '../src/clock.js';
 import { docker } from '../test/harness/docker-cli.js';
 import { startDaemons, stopDaemons } from '../test/harness/index.js';
-import { type BenchCase, runSuite } from './lib.js';
-
-function get(agent: Agent, socketPath: string, path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path, agent, headers: { host: 'docker' } }, (res) => {
-      res.resume();
-      res.on('end', () =>
-        res.statusCode === 200 ? resolve() : reject(new Error(`${path}: ${res.statusCode}`)),
-      );
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+import { type BenchCase, runSuite, sequentialP50, unixGetter } from './lib.js';
 
 /** p50 latency in ms of `n` sequential GETs on one keep-alive connection. */
 async function p50(socketPath: string, path: string, n = 300): Promise<number> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const times: number[] = [];
+  const client = unixGetter(socketPath, path);
   try {
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      await get(agent, socketPath, path);
-      times.push(performance.now() - t0);
-    }
+    return await sequentialP50(client.get, n);
   } finally {
-    agent.destroy();
+    client.close();
   }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1] as number;
 }
 
 async function wall(host: string, args: string[]): Promise<number> {

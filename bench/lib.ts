@@ -6,6 +6,7 @@
  * `--runs N` (default 7), `--filter SUBSTRING`.
  * @module
  */
+import { Agent, request } from 'node:http';
 
 /** One measured thing: returns a value in `unit` (e.g. msgs/s) per call. */
 export interface Measure {
@@ -121,4 +122,36 @@ export async function runSuite(title: string, cases: BenchCase[]): Promise<Bench
     }
   }
   return results;
+}
+
+/** Median ms of `n` sequential calls of `round` (one request, or several at once). */
+export async function sequentialP50(round: () => Promise<unknown>, n: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await round();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1] as number;
+}
+
+/**
+ * A keep-alive HTTP GET client for one unix socket, on one connection. `get()` resolves once a 200
+ * answer is read to its end and rejects on any other status; `close()` drops the connection.
+ */
+export function unixGetter(socketPath: string, path: string) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const get = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = request({ socketPath, path, agent, headers: { host: 'docker' } }, (res) => {
+        res.resume();
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve() : reject(new Error(`${path}: ${res.statusCode}`)),
+        );
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  return { get, close: () => agent.destroy() };
 }

@@ -4,19 +4,11 @@ import {
   DEFAULT_OP_DEADLINE_MS,
   parseAggregateArgs,
 } from '../../src/backends/aggregate/args.js';
-import { ErrorCode, SwarmError } from '../../src/errors.js';
+import { ErrorCode } from '../../src/errors.js';
+import { thrownMessage } from '../thrown.js';
 
 /** The usage error `fn` throws. */
-function usage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SwarmError);
-    expect((err as SwarmError).code).toBe(ErrorCode.InvalidArgument);
-    return (err as Error).message;
-  }
-  throw new Error('no error thrown');
-}
+const usage = (fn: () => unknown) => thrownMessage(fn, ErrorCode.InvalidArgument);
 
 describe('aggregate arguments (node:util parseArgs)', () => {
   it('reads child commands, names, and every flag in both spellings', () => {

@@ -6,11 +6,11 @@
  * waiting until every node is healthy again.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Daemon, docker, startDaemons, stopDaemons } from '../harness/index.js';
+import { connectionsOn, type Daemon, docker, startDaemons, stopDaemons } from '../harness/index.js';
 
 const IMAGE = 'busybox:local';
 /** dockerclient's default pool: most sockets it opens to one daemon. */
@@ -73,16 +73,6 @@ async function psAll(): Promise<Map<string, string>> {
 async function namesOn(d: Daemon): Promise<string[]> {
   const r = await docker(['ps', '-a', '--format', '{{.Names}}'], { host: d.host });
   return r.stdout.split('\n').filter(Boolean);
-}
-
-/** Connected (accepted) sockets on a daemon's unix socket path, from /proc/net/unix (state 03). */
-function connections(socket: string): number {
-  return readFileSync('/proc/net/unix', 'utf8')
-    .split('\n')
-    .filter((l) => {
-      const f = l.trim().split(/\s+/);
-      return f[7] === socket && f[5] === '03';
-    }).length;
 }
 
 beforeAll(async () => {
@@ -262,10 +252,10 @@ describe('aggregate over 3 real dockerd daemons (swarmd + docker CLI)', () => {
     report('leak: 30 cycles took', secondsSince(t0), 60);
     // Sockets of a finished hijack (attach) close a moment after the container exits: allow 5 s to settle,
     // a leaked one never does.
-    const right = ds.map((d) => connections(d.socket));
+    const right = ds.map((d) => connectionsOn(d.socket));
     let counts = right;
     const settleS = await within(5_000, 'connections settle', async () => {
-      counts = ds.map((d) => connections(d.socket));
+      counts = ds.map((d) => connectionsOn(d.socket));
       return counts.every((c) => c <= POOL);
     }).catch(() => Number.NaN);
     console.log(

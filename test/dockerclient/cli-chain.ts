@@ -261,23 +261,6 @@ export function dockerTty(args: string[], host: string, size = { rows: 40, cols:
   return { ...live(child, `script docker ${args.join(' ')}`), resize };
 }
 
-/**
- * Connections to a daemon's unix socket whose client end is still open (`ss -x`: the accepted socket's
- * peer inode is not 0). Counting every accepted socket (/proc/net/unix state 03) over-counts: dockerd
- * keeps its end of a finished hijacked connection (attach, exec) open after the client closed it, and
- * does so for the docker CLI talking to it directly as well.
- */
-export function connectionsOn(socket: string): number {
-  return execFileSync('ss', ['-xH'])
-    .toString()
-    .split('\n')
-    .filter((l) => {
-      const f = l.trim().split(/\s+/);
-      const i = f.indexOf(socket);
-      return i >= 0 && f[i + 3] !== undefined && f[i + 3] !== '0';
-    }).length;
-}
-
 /** Polls `check` every 20 ms until it is true or `ms` passed; returns its last value. */
 export async function eventually(check: () => boolean, ms = 3_000): Promise<boolean> {
   const t0 = Date.now();

@@ -9,12 +9,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DockerRunResult, docker } from '../harness/index.js';
+import { connectionsOn, type DockerRunResult, docker } from '../harness/index.js';
 import { busyboxPath } from '../harness/install.js';
 import {
   type Chain,
   comparer,
-  connectionsOn,
   dockerLive,
   dockerTty,
   eventually,

@@ -21,4 +21,5 @@ export {
   runProcess,
 } from './docker-cli.js';
 export { DOCKER_CLI, ensureDockerInstalled } from './install.js';
+export { connectionsOn } from './sockets.js';
 export { CLIENT_CN, makeTlsMaterial, sharedTlsPems, type TlsMaterial, type TlsPems } from './tls.js';

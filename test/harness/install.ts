@@ -40,6 +40,8 @@ function missingPackages(): string[] {
     ['busybox-static', busyboxOk],
     ['python3-docker', pyDockerOk],
     ['docker-compose', existsSync(DOCKER_COMPOSE)],
+    // `ss` (leak checks count connections whose client end is open).
+    ['iproute2', has('ss')],
   ];
   return wanted.filter(([, ok]) => !ok).map(([name]) => name);
 }

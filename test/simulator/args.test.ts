@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseSimulatorArgs } from '../../src/backends/simulator.js';
-import { ErrorCode, SwarmError } from '../../src/errors.js';
+import { ErrorCode } from '../../src/errors.js';
+import { thrownMessage } from '../thrown.js';
 
-function usage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SwarmError);
-    expect((err as SwarmError).code).toBe(ErrorCode.InvalidArgument);
-    return (err as Error).message;
-  }
-  throw new Error('no error thrown');
-}
+/** The usage error `fn` throws. */
+const usage = (fn: () => unknown) => thrownMessage(fn, ErrorCode.InvalidArgument);
 
 describe('simulator arguments (node:util parseArgs)', () => {
   it('reads the name, repeated labels and the seed', () => {
