@@ -130,7 +130,7 @@ export function numbersOut(s: string): string {
 }
 
 /** `same()` and `both()` bound to a chain. */
-export function comparer(c: () => Chain): Comparer {
+export function comparer(c: () => Pick<Chain, 'd' | 'host'>): Comparer {
   const both: Comparer['both'] = async (args, opts = {}) => {
     const run = { input: opts.input };
     const [dd, cc] = opts.keepNames ? ['<none>', '<none>'] : ['dd-', 'cc-'];

@@ -1,0 +1,156 @@
+/**
+ * The docker CLI through a chain split by a libchan link, `dockerserver → remote ⇄ listen → dockerclient →
+ * dockerd`, compared with the same commands run directly against the daemon. Every stream crosses the
+ * link as libchan byte streams: hijacked attach/exec with and without a terminal, piped stdin, chunked
+ * `logs -f` and `events`, `cp` archives both ways, and the early-headers `wait`. Run over a unix socket
+ * and over WebSocket; afterwards the daemon holds no more connections than dockerclient's pool.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Chain as StageChain } from '../../src/backends/chain.js';
+import { systemClock } from '../../src/clock.js';
+import {
+  connectionsOn,
+  type Daemon,
+  type DockerRunResult,
+  docker,
+  freePort,
+  startDaemons,
+  stopDaemons,
+} from '../harness/index.js';
+import { comparer, dockerLive, dockerTty, eventually, IMG, NET, norm } from './cli-chain.js';
+
+/** dockerclient's pool to the daemon: small, so a stream socket left open shows above it. */
+const POOL = 2;
+
+describe.each(['unix', 'ws'] as const)(
+  'docker CLI over a %s link (dockerserver → remote ⇄ listen → dockerclient)',
+  (transport) => {
+    let d: Daemon;
+    let dir: string;
+    let host: string;
+    const back = new StageChain({ log: pino({ level: 'silent' }), clock: systemClock });
+    const front = new StageChain({ log: pino({ level: 'silent' }), clock: systemClock });
+    const { same } = comparer(() => ({ d, host }));
+    const on = (p: string, args: string[]) => docker(args, { host: p === 'dd-' ? d.host : host });
+
+    beforeAll(async () => {
+      [d] = (await startDaemons(1)) as [Daemon];
+      dir = mkdtempSync('/tmp/sw-link-');
+      host = `unix://${join(dir, 's.sock')}`;
+      const link =
+        transport === 'unix' ? `unix://${join(dir, 'link.sock')}` : `ws://127.0.0.1:${await freePort()}`;
+      await back.start([`listen ${link}`, `dockerclient ${d.host} --connections ${POOL}`]);
+      await front.start([`dockerserver ${host}`, `remote ${link}`]);
+    });
+    afterAll(async () => {
+      await front.stop();
+      await back.stop();
+      if (d) await stopDaemons([d]);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('run --rm in the foreground, run -i with piped stdin, and an error from the daemon', async () => {
+      expect(
+        await same(() => ['run', '--rm', ...NET, IMG, 'sh', '-c', 'echo out; echo err >&2; exit 3']),
+      ).toEqual({
+        stdout: 'out\n',
+        stderr: 'err\n',
+        code: 3,
+      });
+      const input = 'line one\nline two\n';
+      expect(
+        await same(() => ['run', '--rm', '-i', ...NET, IMG, 'sh', '-c', 'cat; echo done'], { input }),
+      ).toEqual({
+        stdout: `${input}done\n`,
+        stderr: '',
+        code: 0,
+      });
+      const missing = await same((p) => ['inspect', `${p}nothing`]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/No such object: P-nothing/);
+    });
+
+    it('run -it in a pseudo-terminal: raw tty frames and the resize cross the link', async () => {
+      // The size arrives with the CLI's resize, after start: poll until it is there.
+      const size =
+        's=; for i in $(busybox seq 1 50); do s=$(busybox stty size 2>/dev/null); [ -n "$s" ] && [ "$s" != "0 0" ] && break; sleep 0.1; done';
+      const cmd = ['run', '-it', '--rm', ...NET, IMG, 'sh', '-c', `${size}; echo $s; exit 5`];
+      const direct = await dockerTty(cmd, d.host).exited();
+      const linked = await dockerTty(cmd, host).exited();
+      expect(linked).toEqual(direct);
+      expect(direct).toEqual({ stdout: '40 120\r\n', stderr: '', code: 5 });
+    });
+
+    it('exec with and without a terminal, logs -f until exit, wait, cp both ways', async () => {
+      for (const p of ['dd-', 'cc-']) {
+        const script = 'echo first; while [ ! -e /go ]; do sleep 0.1; done; echo second >&2; exit 4';
+        expect((await on(p, ['run', '-d', '--name', `${p}l`, ...NET, IMG, 'sh', '-c', script])).code).toBe(0);
+      }
+      expect(
+        await same((p) => ['exec', '-t', `${p}l`, 'sh', '-c', 'echo t-out; echo t-err >&2; exit 2']),
+      ).toEqual({
+        stdout: 't-out\r\nt-err\r\n',
+        stderr: '',
+        code: 2,
+      });
+      expect(
+        await same((p) => ['exec', '-i', `${p}l`, 'sh', '-c', 'tr a-z A-Z'], { input: 'piped\n' }),
+      ).toEqual({
+        stdout: 'PIPED\n',
+        stderr: '',
+        code: 0,
+      });
+      const files = mkdtempSync(join(dir, 'cp-'));
+      writeFileSync(join(files, 'in.txt'), 'across the link\n');
+      expect(await same((p) => ['cp', join(files, 'in.txt'), `${p}l:/in.txt`])).toMatchObject({ code: 0 });
+      expect(await same((p) => ['exec', `${p}l`, 'cat', '/in.txt'])).toEqual({
+        stdout: 'across the link\n',
+        stderr: '',
+        code: 0,
+      });
+      expect(await same((p) => ['cp', `${p}l:/in.txt`, '-'])).toMatchObject({ code: 0 });
+      const results: DockerRunResult[] = [];
+      for (const p of ['dd-', 'cc-']) {
+        const logs = dockerLive(['logs', '-f', `${p}l`], p === 'dd-' ? d.host : host);
+        const wait = dockerLive(['wait', `${p}l`], p === 'dd-' ? d.host : host);
+        await logs.waitFor(/first\n/);
+        expect((await on(p, ['exec', `${p}l`, 'sh', '-c', ': > /go'])).code).toBe(0);
+        results.push(norm(await logs.exited(), p), norm(await wait.exited(), p));
+      }
+      expect(results.slice(2)).toEqual(results.slice(0, 2));
+      expect(results.slice(0, 2)).toEqual([
+        { stdout: 'first\n', stderr: 'second\n', code: 0 },
+        { stdout: '4\n', stderr: '', code: 0 },
+      ]);
+    });
+
+    it('attach and events stream live; afterwards no stream socket is left on the daemon', async () => {
+      const outputs: string[] = [];
+      for (const p of ['dd-', 'cc-']) {
+        const target = p === 'dd-' ? d.host : host;
+        const name = `${p}ev`;
+        // --since replays what happened before the CLI's stream reached dockerd: no race with the run below.
+        const since = String(Math.floor(Date.now() / 1000) - 1);
+        const args = ['events', '--since', since, '--filter', `container=${name}`, '--format', '{{.Action}}'];
+        const events = dockerLive(args, target);
+        const script = 'while [ ! -e /go ]; do sleep 0.1; done; echo attached-out; exit 6';
+        expect((await on(p, ['run', '-d', '--name', name, ...NET, IMG, 'sh', '-c', script])).code).toBe(0);
+        const attach = dockerLive(['attach', '--no-stdin', name], target);
+        await events.waitFor(/^attach\n/m);
+        expect((await on(p, ['exec', name, 'sh', '-c', ': > /go'])).code).toBe(0);
+        expect(norm(await attach.exited(), p)).toEqual({ stdout: 'attached-out\n', stderr: '', code: 6 });
+        await events.waitFor(/^die\n/m);
+        events.child.kill('SIGINT');
+        outputs.push((await events.exited()).stdout);
+      }
+      expect(outputs[1]).toEqual(outputs[0]);
+      expect(outputs[0]).toBe(
+        'create\nstart\nattach\nexec_create: sh -c : > /go\nexec_start: sh -c : > /go\nexec_die\ndie\n',
+      );
+      expect(await eventually(() => connectionsOn(d.socket) <= POOL, 5_000)).toBe(true);
+    });
+  },
+);
