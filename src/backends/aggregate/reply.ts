@@ -8,6 +8,7 @@ import type { ErrorArgs, Message } from '../../actors/message.js';
 import { ErrorCode, type SwarmError } from '../../errors.js';
 import { kSender, type Sender } from '../../libchan/types.js';
 import type { DockerResult } from '../docker/api.js';
+import { statusOfErrorArgs } from '../docker/http-errors.js';
 
 /**
  * A Sender whose first value goes to `onFirst`; later values are dropped (a streamed reply travels
@@ -98,27 +99,14 @@ export function replySet(ret: Sender<Message> | undefined, result: DockerResult)
   ret.close();
 }
 
-/** The HTTP status a Docker front end should use for a SwarmError. */
+/**
+ * The HTTP status a Docker front end should use for a SwarmError: its explicit `details.status`, else
+ * the front end's own mapping of its code (one table for every stage, in http-errors.ts).
+ */
 export function statusOf(err: SwarmError): number {
   const explicit = err.details?.status;
   if (typeof explicit === 'number') return explicit;
-  switch (err.code) {
-    case ErrorCode.NotFound:
-      return 404;
-    case ErrorCode.Conflict:
-      return 409;
-    case ErrorCode.InvalidArgument:
-      return 400;
-    case ErrorCode.DeadlineExceeded:
-      return 504;
-    case ErrorCode.NodeDown:
-    case ErrorCode.ConnectionLost:
-      return 503;
-    case ErrorCode.NotImplemented:
-      return 501;
-    default:
-      return 500;
-  }
+  return statusOfErrorArgs({ message: err.message, code: err.code });
 }
 
 /** Sends an `error` reply built from a SwarmError and closes `ret`. */
