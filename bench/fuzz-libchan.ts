@@ -7,7 +7,8 @@
  * @module
  */
 import fc from 'fast-check';
-import { garbageTarget, type RawFrame, refFrames, refTag, splitParse } from '../test/libchan/fuzz-targets.js';
+import { anyFrame, framedBytes, refItem } from '../test/libchan/fuzz-arbitraries.js';
+import { garbageTarget, type RawFrame, refFrames, splitParse } from '../test/libchan/fuzz-targets.js';
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -17,47 +18,7 @@ function flag(name: string): string | undefined {
 const numRuns = Number(flag('--runs') ?? 100_000);
 const seed = flag('--seed') === undefined ? Date.now() : Number(flag('--seed'));
 
-const frame = fc.record({
-  type: fc.integer({ min: 0, max: 7 }),
-  flags: fc.integer({ min: 0, max: 255 }),
-  id: fc.integer({ min: 0, max: 0xffffffff }),
-  payload: fc.uint8Array({ maxLength: 200 }),
-});
-const small = fc.integer({ min: 0, max: 12 });
-const value = fc.letrec((tie) => ({
-  v: fc.oneof(
-    { depthSize: 'small' },
-    fc.integer(),
-    fc.string({ maxLength: 5 }),
-    fc
-      .tuple(fc.oneof(small, fc.string({ maxLength: 2 })), fc.oneof(small, fc.constant(-1)))
-      .map(([k, i]) => refTag(k, i)),
-    fc.array(tie('v'), { maxLength: 3 }),
-  ),
-})).v;
-const item = fc.record({
-  value,
-  opens: fc.array(fc.record({ kind: small, id: small, parent: fc.integer({ min: 0, max: 3 }) }), {
-    maxLength: 3,
-  }),
-  more: fc.boolean(),
-});
-const header = fc
-  .record({
-    type: fc.integer({ min: 0, max: 7 }),
-    flags: fc.integer({ min: 0, max: 1 }),
-    id: fc.integer({ min: 0, max: 4 }),
-    payload: fc.uint8Array({ maxLength: 40 }),
-  })
-  .map((f) => {
-    const b = Buffer.alloc(10 + f.payload.length);
-    b.writeUInt32BE(f.payload.length, 0);
-    b[4] = f.type;
-    b[5] = f.flags;
-    b.writeUInt32BE(f.id, 6);
-    b.set(f.payload, 10);
-    return b;
-  });
+const frame = anyFrame(200);
 
 const targets: [string, () => Promise<void>][] = [
   [
@@ -97,7 +58,7 @@ const targets: [string, () => Promise<void>][] = [
     'session: valid headers, random payloads, truncated',
     () =>
       fc.assert(
-        fc.asyncProperty(fc.array(header, { maxLength: 6 }), fc.nat(), (frames, cut) => {
+        fc.asyncProperty(fc.array(framedBytes, { maxLength: 6 }), fc.nat(), (frames, cut) => {
           const all = Buffer.concat(frames);
           return garbageTarget([all.subarray(0, cut % (all.length + 1))], true);
         }),
@@ -108,7 +69,9 @@ const targets: [string, () => Promise<void>][] = [
     'session: CBOR with random reference tags and OPENs',
     () =>
       fc.assert(
-        fc.asyncProperty(fc.array(item, { maxLength: 4 }), (items) => garbageTarget(refFrames(items), true)),
+        fc.asyncProperty(fc.array(refItem, { maxLength: 4 }), (items) =>
+          garbageTarget(refFrames(items), true),
+        ),
         { numRuns, seed },
       ),
   ],

@@ -12,17 +12,13 @@ import {
   Session,
   wirePair,
 } from '../../src/libchan/index.js';
-import { garbageTarget, type RawFrame, refFrames, refTag, splitParse } from './fuzz-targets.js';
+import { anyFrame, framedBytes, refItem } from './fuzz-arbitraries.js';
+import { garbageTarget, type RawFrame, refFrames, splitParse } from './fuzz-targets.js';
 
 const RUNS = Number(process.env.LIBCHAN_PROP_RUNS ?? 200);
 
 describe('frame parser', () => {
-  const frame = fc.record({
-    type: fc.integer({ min: 0, max: 7 }),
-    flags: fc.integer({ min: 0, max: 255 }),
-    id: fc.integer({ min: 0, max: 0xffffffff }),
-    payload: fc.uint8Array({ maxLength: 300 }),
-  });
+  const frame = anyFrame(300);
 
   it('any chunking of a frame sequence yields the same frames', () => {
     fc.assert(
@@ -54,24 +50,8 @@ describe('garbage and truncation', () => {
   });
 
   it('well-formed headers with random payloads on a live channel', async () => {
-    const hdr = fc
-      .record({
-        type: fc.integer({ min: 0, max: 7 }),
-        flags: fc.integer({ min: 0, max: 1 }),
-        id: fc.integer({ min: 0, max: 4 }),
-        payload: fc.uint8Array({ maxLength: 40 }),
-      })
-      .map((f) => {
-        const b = Buffer.alloc(10 + f.payload.length);
-        b.writeUInt32BE(f.payload.length, 0);
-        b[4] = f.type;
-        b[5] = f.flags;
-        b.writeUInt32BE(f.id, 6);
-        b.set(f.payload, 10);
-        return b as Uint8Array;
-      });
     await fc.assert(
-      fc.asyncProperty(fc.array(hdr, { maxLength: 6 }), fc.nat(), async (frames, cut) => {
+      fc.asyncProperty(fc.array(framedBytes, { maxLength: 6 }), fc.nat(), async (frames, cut) => {
         const all = Buffer.concat(frames);
         // Truncate somewhere: a half frame must wait, then fail cleanly when the peer hangs up.
         await garbageTarget([all.subarray(0, all.length === 0 ? 0 : cut % (all.length + 1))], true);
@@ -81,27 +61,8 @@ describe('garbage and truncation', () => {
   });
 
   it('CBOR with random reference tags and OPENs: value or typed error', async () => {
-    const small = fc.integer({ min: 0, max: 12 });
-    const value = fc.letrec((tie) => ({
-      v: fc.oneof(
-        { depthSize: 'small' },
-        fc.integer(),
-        fc.string({ maxLength: 5 }),
-        fc
-          .tuple(fc.oneof(small, fc.string({ maxLength: 2 })), fc.oneof(small, fc.constant(-1)))
-          .map(([k, i]) => refTag(k, i)),
-        fc.array(tie('v'), { maxLength: 3 }),
-      ),
-    })).v;
-    const item = fc.record({
-      value,
-      opens: fc.array(fc.record({ kind: small, id: small, parent: fc.integer({ min: 0, max: 3 }) }), {
-        maxLength: 3,
-      }),
-      more: fc.boolean(),
-    });
     await fc.assert(
-      fc.asyncProperty(fc.array(item, { maxLength: 4 }), (items) => garbageTarget(refFrames(items), true)),
+      fc.asyncProperty(fc.array(refItem, { maxLength: 4 }), (items) => garbageTarget(refFrames(items), true)),
       { numRuns: RUNS },
     );
   });
