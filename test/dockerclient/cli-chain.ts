@@ -18,6 +18,7 @@ import type { StageInstance } from '../../src/backends/stage.js';
 import { kSender, type Sender } from '../../src/libchan/types.js';
 import {
   clientEnv,
+  connectionsOn,
   type Daemon,
   DOCKER_CLI,
   type DockerRunResult,
@@ -259,6 +260,31 @@ export function dockerTty(args: string[], host: string, size = { rows: 40, cols:
     execFileSync('stty', ['-F', pty, 'rows', String(rows), 'cols', String(cols)]);
   };
   return { ...live(child, `script docker ${args.join(' ')}`), resize };
+}
+
+/** Polls an async `check` every 100 ms until it holds or `ms` passed; returns its last value. */
+export async function poll(check: () => Promise<boolean>, ms = 15_000): Promise<boolean> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < ms) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return check();
+}
+
+/**
+ * Expects nothing left open within `ms`: dockerclient holds no stream, and the daemon sees no more
+ * connections with a live client end than dockerclient's `pool`.
+ */
+export async function expectSettled(chain: Chain, pool: number, ms = 5_000): Promise<void> {
+  const done = await eventually(
+    () => chain.dc.engine.streamsOpen === 0 && connectionsOn(chain.d.socket) <= pool,
+    ms,
+  );
+  expect(
+    { done, streams: chain.dc.engine.streamsOpen, sockets: connectionsOn(chain.d.socket) },
+    'dockerclient streams / daemon sockets',
+  ).toMatchObject({ done: true });
 }
 
 /** Polls `check` every 20 ms until it is true or `ms` passed; returns its last value. */

@@ -17,10 +17,12 @@ import {
   dockerLive,
   dockerTty,
   eventually,
+  expectSettled,
   IMG,
   type LiveCli,
   NET,
   norm,
+  poll,
   startChain,
   stopChain,
 } from './cli-chain.js';
@@ -51,27 +53,7 @@ describe('more docker CLI commands through dockerserver → dockerclient → doc
   });
   afterAll(() => stopChain(chain));
 
-  /** Nothing left open: dockerclient holds no stream, and the daemon sees no more than the pool. */
-  async function settled(): Promise<void> {
-    const ok = await eventually(
-      () => chain.dc.engine.streamsOpen === 0 && connectionsOn(chain.d.socket) <= POOL,
-      3_000,
-    );
-    expect(
-      { ok, streams: chain.dc.engine.streamsOpen, sockets: connectionsOn(chain.d.socket) },
-      'dockerclient streams / daemon sockets',
-    ).toMatchObject({ ok: true });
-  }
-
-  /** Polls an async check every 100 ms until it holds or `ms` passed. */
-  async function poll(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-    const t0 = Date.now();
-    while (Date.now() - t0 < ms) {
-      if (await check()) return true;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return check();
-  }
+  const settled = () => expectSettled(chain, POOL);
 
   /** Waits until dockerd logged an `attach` to `name` (the CLI's hijack reached the daemon). */
   async function attachedTo(name: string): Promise<void> {

@@ -7,15 +7,17 @@
  * `rm -v` (the anonymous volume goes, without `-v` it stays), and the whole `docker inspect` document.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectionsOn, type DockerRunResult, docker } from '../harness/index.js';
+import { type DockerRunResult, docker } from '../harness/index.js';
 import {
   type Chain,
   comparer,
   dockerLive,
   eventually,
+  expectSettled,
   IMG,
   NET,
   norm,
+  poll,
   startChain,
   stopChain,
 } from './cli-chain.js';
@@ -55,27 +57,7 @@ describe('docker CLI signals, start -a, logs, stats, rm -v, inspect through the 
   });
   afterAll(() => stopChain(chain));
 
-  /** Nothing left open: dockerclient holds no stream, and the daemon sees no more than the pool. */
-  async function settled(): Promise<void> {
-    const done = await eventually(
-      () => chain.dc.engine.streamsOpen === 0 && connectionsOn(chain.d.socket) <= POOL,
-      5_000,
-    );
-    expect(
-      { done, streams: chain.dc.engine.streamsOpen, sockets: connectionsOn(chain.d.socket) },
-      'dockerclient streams / daemon sockets',
-    ).toMatchObject({ done: true });
-  }
-
-  /** Polls an async check every 100 ms until it holds or `ms` passed. */
-  async function poll(check: () => Promise<boolean>, ms = 15_000): Promise<boolean> {
-    const t0 = Date.now();
-    while (Date.now() - t0 < ms) {
-      if (await check()) return true;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return check();
-  }
+  const settled = () => expectSettled(chain, POOL);
 
   /**
    * Watches, directly on dockerd, the signals it is asked to send to `name` (`kill` events, from a second
