@@ -42,8 +42,45 @@ export function isByteStream(v: unknown): v is Stream {
 // biome-ignore lint/complexity/noStaticOnlyClass: cbor-x matches extensions with `instanceof`, so this must be a class.
 class Ref {
   static [Symbol.hasInstance](v: unknown): boolean {
-    return isSender(v) || isReceiver(v) || isByteStream(v);
+    return v instanceof PlainRef || isSender(v) || isReceiver(v) || isByteStream(v);
   }
+}
+
+/**
+ * A Sender or Receiver written as an object literal (`{ [kSender]: true, send, close, … }`), boxed so
+ * the codec sees it: cbor-x writes literals field by field without asking its extensions, so the brand
+ * alone is not enough. Only {@link boxPlainRefs} makes these, on the rare retry.
+ */
+class PlainRef {
+  constructor(readonly inner: object) {}
+}
+
+/**
+ * `value` with every object-literal Sender or Receiver inside plain objects and arrays replaced by a
+ * {@link PlainRef}, copying only the containers on the way to one; `value` itself when there is none.
+ */
+export function boxPlainRefs(value: unknown, depth = 0): unknown {
+  if (typeof value !== 'object' || value === null || depth > 64) return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const b = boxPlainRefs(value[i], depth + 1);
+      if (b === value[i]) continue;
+      out ??= value.slice();
+      out[i] = b;
+    }
+    return out ?? value;
+  }
+  if ((value as object).constructor !== Object) return value; // class instances reach the extensions
+  if (isSender(value) || isReceiver(value)) return new PlainRef(value);
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const b = boxPlainRefs(v, depth + 1);
+    if (b === v) continue;
+    out ??= { ...value };
+    out[k] = b;
+  }
+  return out ?? value;
 }
 
 // cbor-x types its encode hook as returning bytes; at runtime it writes through `encodeItem` instead.
@@ -57,7 +94,7 @@ addExtension({
         'channels and streams can only be encoded by a session',
       );
     }
-    encodeItem(current.encodeRef(value));
+    encodeItem(current.encodeRef(value instanceof PlainRef ? value.inner : value));
   },
   decode(data: unknown) {
     if (!current) return new Tag(data, REF_TAG);

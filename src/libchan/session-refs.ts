@@ -8,7 +8,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { ProtocolError } from '../errors.js';
 import { ChanIn, ChanOut } from './channel.js';
-import { type CodecContext, decodeMessage, encodeMessage } from './codec.js';
+import { boxPlainRefs, type CodecContext, decodeMessage, encodeMessage } from './codec.js';
 import { pump } from './copy.js';
 import { FLAG_MORE, FrameType, MAX_FRAME_PAYLOAD, RefKind, ResetCode } from './frames.js';
 import type { Entry, Host } from './host.js';
@@ -19,6 +19,9 @@ import { isReceiver, isSender, kMove, type Receiver, type Sender } from './types
 interface LocalOpen {
   id: number;
   kind: number;
+  /** The value found in the message. */
+  source: object;
+  /** What the sub-stream is connected to: `source`, or the fresh handle it moved into. */
   target: object;
 }
 
@@ -53,7 +56,7 @@ export class RefCodec implements CodecContext {
     this.#moved = moved;
     let payload: Buffer;
     try {
-      payload = encodeMessage(this, value);
+      payload = this.#encode(value);
     } catch (err) {
       for (const o of (this.#opens as LocalOpen[] | null) ?? []) closeEnd(o.target);
       throw err;
@@ -71,6 +74,28 @@ export class RefCodec implements CodecContext {
     for (let off = 0; off < payload.length; off += MAX_FRAME_PAYLOAD) {
       const end = Math.min(off + MAX_FRAME_PAYLOAD, payload.length);
       host.frame(FrameType.Data, end < payload.length ? FLAG_MORE : 0, id, payload.subarray(off, end));
+    }
+  }
+
+  /**
+   * Encodes `value`; when that fails and the value holds object-literal Senders or Receivers (which
+   * cbor-x cannot see), encodes it once more with them boxed. The ends the first try already moved are
+   * reused (moving twice would throw), and its ids are simply skipped: ids are never reused anyway.
+   */
+  #encode(value: unknown): Buffer {
+    try {
+      return encodeMessage(this, value);
+    } catch (err) {
+      const boxed = boxPlainRefs(value);
+      if (boxed === value) throw err;
+      const tried = (this.#opens as LocalOpen[] | null) ?? [];
+      this.#opens = null;
+      if (tried.length > 0) {
+        const moved = new Map(this.#moved);
+        for (const o of tried) moved.set(o.source, o.target);
+        this.#moved = moved;
+      }
+      return encodeMessage(this, boxed);
     }
   }
 
@@ -105,7 +130,7 @@ export class RefCodec implements CodecContext {
         : streamKind(value as Readable);
     const id = this.#table.allocId();
     if (this.#opens === null) this.#opens = [];
-    this.#opens.push({ id, kind, target });
+    this.#opens.push({ id, kind, source: value, target });
     return [kind, id];
   }
 

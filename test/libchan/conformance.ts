@@ -14,6 +14,7 @@ import {
   EOF,
   isReceiver,
   isSender,
+  kReceiver,
   kSender,
   type Receiver,
   type Sender,
@@ -87,7 +88,7 @@ function expectCode(err: unknown, code: string): void {
   expect(isSwarmError(err) ? err.code : err).toBe(code);
 }
 
-/** Defines the 20 conformance cases for one transport. */
+/** Defines the conformance cases for one transport. */
 export function conformance(name: string, factory: HarnessFactory): void {
   describe(`libchan conformance: ${name}`, () => {
     const open: Harness[] = [];
@@ -505,6 +506,50 @@ export function conformance(name: string, factory: HarnessFactory): void {
       for (let i = 0; i < 64; i++) expect(await rx.receive()).toBe(i);
       await waiting;
       expect(await rx.receive()).toBe(64);
+    });
+
+    it('22 object-literal Sender and Receiver, beside a movable end, cross like class-based ones', {
+      timeout: T,
+    }, async () => {
+      const h = await make();
+      const [pipeGot, moved] = bufferedPipe<string>(1);
+      const got: string[] = [];
+      const plainSender: Sender<string> = {
+        [kSender]: true,
+        send(v) {
+          got.push(v);
+          return undefined;
+        },
+        close() {},
+        closed: false,
+      };
+      const [source, feed] = bufferedPipe<string>(1);
+      const plainReceiver: Receiver<string> = {
+        [kReceiver]: true,
+        receive: () => source.receive(),
+        close: () => source.close(),
+        get closed() {
+          return source.closed;
+        },
+        [Symbol.asyncIterator]: () => source[Symbol.asyncIterator](),
+      };
+      const tx = h.client.newSendChannel<unknown>();
+      // The pipe end is met (and, remotely, moved) before the literals make the first encoding fail.
+      tx.send({ first: moved, later: [{ ret: plainSender, rx: plainReceiver }] });
+      const rx = await h.server.waitReceiveChannel<unknown>();
+      const m = (await rx.receive()) as {
+        first: Sender<string>;
+        later: [{ ret: Sender<string>; rx: Receiver<string> }];
+      };
+      const { ret, rx: inbox } = m.later[0];
+      expect(isSender(m.first) && isSender(ret) && isReceiver(inbox)).toBe(true);
+      await m.first.send('via pipe');
+      expect(await pipeGot.receive()).toBe('via pipe');
+      await ret.send('via literal');
+      await until(() => got.length === 1);
+      expect(got).toEqual(['via literal']);
+      await feed.send('into literal');
+      expect(await inbox.receive()).toBe('into literal');
     });
 
     it('21 an end used after it was sent away is MOVED (remote only)', { timeout: T }, async () => {
