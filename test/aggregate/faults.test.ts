@@ -10,7 +10,15 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectionsOn, type Daemon, docker, startDaemons, stopDaemons } from '../harness/index.js';
+import {
+  clientEnv,
+  connectionsOn,
+  type Daemon,
+  DOCKER_CLI,
+  docker,
+  startDaemons,
+  stopDaemons,
+} from '../harness/index.js';
 
 const IMAGE = 'busybox:local';
 /** dockerclient's default pool: most sockets it opens to one daemon. */
@@ -193,10 +201,36 @@ describe('aggregate over 3 real dockerd daemons (swarmd + docker CLI)', () => {
   it('killed daemon (SIGKILL): down ≤ 5 s; restarted, rejoins ≤ 5 s and its containers are listed again', async () => {
     await within(10_000, 'healthy at start', allHealthy);
     const dead = daemon('node3');
-    dead.kill('SIGKILL');
-    const downS = await within(5_000, 'node3 down', async () => (await statuses()).node3 === 'Unhealthy');
-    report('KILL: node3 down', downS, 5);
-    expect((await psAll()).get('keep-node3')).toBe('Host Down');
+    // A merged `docker events` is open when the daemon dies: its stream from node3 breaks mid-body.
+    const events = spawn(DOCKER_CLI, ['events', '--format', '{{.Actor.Attributes.name}} {{.Action}}'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...clientEnv(host) },
+    });
+    let seen = '';
+    events.stdout.on('data', (b: Buffer) => {
+      seen += b.toString();
+    });
+    /** Creates and removes a container on node1 through the aggregate; resolves once its events arrived. */
+    const eventOnNode1 = async (name: string) => {
+      const pin = ['-e', 'constraint:node==node1'];
+      const made = await swarm(['create', '--network', 'none', '--name', name, ...pin, IMAGE, 'true']);
+      expect(made.code, made.stderr).toBe(0);
+      expect((await swarm(['rm', name])).code).toBe(0);
+      await within(5_000, `events of ${name}`, async () => seen.includes(`${name} destroy`));
+    };
+    try {
+      // The aggregate answers the events call once every node's stream is open: an event seen means
+      // node3's stream is live.
+      await eventOnNode1('ev-before-kill');
+      dead.kill('SIGKILL');
+      const downS = await within(5_000, 'node3 down', async () => (await statuses()).node3 === 'Unhealthy');
+      report('KILL: node3 down', downS, 5);
+      expect((await psAll()).get('keep-node3')).toBe('Host Down');
+      // swarmd survived the broken stream, and the merged stream still carries the other daemons' events.
+      expect(proc.exitCode, stderr).toBeNull();
+      await eventOnNode1('ev-after-kill');
+    } finally {
+      events.kill('SIGKILL');
+    }
     await dead.restart(); // the harness takes ~10 s here: a fresh dockerd, not something we time
     const t0 = performance.now();
     const upS = await within(5_000, 'node3 rejoined', async () => {

@@ -127,6 +127,10 @@ export async function mergedEvents(
     stream.on('data', (chunk: Buffer) => {
       for (const e of split.push(chunk)) inject(labelEvent(e, n.name));
     });
+    // A node's stream breaks when its daemon dies mid-body: that node's part ends (its health
+    // machine reports the node down as an event of its own); the merged stream goes on. Without this
+    // listener the 'error' would be unhandled and take the whole process down.
+    stream.on('error', () => {});
     stream.on('close', () => {
       // With `until`, every node's stream ends; end the merged one then, not before.
       if (--open === 0 && args.query.until) out.end();
