@@ -115,24 +115,29 @@ describe('dockerclient stage against a private dockerd', () => {
   });
 
   it('streams events as they happen; destroying the stream ends the call', async () => {
-    const ev = await ask(dc, { op: 'events', query: { filters: JSON.stringify({ type: ['container'] }) } });
+    // Only this container's events: an earlier test's container may still be going away (its destroy).
+    const filters = JSON.stringify({ type: ['container'], container: ['dc-ev'] });
+    const ev = await ask(dc, { op: 'events', query: { filters } });
     expect(ev.verb).toBe('ack');
     const s = ev.stream!;
-    const seen = new Promise<string>((resolve) => {
-      let buf = '';
-      s.on('data', (c: Buffer) => {
-        buf += c.toString();
-        if (buf.includes('"create"')) resolve(buf);
+    try {
+      const seen = new Promise<string>((resolve) => {
+        let buf = '';
+        s.on('data', (c: Buffer) => {
+          buf += c.toString();
+          if (buf.includes('"create"')) resolve(buf);
+        });
       });
-    });
-    const c = await ask(dc, {
-      op: 'container.create',
-      query: { name: 'dc-ev' },
-      body: { Image: 'busybox:local', Cmd: ['true'] },
-    });
-    expect(c.verb).toBe('set');
-    expect(JSON.parse((await seen).split('\n')[0]!)).toMatchObject({ Type: 'container', Action: 'create' });
-    s.destroy();
+      const c = await ask(dc, {
+        op: 'container.create',
+        query: { name: 'dc-ev' },
+        body: { Image: 'busybox:local', Cmd: ['true'] },
+      });
+      expect(c.verb).toBe('set');
+      expect(JSON.parse((await seen).split('\n')[0]!)).toMatchObject({ Type: 'container', Action: 'create' });
+    } finally {
+      s.destroy();
+    }
     await ask(dc, { op: 'container.remove', id: 'dc-ev' });
   });
 
