@@ -152,5 +152,29 @@ describe.each(['unix', 'ws'] as const)(
       );
       expect(await eventually(() => connectionsOn(d.socket) <= POOL, 5_000)).toBe(true);
     });
+
+    // Last: it kills the daemon.
+    it('the daemon killed under live logs -f, events and attach: each CLI ends, the chain stays up and says why', async () => {
+      const script = 'echo up; while true; do sleep 0.1; done';
+      expect((await on('cc-', ['run', '-d', '--name', 'cc-k', ...NET, IMG, 'sh', '-c', script])).code).toBe(
+        0,
+      );
+      const logs = dockerLive(['logs', '-f', 'cc-k'], host);
+      const attach = dockerLive(['attach', '--no-stdin', 'cc-k'], host);
+      const since = String(Math.floor(Date.now() / 1000) - 5);
+      const events = dockerLive(['events', '--since', since, '--filter', 'container=cc-k'], host);
+      await logs.waitFor(/up\n/);
+      await events.waitFor(/ attach /);
+      d.kill('SIGKILL');
+      // Each stream breaks mid-body across the link; the CLIs notice and exit instead of hanging.
+      for (const cli of [logs, attach, events]) await cli.exited(10_000);
+      // Both processes' stages are still serving: the front answers, and the back names the dead daemon.
+      const r = await docker(['ps'], { host });
+      console.log(`[over-link] after the kill: ${r.stderr.trim()}`);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        new RegExp(`Error response from daemon: .*${d.socket.replaceAll('/', '\\/')}`),
+      );
+    });
   },
 );
