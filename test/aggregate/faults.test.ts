@@ -201,10 +201,15 @@ describe('aggregate over 3 real dockerd daemons (swarmd + docker CLI)', () => {
   it('killed daemon (SIGKILL): down ≤ 5 s; restarted, rejoins ≤ 5 s and its containers are listed again', async () => {
     await within(10_000, 'healthy at start', allHealthy);
     const dead = daemon('node3');
-    // A merged `docker events` is open when the daemon dies: its stream from node3 breaks mid-body.
-    const events = spawn(DOCKER_CLI, ['events', '--format', '{{.Actor.Attributes.name}} {{.Action}}'], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...clientEnv(host) },
-    });
+    // Streams open when the daemon dies break mid-body: a merged `docker events` (node3's part), and a
+    // `logs -f` and an `attach` routed to node3's container.
+    const cli = (args: string[]) =>
+      spawn(DOCKER_CLI, args, {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...clientEnv(host) },
+      });
+    const events = cli(['events', '--format', '{{.Actor.Attributes.name}} {{.Action}}']);
+    const routed = [cli(['logs', '-f', 'keep-node3']), cli(['attach', '--no-stdin', 'keep-node3'])];
+    const routedExited = routed.map((c) => new Promise((r) => c.once('close', r)));
     let seen = '';
     events.stdout.on('data', (b: Buffer) => {
       seen += b.toString();
@@ -221,6 +226,9 @@ describe('aggregate over 3 real dockerd daemons (swarmd + docker CLI)', () => {
       // The aggregate answers the events call once every node's stream is open: an event seen means
       // node3's stream is live.
       await eventOnNode1('ev-before-kill');
+      await within(5_000, 'attach to keep-node3 reached node3', async () =>
+        seen.includes('keep-node3 attach'),
+      );
       dead.kill('SIGKILL');
       const downS = await within(5_000, 'node3 down', async () => (await statuses()).node3 === 'Unhealthy');
       report('KILL: node3 down', downS, 5);
@@ -228,8 +236,13 @@ describe('aggregate over 3 real dockerd daemons (swarmd + docker CLI)', () => {
       // swarmd survived the broken stream, and the merged stream still carries the other daemons' events.
       expect(proc.exitCode, stderr).toBeNull();
       await eventOnNode1('ev-after-kill');
+      // The routed streams end with their daemon instead of hanging.
+      await within(5_000, 'logs -f and attach on node3 ended', async () =>
+        routed.every((c) => c.exitCode !== null || c.signalCode !== null),
+      );
+      await Promise.all(routedExited);
     } finally {
-      events.kill('SIGKILL');
+      for (const c of [events, ...routed]) c.kill('SIGKILL');
     }
     await dead.restart(); // the harness takes ~10 s here: a fresh dockerd, not something we time
     const t0 = performance.now();
