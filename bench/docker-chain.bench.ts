@@ -2,11 +2,13 @@
  * Per-request overhead of `dockerserver → dockerclient` in front of a real private dockerd, against the
  * same daemon asked directly, in the same run: API round trips over keep-alive connections (`_ping`,
  * `containers/json`, container inspect; p50 in ms) and the wall time of real `docker ps` and
- * `docker run --rm` invocations. Goals (issue 5): ≤ +0.3 ms p50 per API request, `docker ps` ≤ 1.05 × direct.
+ * `docker run --rm` invocations. The chain runs in the bench process; one case asks the same chain run as
+ * users run it, a `swarmd` process of its own. Goals (issue 5): ≤ +0.3 ms p50 per API request, `docker ps` ≤ 1.05 × direct.
  * Needs root (it starts a private dockerd through the test harness, installing docker.io if missing).
  * @module
  */
 
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +29,18 @@ async function p50(socketPath: string, path: string, n = 300): Promise<number> {
   }
 }
 
+/** Resolves once a spawned swarmd printed that its stages run; rejects if it exits first. */
+async function untilRunning(p: ChildProcess): Promise<void> {
+  let err = '';
+  await new Promise<void>((resolve, reject) => {
+    p.stderr?.on('data', (b: Buffer) => {
+      err += b.toString();
+      if (/stages running/.test(err)) resolve();
+    });
+    p.once('exit', (code) => reject(new Error(`swarmd exited with ${code}:\n${err}`)));
+  });
+}
+
 async function wall(host: string, args: string[]): Promise<number> {
   const t0 = performance.now();
   const r = await docker(args, { host });
@@ -39,18 +53,32 @@ if (!daemon) throw new Error('no daemon');
 const dir = mkdtempSync(join(tmpdir(), 'swb-'));
 const front = join(dir, 's.sock');
 const chain = new Chain({ log: pino({ level: 'silent' }), clock: systemClock });
+// The same chain as users run it: swarmd in a process of its own (one more process to schedule).
+const apart = join(dir, 'apart.sock');
+const swarmd = spawn(
+  process.execPath,
+  [
+    'bin/swarmd.js',
+    '--log-level',
+    'warn',
+    `dockerserver unix://${apart}`,
+    `dockerclient unix://${daemon.socket}`,
+  ],
+  { stdio: ['ignore', 'ignore', 'pipe'] },
+);
 try {
   await chain.start([`dockerserver unix://${front}`, `dockerclient unix://${daemon.socket}`]);
+  await untilRunning(swarmd);
   for (let i = 0; i < 5; i++)
     await wall(daemon.host, ['run', '-d', '--network', 'none', 'busybox:local', 'sleep', '600']);
   const id = (await docker(['ps', '-q', '--no-trunc'], { host: daemon.host })).stdout.split(
     '\n',
   )[0] as string;
-  const api = (name: string, path: string): BenchCase => ({
-    name: `${name} p50 through dockerserver → dockerclient`,
+  const api = (name: string, path: string, via = front): BenchCase => ({
+    name: `${name} p50 through dockerserver → dockerclient${via === apart ? ' (swarmd process)' : ''}`,
     unit: 'ms',
     lowerIsBetter: true,
-    run: () => p50(front, path),
+    run: () => p50(via, path),
     baseline: { name: 'same request straight to dockerd', run: () => p50(daemon.socket, path) },
   });
   const cli = (name: string, args: string[], goal?: number): BenchCase => ({
@@ -67,10 +95,12 @@ try {
     api('_ping', '/_ping'),
     api('containers/json', '/v1.41/containers/json'),
     api('container inspect', `/v1.41/containers/${id}/json`),
+    api('containers/json', '/v1.41/containers/json', apart),
     cli('ps', ['ps'], 1.05),
     cli('run --rm', ['run', '--rm', '--network', 'none', 'busybox:local', 'true']),
   ]);
 } finally {
+  swarmd.kill('SIGINT');
   await chain.stop();
   await stopDaemons([daemon]);
   rmSync(dir, { recursive: true, force: true });
