@@ -10,24 +10,39 @@
  *   (`docker ps` hung behind 8 open `docker events`). An upgraded socket can never return to a pool.
  * So at most `connections + streams` sockets are open to one daemon. The API version is negotiated
  * once (min(daemon's Api-Version, 1.41)); every call has a deadline on the injected clock.
+ *
+ * This file is the client itself: the four kinds of call and close. The two budgets (the pool, the
+ * stream slots) and the deadline are in `engine-limits.ts`; the call and answer types, version
+ * negotiation and body encoding in `engine-call.ts`; calls on a connection of their own in
+ * `engine-direct.ts`.
  * @module
  */
 import type { Readable } from 'node:stream';
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import { type Clock, systemClock } from '../../clock.js';
-import { ConnectionLostError, DeadlineExceededError, ErrorCode, SwarmError } from '../../errors.js';
+import { ErrorCode, SwarmError } from '../../errors.js';
 import { type EngineAddress, parseEngineAddress, type TlsFiles } from './engine-address.js';
+import {
+  type EngineRequest,
+  type EngineResult,
+  type EngineStream,
+  encodeBody,
+  negotiatedVersion,
+} from './engine-call.js';
 import { decodeBody, type EngineHijack, flatHeaders, openHijack, openStream } from './engine-direct.js';
+import {
+  budget,
+  DEFAULT_CONNECTIONS,
+  DEFAULT_STREAMS,
+  keepAlivePool,
+  StreamSlots,
+  withDeadline,
+} from './engine-limits.js';
 
+export type { EngineRequest, EngineResult, EngineStream } from './engine-call.js';
+export { MAX_ENGINE_API } from './engine-call.js';
 export type { EngineHijack } from './engine-direct.js';
-
-/** Default size of the keep-alive pool for plain calls. */
-export const DEFAULT_CONNECTIONS = 8;
-/** Default most long-lived streams (streamed answers + hijacks) open to one daemon at once. */
-export const DEFAULT_STREAMS = 128;
-
-/** The newest API version swarmd speaks (dockerd 20.10); a newer daemon is asked for this one. */
-export const MAX_ENGINE_API = '1.41';
+export { DEFAULT_CONNECTIONS, DEFAULT_STREAMS } from './engine-limits.js';
 
 /** Options for {@link EngineClient}. */
 export interface EngineClientOptions {
@@ -44,47 +59,6 @@ export interface EngineClientOptions {
   clock?: Clock;
 }
 
-/** One call. `path` has no version prefix; `versioned: false` sends it as is (`/_ping`). */
-export interface EngineRequest {
-  method: string;
-  path: string;
-  query?: Record<string, string>;
-  /** JSON (serialised here), raw bytes, or a stream (e.g. a tar for archive put). */
-  body?: unknown;
-  headers?: Record<string, string>;
-  versioned?: boolean;
-  timeoutMs?: number;
-  /** {@link EngineClient.call} keeps the body as bytes even when it is JSON (pass-through). */
-  rawBody?: boolean;
-}
-
-/** A response whose body is still streaming. Destroy `body` to abort the call. */
-export interface EngineStream {
-  status: number;
-  headers: Record<string, string>;
-  body: Readable;
-}
-
-/** A complete response. `body` is parsed JSON when the daemon sent JSON (unless `rawBody`), else the raw bytes. */
-export interface EngineResult {
-  status: number;
-  headers: Record<string, string>;
-  body: unknown;
-}
-
-function compareVersions(a: string, b: string): number {
-  const [am = 0, an = 0] = a.split('.').map(Number);
-  const [bm = 0, bn = 0] = b.split('.').map(Number);
-  return am - bm || an - bn;
-}
-
-function positive(n: number | undefined, fallback: number, what: string): number {
-  if (n === undefined) return fallback;
-  if (!Number.isInteger(n) || n < 1)
-    throw new SwarmError(ErrorCode.InvalidArgument, `${what} must be ≥ 1, got ${n}`);
-  return n;
-}
-
 /** Anything holding a socket open that {@link EngineClient.close} must be able to end. */
 type Closable = { destroy(): void; once(ev: 'close', fn: () => void): unknown };
 
@@ -97,9 +71,9 @@ export class EngineClient {
   readonly #clock: Clock;
   readonly #timeoutMs: number;
   readonly #pool: Pool;
+  readonly #streams: StreamSlots;
   /** Requests and sockets of streams and hijacks (on their own connections), for close(). */
   readonly #own = new Set<Closable>();
-  #streamsOpen = 0;
   #version: Promise<string> | undefined;
   #closed = false;
 
@@ -109,60 +83,22 @@ export class EngineClient {
     this.#clock = opts.clock ?? systemClock;
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
     this.limits = {
-      connections: positive(opts.connections, DEFAULT_CONNECTIONS, 'connections'),
-      streams: positive(opts.streams, DEFAULT_STREAMS, 'streams'),
+      connections: budget(opts.connections, DEFAULT_CONNECTIONS, 'connections'),
+      streams: budget(opts.streams, DEFAULT_STREAMS, 'streams'),
     };
-    const a = this.address;
-    const tls = opts.tls;
-    this.#pool = new Pool(
-      a.kind === 'unix' ? 'http://localhost' : `${tls ? 'https' : 'http'}://${a.host}:${a.port}`,
-      {
-        connections: this.limits.connections,
-        keepAliveTimeout: 10_000,
-        // Deadlines are ours (on the clock); streams never use the pool.
-        headersTimeout: 0,
-        bodyTimeout: 0,
-        connect: {
-          ...(a.kind === 'unix' ? { socketPath: a.path } : {}),
-          ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.verify } : {}),
-        },
-      },
-    );
+    this.#pool = keepAlivePool(this.address, opts.tls, this.limits.connections);
+    this.#streams = new StreamSlots(this.limits.streams, opts.address);
   }
 
   /** Long-lived streams and hijacks open right now (each holds one socket). */
   get streamsOpen(): number {
-    return this.#streamsOpen;
-  }
-
-  /** Takes a stream slot or refuses at once; the returned function gives it back (idempotent). */
-  #takeStream(what: string): () => void {
-    const limit = this.limits.streams;
-    if (this.#streamsOpen >= limit) {
-      throw new SwarmError(
-        ErrorCode.LimitReached,
-        `${what}: ${limit} streams (attach, exec, logs, events, wait…) already open to ${this.#opts.address}; close some or raise the streams limit`,
-        { details: { address: this.#opts.address, streams: limit } },
-      );
-    }
-    this.#streamsOpen++;
-    let held = true;
-    return () => {
-      if (!held) return;
-      held = false;
-      this.#streamsOpen--;
-    };
+    return this.#streams.open;
   }
 
   /** The negotiated API version, asked once; a failed ask is retried by the next call. */
   version(): Promise<string> {
     this.#version ??= this.request({ method: 'GET', path: '/_ping', versioned: false })
-      .then((r) => {
-        const v = r.headers['api-version'];
-        // Like the docker CLI: no header means the daemon predates negotiation, assume 1.24.
-        if (!v || !/^\d+\.\d+$/.test(v)) return '1.24';
-        return compareVersions(v, MAX_ENGINE_API) < 0 ? v : MAX_ENGINE_API;
-      })
+      .then((r) => negotiatedVersion(r.headers['api-version']))
       .catch((err: unknown) => {
         this.#version = undefined;
         throw err;
@@ -176,51 +112,17 @@ export class EngineClient {
     return `${prefix}${req.path}${qs ? `?${qs}` : ''}`;
   }
 
-  /** Runs `fn` with a signal that aborts after the deadline; maps failures to typed errors. */
-  async #deadline<T>(what: string, ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    if (this.#closed) throw new SwarmError(ErrorCode.Closed, `client to ${this.#opts.address} is closed`);
-    const ac = new AbortController();
-    // The error is built only when the deadline fires: capturing a stack on every call was ~4 % of a
-    // pass-through request's CPU.
-    const timer = this.#clock.setTimeout(() => ac.abort(), ms);
-    try {
-      return await fn(ac.signal);
-    } catch (err) {
-      if (ac.signal.aborted)
-        throw new DeadlineExceededError(`${what}: no answer from ${this.#opts.address} within ${ms} ms`, {
-          details: { address: this.#opts.address, timeoutMs: ms },
-        });
-      throw this.#lost(err);
-    } finally {
-      this.#clock.clearTimeout(timer);
-    }
-  }
-
-  /** Socket, TLS and undici failures (they carry a `code`) mean the daemon could not be reached. */
-  #lost(err: unknown): Error {
-    if (err instanceof SwarmError) return err;
-    const e = err as { code?: unknown; message?: string };
-    // Anything else is a bug or bad input here, not the daemon's fault: pass it on as it is.
-    if (typeof e?.code !== 'string') return err instanceof Error ? err : new Error(String(err));
-    return new ConnectionLostError(
-      `Cannot connect to the Docker daemon at ${this.#opts.address}: ${e.code}${e.message ? ` (${e.message})` : ''}`,
-      { cause: err, details: { address: this.#opts.address } },
-    );
-  }
-
-  /** JSON (serialised), raw bytes, or a stream to pipe up; `json` tells which. */
-  #body(req: EngineRequest): { body: Buffer | Readable | undefined; json: boolean } {
-    const b = req.body;
-    if (b === undefined || b === null) return { body: undefined, json: false };
-    if (Buffer.isBuffer(b) || typeof (b as Readable).pipe === 'function')
-      return { body: b as Buffer | Readable, json: false };
-    return { body: Buffer.from(JSON.stringify(b)), json: true };
+  /** Runs `fn` under the deadline (see {@link withDeadline}); refused once the client is closed. */
+  #deadline<T>(what: string, ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (this.#closed)
+      return Promise.reject(new SwarmError(ErrorCode.Closed, `client to ${this.#opts.address} is closed`));
+    return withDeadline(this.#clock, this.#opts.address, what, ms, fn);
   }
 
   /** Starts the call on the pool; resolves at the response headers. */
   async #send(req: EngineRequest, signal: AbortSignal) {
     const path = await this.#url(req);
-    const { body, json } = this.#body(req);
+    const { body, json } = encodeBody(req);
     return this.#pool.request({
       method: req.method as 'GET',
       path,
@@ -251,9 +153,9 @@ export class EngineClient {
   stream(req: EngineRequest): Promise<EngineStream> {
     const ms = req.timeoutMs ?? this.#timeoutMs;
     return this.#deadline(`${req.method} ${req.path} (stream)`, ms, async (signal) => {
-      const release = this.#takeStream(`${req.method} ${req.path}`);
+      const release = this.#streams.take(`${req.method} ${req.path}`);
       try {
-        const { body, json } = this.#body(req);
+        const { body, json } = encodeBody(req);
         const res = await openStream(
           { ...this.#direct(req, signal), path: await this.#url(req), body: body ?? Buffer.alloc(0) },
           json ? 'application/json' : undefined,
@@ -286,7 +188,7 @@ export class EngineClient {
   hijack(req: EngineRequest): Promise<EngineHijack> {
     const ms = req.timeoutMs ?? this.#timeoutMs;
     return this.#deadline(`${req.method} ${req.path} (hijack)`, ms, async (signal) => {
-      const release = this.#takeStream(`${req.method} ${req.path}`);
+      const release = this.#streams.take(`${req.method} ${req.path}`);
       try {
         const h = await openHijack({
           ...this.#direct(req, signal),
