@@ -97,7 +97,8 @@ export class EngineClient {
 
   /** The negotiated API version, asked once; a failed ask is retried by the next call. */
   version(): Promise<string> {
-    this.#version ??= this.request({ method: 'GET', path: '/_ping', versioned: false })
+    // call(), not request(): the body ("OK") is read, so the pooled socket is free again at once.
+    this.#version ??= this.call({ method: 'GET', path: '/_ping', versioned: false })
       .then((r) => negotiatedVersion(r.headers['api-version']))
       .catch((err: unknown) => {
         this.#version = undefined;
