@@ -126,4 +126,33 @@ describe('aggregate node: calls in flight when the node goes down', () => {
     expect(e).toMatchObject({ code: ErrorCode.DeadlineExceeded });
     expect((e as SwarmError).message).toBe('node n2 did not answer container.inspect within 1000 ms');
   });
+
+  it('a child that fails or answers synchronously, even on the first probe, is reported, not thrown', async () => {
+    for (const mode of ['throws', 'answers'] as const) {
+      const clock = new SimulatedClock();
+      const address = {
+        [kSender]: true,
+        send(m: Message) {
+          if (mode === 'throws') throw new SwarmError(ErrorCode.Closed, 'child address closed');
+          void m.ret?.send({ verb: 'set', args: { status: 200, body: {} } });
+          m.ret?.close();
+          return undefined;
+        },
+        close() {},
+        closed: false,
+      } as Sender<Message>;
+      const node = new AggregateNode({
+        name: 'n1',
+        command: 'test child',
+        address,
+        clock,
+        deadline: 1000,
+        opDeadline: 30_000,
+      });
+      await advance(clock, 50);
+      if (mode === 'answers') expect(node.health).toBe('healthy');
+      else expect(node.lastError).toMatch(/closed its reply channel/);
+      node.stop();
+    }
+  });
 });

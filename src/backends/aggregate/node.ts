@@ -104,6 +104,12 @@ export class AggregateNode extends NodeCalls {
   }
 
   #probe(): Promise<void> {
+    // One microtask late: xstate starts the first probe inside createHealthActor, before the constructor
+    // has stored the machine, and a child that answers or fails synchronously reports to it.
+    return Promise.resolve().then(() => this.#probeNow());
+  }
+
+  #probeNow(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.send(
         'get',
