@@ -6,7 +6,12 @@
  * @module
  */
 import { chmod, unlink } from 'node:fs/promises';
-import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Message } from '../actors/message.js';
@@ -91,22 +96,43 @@ export class DockerServer implements StageInstance {
       bodyLimit: DEFAULT_JSON_BODY_LIMIT,
       version: () => this.version(),
     };
-    server.on('request', (req, res) => void handleRequest(edge, req, res));
+    // Answers not yet over, per connection, for the clientError handler below.
+    const open = new WeakMap<Socket, Set<ServerResponse>>();
+    server.on('request', (req, res) => {
+      const answers = open.get(req.socket) ?? new Set<ServerResponse>();
+      open.set(req.socket, answers.add(res));
+      res.once('close', () => answers.delete(res));
+      void handleRequest(edge, req, res);
+    });
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       // Upgraded sockets leave node:http's bookkeeping; track them so stop() can end them.
       this.#hijacked.add(socket);
       socket.once('close', () => this.#hijacked.delete(socket));
       void handleUpgrade(edge, req, socket, head);
     });
+    const failing = new WeakSet<Socket>();
     server.on('clientError', (_err, socket: Socket) => {
-      if (socket.writable)
-        writeRawResponse(
-          socket,
-          400,
-          { 'Content-Type': JSON_CONTENT_TYPE },
-          Buffer.from(errorBody('malformed HTTP request')),
-        );
-      else socket.destroy();
+      if (failing.has(socket)) return; // the parser reports each later chunk again: answer once
+      failing.add(socket);
+      // HTTP/1.1 answers go out in request order. Answers still owed to complete requests before
+      // the malformed one go out first: a 400 written at once answered the wrong request (a valid
+      // request, then garbage: the client saw 400 and the request had run) or landed inside a
+      // streamed body (events, logs -f). Found by test/dockerserver/fuzz.test.ts.
+      const pending = [...(open.get(socket) ?? [])];
+      const owed = pending.filter((res) => res.req.complete);
+      const over = (res: ServerResponse) =>
+        new Promise((done) => {
+          res.once('close', done);
+          socket.once('close', done);
+        });
+      void Promise.all(owed.map(over)).then(() => {
+        // The request whose body broke may have been answered in part already: then only a cut is honest.
+        const cut = pending.some((res) => !res.req.complete && res.headersSent);
+        if (socket.writable && !cut) {
+          const body = Buffer.from(errorBody('malformed HTTP request'));
+          writeRawResponse(socket, 400, { 'Content-Type': JSON_CONTENT_TYPE }, body);
+        } else socket.destroy();
+      });
     });
     if (address.kind === 'unix') await clearStaleSocket(address.path);
     await listenOn(server, address);

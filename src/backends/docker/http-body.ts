@@ -14,9 +14,12 @@ export type BodyResult = { ok: true; body: unknown } | { ok: false; error: HttpE
 
 /** Parses a complete body: empty → `undefined`, else JSON or a 400 naming the parse error. */
 export function parseJsonBody(buf: Buffer): BodyResult {
-  if (buf.length === 0 || buf.toString('utf8').trim() === '') return { ok: true, body: undefined };
+  // Empty means JSON whitespace only: String#trim also ate U+00A0, a BOM, \v, \f…, so such a body was
+  // forwarded as no body at all instead of a 400 (found by test/dockerserver/fuzz.test.ts).
+  const text = buf.toString('utf8');
+  if (/^[ \t\r\n]*$/.test(text)) return { ok: true, body: undefined };
   try {
-    return { ok: true, body: JSON.parse(buf.toString('utf8')) };
+    return { ok: true, body: JSON.parse(text) };
   } catch (err) {
     return { ok: false, error: httpError(400, `invalid JSON in request body: ${(err as Error).message}`) };
   }

@@ -89,19 +89,24 @@ function headerLines(headers: Record<string, string | number>): string {
     .join('');
 }
 
-/** Writes a complete, non-upgraded HTTP response on a raw socket and ends it (`Connection: close`). */
+/**
+ * Writes a complete, non-upgraded HTTP response on a raw socket and ends it (`Connection: close`).
+ * `headOnly` (the answer to a HEAD request) keeps the Content-Length but sends no body: a HEAD answer
+ * must not have one, and node:http does not drop it for us on a raw socket.
+ */
 export function writeRawResponse(
   socket: Socket,
   status: number,
   headers: Record<string, string | number>,
   body?: Buffer,
+  headOnly = false,
 ): void {
   if (socket.destroyed) return;
   const all = { ...headers, 'Content-Length': body?.length ?? 0, Connection: 'close' };
   socket.end(
     Buffer.concat([
       Buffer.from(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${headerLines(all)}\r\n`),
-      body ?? Buffer.alloc(0),
+      (!headOnly && body) || Buffer.alloc(0),
     ]),
   );
 }

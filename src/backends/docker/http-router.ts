@@ -106,7 +106,11 @@ export function matchRoute(method: string, url: string, maxVersion: string): Mat
     const m = pattern.exec(path);
     if (!m) continue;
     const query: Record<string, string> = {};
-    for (const [k, v] of new URLSearchParams(search)) if (!Object.hasOwn(query, k)) query[k] = v;
+    // defineProperty, not `query[k] = v`: assigning a `__proto__` key hits the prototype setter and
+    // the parameter silently vanished from the forwarded query (found by test/dockerserver/fuzz.test.ts).
+    for (const [k, v] of new URLSearchParams(search))
+      if (!Object.hasOwn(query, k))
+        Object.defineProperty(query, k, { value: v, enumerable: true, writable: true, configurable: true });
     const matched: MatchedRoute = { route, query };
     if (version !== undefined) matched.version = version;
     if (hasParam) {
