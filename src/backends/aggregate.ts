@@ -14,6 +14,7 @@ import { asSwarmError, Cluster } from './aggregate/cluster.js';
 import { createContainer } from './aggregate/create.js';
 import { type DockerEvent, nodeEvent } from './aggregate/events.js';
 import type { HealthOptions } from './aggregate/health.js';
+import type { AggregateNode } from './aggregate/node.js';
 import { type NodeLine, nameNodeLines, readNodesFile, watchNodesFile } from './aggregate/nodes-file.js';
 import { replyError, replySet } from './aggregate/reply.js';
 import {
@@ -50,7 +51,8 @@ export function createAggregate(
   const spawn = ctx.spawnStage;
   if (!spawn)
     throw new SwarmError(ErrorCode.InvalidArgument, 'aggregate: this chain cannot spawn child stages');
-  const watchers = new Set<(e: DockerEvent) => void>();
+  /** Open `docker events` streams: each gets the aggregate's node events, and is told when a node is back. */
+  const watchers = new Set<{ inject: (e: DockerEvent) => void; nodeUp: (node: AggregateNode) => void }>();
   const cluster = new Cluster({
     clock: ctx.clock,
     deadline: parsed.deadline,
@@ -60,7 +62,8 @@ export function createAggregate(
     onHealthChange: (node, from, to) => {
       ctx.log.info({ node: node.name, from, to, error: node.lastError }, 'aggregate node health');
       const action = to === 'healthy' ? 'engine_connect' : to === 'down' ? 'engine_disconnect' : undefined;
-      if (action) for (const w of watchers) w(nodeEvent(action, node.name, Date.now()));
+      if (action) for (const w of watchers) w.inject(nodeEvent(action, node.name, Date.now()));
+      if (to === 'healthy') for (const w of watchers) w.nodeUp(node);
     },
   });
   let stopWatching: (() => void) | undefined;
@@ -156,9 +159,10 @@ export function createAggregate(
           await createContainer(cluster, args, { strategy: parsed.strategy, random: hooks.random }),
         );
       case 'events': {
-        const { reply, inject } = await mergedEvents(cluster, args);
-        watchers.add(inject);
-        reply.stream?.on('close', () => watchers.delete(inject));
+        const { reply, inject, nodeUp } = await mergedEvents(cluster, args);
+        const watcher = { inject, nodeUp };
+        watchers.add(watcher);
+        reply.stream?.on('close', () => watchers.delete(watcher));
         await message.ret?.send(reply);
         message.ret?.close();
         return;

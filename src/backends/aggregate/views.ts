@@ -4,7 +4,7 @@
  * (with `-a`) and an `X-Swarm-Warning` header names it.
  * @module
  */
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { Message } from '../../actors/message.js';
 import type { Clock } from '../../clock.js';
 import type { DockerArgs, DockerResult, DockerStreamResult } from '../docker/api.js';
@@ -13,6 +13,7 @@ import { type DockerEvent, JsonLineSplitter, labelEvent } from './events.js';
 import { childListQuery, parseListQuery } from './filters.js';
 import { mergeContainerLists, type NodeRows } from './merge-containers.js';
 import { type ImageRow, mergeImageLists, mergeInfo, mergeVersion } from './merge-system.js';
+import type { AggregateNode } from './node.js';
 
 /** The aggregate's own version string. */
 export const SERVER_VERSION = 'libswarm-ts-aggregate/0.1.0';
@@ -99,29 +100,31 @@ export async function pruneContainers(cluster: Cluster, args: DockerArgs): Promi
 
 /**
  * `GET /events`: one chunked stream of every reachable node's events, each labelled with its node.
- * Returns the merged stream and a function to inject the aggregate's own node events.
+ * Returns the merged stream, a function to inject the aggregate's own node events, and `nodeUp`, to
+ * call when a node turns healthy: a node whose part is not open (it was down when the stream began,
+ * or its daemon died and the part broke) is subscribed again, from then on.
  */
 export async function mergedEvents(
   cluster: Cluster,
   args: DockerArgs,
-): Promise<{ reply: Message; inject: (e: DockerEvent) => void }> {
+): Promise<{ reply: Message; inject: (e: DockerEvent) => void; nodeUp: (node: AggregateNode) => void }> {
   const out = new PassThrough();
   const inject = (e: DockerEvent) => {
     if (!out.destroyed) out.write(`${JSON.stringify(e)}\n`);
   };
-  const replies = await Promise.all(
-    cluster.nodes.map((n) =>
-      n.ask('watch', { op: 'events', query: args.query }).then(
-        (m) => ({ n, m }),
-        () => undefined,
-      ),
-    ),
-  );
+  /** Each node's open part (or the subscription on its way), by node name. */
+  const parts = new Map<string, Readable | 'opening'>();
   let open = 0;
-  for (const r of replies) {
-    if (!r?.m.stream) continue;
-    const { n, m } = r;
-    const stream = m.stream as NonNullable<Message['stream']>;
+  const subscribe = async (n: AggregateNode, query: DockerArgs['query']) => {
+    parts.set(n.name, 'opening');
+    const m = await n.ask('watch', { op: 'events', query }).catch(() => undefined);
+    const stream = m?.stream as Readable | undefined;
+    if (!stream || out.destroyed) {
+      stream?.destroy();
+      parts.delete(n.name);
+      return;
+    }
+    parts.set(n.name, stream);
     const split = new JsonLineSplitter();
     open++;
     stream.on('data', (chunk: Buffer) => {
@@ -132,18 +135,34 @@ export async function mergedEvents(
     // listener the 'error' would be unhandled and take the whole process down.
     stream.on('error', () => {});
     stream.on('close', () => {
+      if (parts.get(n.name) === stream) parts.delete(n.name);
       // With `until`, every node's stream ends; end the merged one then, not before.
       if (--open === 0 && args.query.until) out.end();
     });
-    out.on('close', () => stream.destroy());
-  }
+  };
+  await Promise.all(cluster.nodes.map((n) => subscribe(n, args.query)));
+  out.on('close', () => {
+    for (const p of parts.values()) if (p !== 'opening') p.destroy();
+    parts.clear();
+  });
+  // Chaos test (daemon SIGKILLed and restarted under an open `docker events`): the dead node's part
+  // ended and was never opened again, so the stream, still open, silently carried no more events from
+  // that node once it was back (nor ever from a node that was down when the stream began). Now a node
+  // turning healthy without an open part is subscribed again. Not with `until` (a bounded stream ends
+  // when its parts do), and without `since`: events while the node was away are not replayed (the
+  // engine_disconnect / engine_connect events mark the gap, as in classic Swarm).
+  const nodeUp = (n: AggregateNode) => {
+    if (args.query.until || out.destroyed || parts.has(n.name)) return;
+    const { since: _since, ...live } = args.query;
+    void subscribe(n, live);
+  };
   const result: DockerStreamResult = {
     status: 200,
     headers: { 'Content-Type': 'application/json' },
     mode: 'chunked',
   };
   if (open === 0 && args.query.until) out.end();
-  return { reply: { verb: 'ack', args: result, stream: out }, inject };
+  return { reply: { verb: 'ack', args: result, stream: out }, inject, nodeUp };
 }
 
 /** Adds an `X-Swarm-Warning` header naming every node that did not answer. */
