@@ -189,7 +189,14 @@ export abstract class NodeCalls {
     let open = true;
     let timer: ReturnType<Clock['setTimeout']> | undefined;
     const settle = (reply: Message | undefined, err?: SwarmError, report = true) => {
-      if (!open) return;
+      if (!open) {
+        // A reply after the deadline (or a down verdict) reaches no one. Chaos test (CHAOS_SEED=1667494739):
+        // `docker events` asked a STOPped daemon, the ask expired at 1 s, and after CONT the child's late
+        // answer brought an events stream that was dropped here still open: a leaked socket and dockerd
+        // subscription, whose 'error' (no listener) when that daemon was then KILLed took swarmd down.
+        if (reply?.stream) discardStream(reply.stream);
+        return;
+      }
       open = false;
       if (timer !== undefined) this.clock.clearTimeout(timer);
       if (!probe) this.#inFlight.delete(cut);
@@ -234,4 +241,10 @@ export abstract class NodeCalls {
       },
     );
   }
+}
+
+/** Closes a stream no one will read; its late 'error' (the daemon dying first) must not go unhandled. */
+function discardStream(stream: NonNullable<Message['stream']>): void {
+  stream.on('error', () => {});
+  stream.destroy();
 }
