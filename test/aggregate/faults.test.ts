@@ -6,9 +6,7 @@
  * waiting until every node is healthy again.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   clientEnv,
@@ -19,10 +17,7 @@ import {
   startDaemons,
   stopDaemons,
 } from '../harness/index.js';
-
-const IMAGE = 'busybox:local';
-/** dockerclient's default pool: most sockets it opens to one daemon. */
-const POOL = 8;
+import { IMAGE, nodeStatuses, POOL, secondsSince, startSwarmd, within } from './fault-bed.js';
 
 let ds: Daemon[];
 let dir: string;
@@ -30,35 +25,13 @@ let proc: ChildProcess;
 let host: string;
 let stderr = '';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const swarm = (args: string[], timeoutMs = 20_000) => docker(args, { host, timeoutMs });
 const daemon = (name: string) => ds.find((d) => d.name === name) as Daemon;
 
-/** Polls `check` every 100 ms until it holds; resolves the seconds it took, or rejects after `limitMs`. */
-async function within(limitMs: number, what: string, check: () => Promise<boolean>): Promise<number> {
-  const t0 = performance.now();
-  for (;;) {
-    if (await check()) return secondsSince(t0);
-    if (performance.now() - t0 > limitMs) throw new Error(`${what}: not within ${limitMs} ms`);
-    await sleep(100);
-  }
-}
-const secondsSince = (t0: number) => Math.round(performance.now() - t0) / 1000;
 const report = (what: string, s: number, boundS: number) =>
   console.log(`[faults] ${what}: ${s.toFixed(2)} s (bound ${boundS} s)`);
 
-/** Each node's status line (`Healthy`, `Degraded`, `Unhealthy` for down/backoff, `Pending`) from the aggregate's `docker info`. */
-async function statuses(): Promise<Record<string, string>> {
-  const r = await swarm(['info', '--format', '{{json .SystemStatus}}'], 10_000);
-  const rows = JSON.parse(r.stdout || 'null') as [string, string][] | null;
-  const out: Record<string, string> = {};
-  let node = '';
-  for (const [k, v] of rows ?? []) {
-    if (/^ \S/.test(k)) node = k.trim();
-    else if (k.includes('Status') && node) out[node] = v;
-  }
-  return out;
-}
+const statuses = () => nodeStatuses(host);
 const allHealthy = async () => {
   const s = await statuses();
   return ['node1', 'node2', 'node3'].every((n) => s[n] === 'Healthy');
@@ -85,29 +58,10 @@ async function namesOn(d: Daemon): Promise<string[]> {
 
 beforeAll(async () => {
   ds = await startDaemons(3);
-  dir = mkdtempSync(join(tmpdir(), 'agf-'));
-  const sock = join(dir, 's.sock');
-  host = `unix://${sock}`;
-  // Children reach each daemon through a symlink: the harness reaps a killed daemon's helpers by
-  // finding its folder on process command lines, and swarmd's must not match, or restart kills it.
-  const children = ds
-    .map((d) => {
-      const link = join(dir, `${d.name}.sock`);
-      symlinkSync(d.socket, link);
-      return `"${d.name}=dockerclient unix://${link}"`;
-    })
-    .join(' ');
-  proc = spawn(
-    process.execPath,
-    ['bin/swarmd.js', '--log-level', 'warn', `dockerserver ${host}`, `aggregate ${children}`],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const swarmd = await startSwarmd(ds);
+  ({ proc, host, dir } = swarmd);
+  stderr = swarmd.stderr();
   proc.stderr?.on('data', (d) => (stderr += d));
-  const deadline = Date.now() + 20_000;
-  while (!/stages running/.test(stderr)) {
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`swarmd did not start:\n${stderr}`);
-    await sleep(50);
-  }
   // One long-lived container pinned on each daemon, to find again after faults.
   for (const d of ds) {
     const r = await swarm([

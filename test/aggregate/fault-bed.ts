@@ -1,0 +1,89 @@
+/**
+ * What the fault tests over real daemons share (faults.test.ts, chaos.test.ts): a real swarmd process
+ * (`dockerserver → aggregate → N × dockerclient`) in front of private dockerd daemons, polling helpers,
+ * and each node's status as the aggregate's `docker info` shows it.
+ * @module
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Daemon, docker } from '../harness/index.js';
+
+export const IMAGE = 'busybox:local';
+/** dockerclient's default pool: most sockets it opens to one daemon. */
+export const POOL = 8;
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const secondsSince = (t0: number) => Math.round(performance.now() - t0) / 1000;
+
+/** Polls `check` every 100 ms until it holds; resolves the seconds it took, or rejects after `limitMs`. */
+export async function within(limitMs: number, what: string, check: () => Promise<boolean>): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    if (await check()) return secondsSince(t0);
+    if (performance.now() - t0 > limitMs) throw new Error(`${what}: not within ${limitMs} ms`);
+    await sleep(100);
+  }
+}
+
+/** A swarmd process serving the Docker API on `host`, aggregating the daemons. */
+export interface Swarmd {
+  proc: ChildProcess;
+  /** `unix://…` of its dockerserver socket. */
+  host: string;
+  /** Its folder (socket, symlinks to the daemons); the caller removes it. */
+  dir: string;
+  /** Everything it printed on stderr so far. */
+  stderr(): string;
+}
+
+/**
+ * Starts swarmd in front of `ds` (one aggregate node per daemon, named after it); resolves once its
+ * stages run. It logs at `warn`; FAULT_BED_LOG=info adds each node's health changes, to diagnose a run.
+ */
+export async function startSwarmd(ds: readonly Daemon[]): Promise<Swarmd> {
+  const dir = mkdtempSync(join(tmpdir(), 'agf-'));
+  const host = `unix://${join(dir, 's.sock')}`;
+  // Children reach each daemon through a symlink: the harness reaps a killed daemon's helpers by
+  // finding its folder on process command lines, and swarmd's must not match, or restart kills it.
+  const children = ds
+    .map((d) => {
+      const link = join(dir, `${d.name}.sock`);
+      symlinkSync(d.socket, link);
+      return `"${d.name}=dockerclient unix://${link}"`;
+    })
+    .join(' ');
+  const proc = spawn(
+    process.execPath,
+    [
+      'bin/swarmd.js',
+      '--log-level',
+      process.env.FAULT_BED_LOG ?? 'warn',
+      `dockerserver ${host}`,
+      `aggregate ${children}`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  proc.stderr?.on('data', (d) => (stderr += d));
+  const deadline = Date.now() + 20_000;
+  while (!/stages running/.test(stderr)) {
+    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`swarmd did not start:\n${stderr}`);
+    await sleep(50);
+  }
+  return { proc, host, dir, stderr: () => stderr };
+}
+
+/** Each node's status line (`Healthy`, `Degraded`, `Unhealthy` for down/backoff, `Pending`) from the aggregate's `docker info`. */
+export async function nodeStatuses(host: string): Promise<Record<string, string>> {
+  const r = await docker(['info', '--format', '{{json .SystemStatus}}'], { host, timeoutMs: 10_000 });
+  const rows = JSON.parse(r.stdout || 'null') as [string, string][] | null;
+  const out: Record<string, string> = {};
+  let node = '';
+  for (const [k, v] of rows ?? []) {
+    if (/^ \S/.test(k)) node = k.trim();
+    else if (k.includes('Status') && node) out[node] = v;
+  }
+  return out;
+}
