@@ -1,6 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dockerLive } from '../dockerclient/cli-chain.js';
 import { docker } from '../harness/docker-cli.js';
 import { sharedTlsPems } from '../harness/tls.js';
 import { tempDir } from './support.js';
@@ -45,7 +46,19 @@ describe('docker CLI → swarmd A (dockerserver, remote) → ws + token → swar
   });
 
   it('B killed: A answers at once with a clear error; B back: A relinks and serves again', async () => {
+    // Streams open across the link when it drops: each CLI must end, and A must stay up.
+    expect(
+      (await docker(['run', '-d', '--name', 'held', 'busybox:local', 'sleep', '600'], { host })).code,
+    ).toBe(0);
+    const live = [
+      dockerLive(['events'], host),
+      dockerLive(['logs', '-f', 'held'], host),
+      dockerLive(['attach', '--no-stdin', 'held'], host),
+    ];
+    await live[0]?.waitFor(/attach/); // the attach reached B's engine, so every stream is open
     await b.kill('SIGKILL');
+    for (const cli of live) await cli.exited(10_000);
+    expect(a.proc.exitCode, a.stderr).toBeNull();
     const t0 = Date.now();
     const down = await docker(['ps', '-a'], { host, timeoutMs: 10_000 });
     expect(Date.now() - t0).toBeLessThan(3_000);
