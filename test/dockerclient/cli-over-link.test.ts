@@ -31,6 +31,7 @@ describe.each(['unix', 'ws'] as const)(
     let d: Daemon;
     let dir: string;
     let host: string;
+    let link: string;
     const back = new StageChain({ log: pino({ level: 'silent' }), clock: systemClock });
     const front = new StageChain({ log: pino({ level: 'silent' }), clock: systemClock });
     const { same } = comparer(() => ({ d, host }));
@@ -40,8 +41,7 @@ describe.each(['unix', 'ws'] as const)(
       [d] = (await startDaemons(1)) as [Daemon];
       dir = mkdtempSync('/tmp/sw-link-');
       host = `unix://${join(dir, 's.sock')}`;
-      const link =
-        transport === 'unix' ? `unix://${join(dir, 'link.sock')}` : `ws://127.0.0.1:${await freePort()}`;
+      link = transport === 'unix' ? `unix://${join(dir, 'link.sock')}` : `ws://127.0.0.1:${await freePort()}`;
       await back.start([`listen ${link}`, `dockerclient ${d.host} --connections ${POOL}`]);
       await front.start([`dockerserver ${host}`, `remote ${link}`]);
     });
@@ -151,6 +151,28 @@ describe.each(['unix', 'ws'] as const)(
         'create\nstart\nattach\nexec_create: sh -c : > /go\nexec_start: sh -c : > /go\nexec_die\ndie\n',
       );
       expect(await eventually(() => connectionsOn(d.socket) <= POOL, 5_000)).toBe(true);
+    });
+
+    it('the front end going away under live logs -f and attach: the back end lets go of the daemon streams', async () => {
+      const extra = new StageChain({ log: pino({ level: 'silent' }), clock: systemClock });
+      const extraHost = `unix://${join(dir, 'extra.sock')}`;
+      await extra.start([`dockerserver ${extraHost}`, `remote ${link}`]);
+      try {
+        const script = 'echo up; exec sleep 600';
+        expect((await on('cc-', ['run', '-d', '--name', 'cc-g', ...NET, IMG, 'sh', '-c', script])).code).toBe(
+          0,
+        );
+        const baseline = connectionsOn(d.socket);
+        const logs = dockerLive(['logs', '-f', 'cc-g'], extraHost);
+        const attach = dockerLive(['attach', '--no-stdin', 'cc-g'], extraHost);
+        await logs.waitFor(/up\n/);
+        expect(await eventually(() => connectionsOn(d.socket) >= baseline + 2, 5_000)).toBe(true);
+        await extra.stop(); // the session to the back end ends with it
+        for (const cli of [logs, attach]) await cli.exited(10_000);
+        expect(await eventually(() => connectionsOn(d.socket) <= POOL, 5_000)).toBe(true);
+      } finally {
+        await extra.stop();
+      }
     });
 
     // Last: it kills the daemon.
