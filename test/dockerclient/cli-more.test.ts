@@ -9,17 +9,21 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectionsOn, type DockerRunResult, docker } from '../harness/index.js';
+import {
+  connectionsOn,
+  type DockerRunResult,
+  docker,
+  dockerLive,
+  dockerTty,
+  type LiveCli,
+} from '../harness/index.js';
 import { busyboxPath } from '../harness/install.js';
 import {
   type Chain,
   comparer,
-  dockerLive,
-  dockerTty,
   eventually,
   expectSettled,
   IMG,
-  type LiveCli,
   NET,
   norm,
   poll,

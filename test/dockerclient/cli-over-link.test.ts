@@ -16,11 +16,13 @@ import {
   type Daemon,
   type DockerRunResult,
   docker,
+  dockerLive,
+  dockerTty,
   freePort,
   startDaemons,
   stopDaemons,
 } from '../harness/index.js';
-import { comparer, dockerLive, dockerTty, eventually, IMG, NET, norm } from './cli-chain.js';
+import { comparer, eventually, IMG, NET, norm } from './cli-chain.js';
 
 /** dockerclient's pool to the daemon: small, so a stream socket left open shows above it. */
 const POOL = 2;

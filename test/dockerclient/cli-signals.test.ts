@@ -7,11 +7,10 @@
  * `rm -v` (the anonymous volume goes, without `-v` it stays), and the whole `docker inspect` document.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DockerRunResult, docker } from '../harness/index.js';
+import { type DockerRunResult, docker, dockerLive } from '../harness/index.js';
 import {
   type Chain,
   comparer,
-  dockerLive,
   eventually,
   expectSettled,
   IMG,

@@ -21,5 +21,6 @@ export {
   runProcess,
 } from './docker-cli.js';
 export { DOCKER_CLI, ensureDockerInstalled } from './install.js';
+export { dockerLive, dockerTty, type LiveCli, type TtyCli } from './live-cli.js';
 export { connectionsOn } from './sockets.js';
 export { CLIENT_CN, makeTlsMaterial, sharedTlsPems, type TlsMaterial, type TlsPems } from './tls.js';

@@ -1,8 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerLive } from '../dockerclient/cli-chain.js';
-import { docker } from '../harness/docker-cli.js';
+import { docker, dockerLive } from '../harness/index.js';
 import { sharedTlsPems } from '../harness/tls.js';
 import { tempDir } from './support.js';
 import { freePort, type SwarmdProc, startSwarmd } from './swarmd-procs.js';
