@@ -70,11 +70,29 @@ const faults: { node: string; kind: 'KILL' | 'STOP'; t0: number; t1: number }[] 
  * the CLI prints talking straight to a dockerd that dies (measured: logs -f, attach and events alike):
  * once the headers are out, HTTP has no way left to say why. (events through swarmd must not end at all.)
  */
-function outcomeOf(c: Call): 'ok' | 'node-error' | 'cut-by-kill' | 'other-error' | 'timeout' {
+/**
+ * `refused-upgrade`: a call that hijacks (run's attach, attach, exec) refused with 503, which is what swarmd
+ * answers when the container's node is down. The CLI drops the body of any non-101 answer to an upgrade
+ * (docker-cli-wire.md §3.1: "unable to upgrade to tcp, received N"), so the message naming the node never
+ * shows. Allowed only up to 5 s after a fault ended: a daemon just CONTinued or restarted can still be slow
+ * enough to be declared down once more (seen in CI: CHAOS_SEED=1962324654, run --rm at 2.1 s, node1 STOPped
+ * until 1.6 s, then down again for missing its 1 s deadline on events and container.list).
+ */
+const HIJACKS = ['run --rm', 'attach', 'exec'];
+
+function outcomeOf(
+  c: Call,
+): 'ok' | 'node-error' | 'cut-by-kill' | 'refused-upgrade' | 'other-error' | 'timeout' {
   if (c.code === 'timeout' || c.code === 0) return c.code === 0 ? 'ok' : 'timeout';
   const sockets = ds.flatMap((d) => [d.socket, `${bed.dir}/${d.name}.sock`]);
   const named = /\bnode[123]\b/.test(c.err) || sockets.some((s) => c.err.includes(s));
   if (named && DOCKER_ERROR.test(c.err)) return 'node-error';
+  if (
+    HIJACKS.includes(c.lane) &&
+    c.err === 'unable to upgrade to tcp, received 503' &&
+    faults.some((f) => f.t0 <= c.t1 && c.t0 <= f.t1 + 5_000)
+  )
+    return 'refused-upgrade';
   const killed = faults.some((f) => f.kind === 'KILL' && f.node === c.node && f.t0 <= c.t1 && c.t1 <= f.t1);
   return killed && STREAMS.includes(c.lane) && c.err === 'unexpected EOF' ? 'cut-by-kill' : 'other-error';
 }
@@ -261,7 +279,8 @@ it(`chaos: ${RUN_MS / 1000} s of mixed CLI calls while daemons are stopped, kill
   expect(bed.proc.exitCode, stderr).toBeNull();
   expect(stuck).toBe('');
   expect(stderr).not.toMatch(/Uncaught|Unhandled|"level":(50|60)|gave up|^\s+at /m);
-  expect(calls.filter((c) => !['ok', 'node-error', 'cut-by-kill'].includes(outcomeOf(c)))).toEqual([]);
+  const allowed = ['ok', 'node-error', 'cut-by-kill', 'refused-upgrade'];
+  expect(calls.filter((c) => !allowed.includes(outcomeOf(c)))).toEqual([]);
   expect(fanRate).toBeGreaterThanOrEqual(0.95);
   expect(pinnedRate).toBeGreaterThanOrEqual(0.95);
   expect(finalEvents()).toEqual(NODES);
