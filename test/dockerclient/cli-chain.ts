@@ -6,7 +6,7 @@
  * @module
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Message } from '../../src/actors/message.js';
 import type { DockerArgs } from '../../src/backends/docker/api.js';
 import { parseEngineArgs } from '../../src/backends/docker/engine-address.js';
@@ -146,6 +146,40 @@ export function comparer(c: () => Pick<Chain, 'd' | 'host'>): Comparer {
       expect(chained).toEqual(direct);
       return direct;
     },
+  };
+}
+
+/** Blocks until `/go` exists in the container: the test decides when the output happens. */
+export const UNTIL_GO = 'while [ ! -e /go ]; do sleep 0.1; done';
+
+/** Prints the terminal size once the CLI's resize has reached the container (it comes after start). */
+export const TTY_SIZE =
+  's=; for i in $(busybox seq 1 50); do s=$(busybox stty size 2>/dev/null); [ -n "$s" ] && [ "$s" != "0 0" ] && break; sleep 0.1; done; echo $s';
+
+/**
+ * The fixture of a direct-vs-chain suite: a chain whose dockerclient pools `pool` sockets, started
+ * before the suite's tests and stopped after them (call it inside `describe`). `on(p, args)` runs the
+ * CLI on side `p` (`dd-` straight to the daemon, `cc-` through the chain); `settled()` is
+ * {@link expectSettled} with that pool.
+ */
+export function chainSuite(pool: number) {
+  let started: Chain | undefined;
+  const chain = (): Chain => {
+    if (!started) throw new Error('the chain is not started (use chainSuite inside describe)');
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startChain({ connections: pool });
+  });
+  afterAll(() => stopChain(started));
+  const hostOf = (p: string) => (p === 'dd-' ? chain().d.host : chain().host);
+  return {
+    chain,
+    ...comparer(chain),
+    sides: ['dd-', 'cc-'] as const,
+    hostOf,
+    on: (p: string, args: string[], input?: string | Buffer) => docker(args, { host: hostOf(p), input }),
+    settled: () => expectSettled(chain(), pool),
   };
 }
 

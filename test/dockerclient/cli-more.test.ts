@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   connectionsOn,
   type DockerRunResult,
@@ -18,26 +18,10 @@ import {
   type LiveCli,
 } from '../harness/index.js';
 import { busyboxPath } from '../harness/install.js';
-import {
-  type Chain,
-  comparer,
-  eventually,
-  expectSettled,
-  IMG,
-  NET,
-  norm,
-  poll,
-  startChain,
-  stopChain,
-} from './cli-chain.js';
+import { chainSuite, eventually, IMG, NET, norm, poll, TTY_SIZE, UNTIL_GO } from './cli-chain.js';
 
 /** Pooled sockets dockerclient may keep to the daemon here: small, so a leaked stream socket shows. */
 const POOL = 2;
-/** Prints the terminal size once the CLI's resize has reached the container (it comes after start). */
-const SIZE =
-  's=; for i in $(busybox seq 1 50); do s=$(busybox stty size 2>/dev/null); [ -n "$s" ] && [ "$s" != "0 0" ] && break; sleep 0.1; done; echo $s';
-/** Blocks until `/go` exists in the container: the test decides when the output happens. */
-const UNTIL_GO = 'while [ ! -e /go ]; do sleep 0.1; done';
 /** "Up 3 seconds", "2 minutes ago"… tick between the two runs. */
 const times = (s: string) =>
   s.replace(/(About an?|Less than a|\d+) (second|minute|hour)s?( ago)?/g, 'T').replace(/ +/g, ' ');
@@ -46,33 +30,23 @@ const times = (s: string) =>
 describe('more docker CLI commands through dockerserver → dockerclient → dockerd, vs direct', {
   timeout: 60_000,
 }, () => {
-  let chain: Chain;
-  const { same } = comparer(() => chain);
-  const hostOf = (p: string) => (p === 'dd-' ? chain.d.host : chain.host);
-  const sides = ['dd-', 'cc-'] as const;
-  const on = (p: string, args: string[], input?: string | Buffer) => docker(args, { host: hostOf(p), input });
-
-  beforeAll(async () => {
-    chain = await startChain({ connections: POOL });
-  });
-  afterAll(() => stopChain(chain));
-
-  const settled = () => expectSettled(chain, POOL);
+  const { chain, same, hostOf, sides, on, settled } = chainSuite(POOL);
 
   /** Waits until dockerd logged an `attach` to `name` (the CLI's hijack reached the daemon). */
   async function attachedTo(name: string): Promise<void> {
     const args = ['events', '--since', '5m', '--until', '0s', '--filter', `container=${name}`];
     const seen = await poll(
-      async () => (await docker([...args, '--filter', 'event=attach'], { host: chain.d.host })).stdout !== '',
+      async () =>
+        (await docker([...args, '--filter', 'event=attach'], { host: chain().d.host })).stdout !== '',
       15_000,
     );
     expect(seen, `attach to ${name} seen by dockerd`).toBe(true);
   }
 
   it('run -it in a pseudo-terminal: tty output, exit code, and the resize after start', async () => {
-    const cmd = ['run', '-it', '--rm', ...NET, IMG, 'sh', '-c', `${SIZE}; echo tty-out; exit 5`];
-    const direct = await dockerTty(cmd, chain.d.host).exited();
-    const chained = await dockerTty(cmd, chain.host).exited();
+    const cmd = ['run', '-it', '--rm', ...NET, IMG, 'sh', '-c', `${TTY_SIZE}; echo tty-out; exit 5`];
+    const direct = await dockerTty(cmd, chain().d.host).exited();
+    const chained = await dockerTty(cmd, chain().host).exited();
     expect(chained).toEqual(direct);
     // 40×120 is the pty's size: it only reaches the container through POST /containers/{id}/resize.
     expect(direct).toEqual({ stdout: '40 120\r\ntty-out\r\n', stderr: '', code: 5 });
@@ -81,9 +55,9 @@ describe('more docker CLI commands through dockerserver → dockerclient → doc
   it('run -it: a terminal resized while the container runs reaches it (SIGWINCH → resize)', async () => {
     const changed =
       'read x; for i in $(busybox seq 1 50); do s=$(busybox stty size 2>/dev/null); [ "$s" = "30 100" ] && break; sleep 0.1; done; echo $s';
-    const cmd = ['run', '-it', '--rm', ...NET, IMG, 'sh', '-c', `${SIZE}; ${changed}; exit 4`];
+    const cmd = ['run', '-it', '--rm', ...NET, IMG, 'sh', '-c', `${TTY_SIZE}; ${changed}; exit 4`];
     const results: DockerRunResult[] = [];
-    for (const host of [chain.d.host, chain.host]) {
+    for (const host of [chain().d.host, chain().host]) {
       const cli = dockerTty(cmd, host);
       await cli.waitFor(/40 120\r\n/);
       cli.resize(30, 100); // stty sets rows, then cols: two SIGWINCHs, the CLI resizes after each
@@ -97,9 +71,9 @@ describe('more docker CLI commands through dockerserver → dockerclient → doc
   it('exec -it (pseudo-terminal, exec resize) and exec -t without one', async () => {
     for (const p of sides)
       expect((await on(p, ['run', '-d', '--name', `${p}x`, ...NET, IMG, 'sleep', '300'])).code).toBe(0);
-    const cmd = (p: string) => ['exec', '-it', `${p}x`, 'sh', '-c', `${SIZE}; echo exec-tty; exit 3`];
-    const direct = await dockerTty(cmd('dd-'), chain.d.host, { rows: 33, cols: 99 }).exited();
-    const chained = await dockerTty(cmd('cc-'), chain.host, { rows: 33, cols: 99 }).exited();
+    const cmd = (p: string) => ['exec', '-it', `${p}x`, 'sh', '-c', `${TTY_SIZE}; echo exec-tty; exit 3`];
+    const direct = await dockerTty(cmd('dd-'), chain().d.host, { rows: 33, cols: 99 }).exited();
+    const chained = await dockerTty(cmd('cc-'), chain().host, { rows: 33, cols: 99 }).exited();
     expect(chained).toEqual(direct);
     expect(direct).toEqual({ stdout: '33 99\r\nexec-tty\r\n', stderr: '', code: 3 });
     // -t without -i needs no terminal of its own; stderr is merged into the tty stream.
@@ -221,52 +195,52 @@ describe('more docker CLI commands through dockerserver → dockerclient → doc
     expect(
       (
         await docker(['run', '-d', '--name', 'cc-q', ...NET, IMG, 'sh', '-c', 'echo q1; exec sleep 300'], {
-          host: chain.host,
+          host: chain().host,
         })
       ).code,
     ).toBe(0);
     await settled();
     const kill = async (cli: LiveCli, what: string, beforeSettle?: () => Promise<void>) => {
-      const during = { streams: chain.dc.engine.streamsOpen, sockets: connectionsOn(chain.d.socket) };
+      const during = { streams: chain().dc.engine.streamsOpen, sockets: connectionsOn(chain().d.socket) };
       expect(during.streams, `${what}: dockerclient holds the stream`).toBeGreaterThanOrEqual(1);
       cli.child.kill('SIGKILL');
       await cli.exited();
       await beforeSettle?.();
       await settled();
-      const after = { streams: chain.dc.engine.streamsOpen, sockets: connectionsOn(chain.d.socket) };
+      const after = { streams: chain().dc.engine.streamsOpen, sockets: connectionsOn(chain().d.socket) };
       console.log(
         `[cli-more] ${what}: during ${JSON.stringify(during)}, after the CLI was killed ${JSON.stringify(after)} (pool ${POOL})`,
       );
       expect(after.sockets).toBeLessThan(during.sockets);
     };
     // A quiet container: nothing more will be written, so only closing the socket can end the call.
-    const logs = dockerLive(['logs', '-f', 'cc-q'], chain.host);
+    const logs = dockerLive(['logs', '-f', 'cc-q'], chain().host);
     await logs.waitFor(/q1\n/);
     await kill(logs, 'logs -f');
-    const attach = dockerLive(['attach', '--no-stdin', 'cc-q'], chain.host);
+    const attach = dockerLive(['attach', '--no-stdin', 'cc-q'], chain().host);
     await attachedTo('cc-q');
-    expect(await eventually(() => chain.dc.engine.streamsOpen === 2)).toBe(true); // the attach and the CLI's wait
+    expect(await eventually(() => chain().dc.engine.streamsOpen === 2)).toBe(true); // the attach and the CLI's wait
     await kill(attach, 'attach', async () => {
       // The CLI's wait (a plain request) ends at once. Its attach it had half-closed right after the 101
       // (no stdin), so the end that dockerserver holds cannot see the process die until something is
       // written to it; dockerd holds its own end of a directly attached CLI the same way. The next
       // output does it: then everything is released, down to the daemon's attach.
-      expect(await eventually(() => chain.dc.engine.streamsOpen === 1)).toBe(true);
+      expect(await eventually(() => chain().dc.engine.streamsOpen === 1)).toBe(true);
       const poke = await docker(['exec', 'cc-q', 'sh', '-c', 'echo poke > /proc/1/fd/1'], {
-        host: chain.d.host,
+        host: chain().d.host,
       });
       expect(poke.code, poke.stderr).toBe(0);
     });
     // The container never noticed: still running, its log intact.
-    expect((await docker(['inspect', '-f', '{{.State.Running}}', 'cc-q'], { host: chain.host })).stdout).toBe(
-      'true\n',
-    );
+    expect(
+      (await docker(['inspect', '-f', '{{.State.Running}}', 'cc-q'], { host: chain().host })).stdout,
+    ).toBe('true\n');
   });
 
   it('events live through the chain: each action arrives as it happens; killing the CLI leaves nothing open', async () => {
     const results: string[] = [];
     for (const p of sides) {
-      const before = chain.dc.engine.streamsOpen;
+      const before = chain().dc.engine.streamsOpen;
       const name = `${p}ev`;
       // --since: directly, an event before the CLI subscribed still shows. Through the chain every event
       // is live: nothing happens until the CLI's stream has reached dockerd.
@@ -274,7 +248,7 @@ describe('more docker CLI commands through dockerserver → dockerclient → doc
       const args = ['events', '--since', since, '--filter', `container=${name}`, '--format', '{{.Action}}'];
       const cli = dockerLive(args, hostOf(p));
       if (p === 'cc-')
-        expect(await eventually(() => chain.dc.engine.streamsOpen > before, 10_000)).toBe(true);
+        expect(await eventually(() => chain().dc.engine.streamsOpen > before, 10_000)).toBe(true);
       expect((await on(p, ['create', '--name', name, ...NET, IMG, 'true'])).code).toBe(0);
       await cli.waitFor(/^create\n/m);
       expect((await on(p, ['start', name])).code).toBe(0);
@@ -292,7 +266,7 @@ describe('more docker CLI commands through dockerserver → dockerclient → doc
 
   it('port: published ports on a bridge network (created directly on the daemon), and the errors', async () => {
     // The private daemons run with --bridge=none; a user-defined bridge network still works here.
-    const net = await docker(['network', 'create', 'sw-ports'], { host: chain.d.host });
+    const net = await docker(['network', 'create', 'sw-ports'], { host: chain().d.host });
     expect(net.code, net.stderr).toBe(0);
     try {
       const r = await same((p) => [
@@ -326,8 +300,8 @@ describe('more docker CLI commands through dockerserver → dockerclient → doc
       // No published ports: nothing printed, success.
       expect(await same((p) => ['port', `${p}x`])).toEqual({ stdout: '', stderr: '', code: 0 });
     } finally {
-      for (const p of sides) await docker(['rm', '-f', `${p}p`], { host: chain.d.host });
-      await docker(['network', 'rm', 'sw-ports'], { host: chain.d.host });
+      for (const p of sides) await docker(['rm', '-f', `${p}p`], { host: chain().d.host });
+      await docker(['network', 'rm', 'sw-ports'], { host: chain().d.host });
     }
   });
 
@@ -388,12 +362,12 @@ describe('more docker CLI commands through dockerserver → dockerclient → doc
   });
 
   it('import - (a tarball request body through the chain), then run the imported image', async () => {
-    const root = join(chain.dir, 'rootfs');
+    const root = join(chain().dir, 'rootfs');
     mkdirSync(join(root, 'bin'), { recursive: true });
     execFileSync('cp', [busyboxPath(), join(root, 'bin', 'busybox')]);
     for (const a of ['sh', 'echo', 'cat']) symlinkSync('busybox', join(root, 'bin', a));
-    execFileSync('tar', ['-C', root, '-cf', join(chain.dir, 'rootfs.tar'), '.']);
-    const tar = readFileSync(join(chain.dir, 'rootfs.tar'));
+    execFileSync('tar', ['-C', root, '-cf', join(chain().dir, 'rootfs.tar'), '.']);
+    const tar = readFileSync(join(chain().dir, 'rootfs.tar'));
     expect(tar.length).toBeGreaterThan(500_000); // a static busybox: the body is streamed, not one chunk
     const imported = await same((p) => ['import', '-', `${p}imp:1`], { input: tar });
     expect(imported).toEqual({ stdout: 'sha256:<ID>\n', stderr: '', code: 0 });
@@ -410,7 +384,7 @@ describe('more docker CLI commands through dockerserver → dockerclient → doc
   });
 
   it('container prune -f removes exactly the stopped containers', async () => {
-    await docker(['container', 'prune', '-f'], { host: chain.d.host }); // start from none stopped
+    await docker(['container', 'prune', '-f'], { host: chain().d.host }); // start from none stopped
     const results: DockerRunResult[] = [];
     for (const p of sides) {
       expect((await on(p, ['run', '--name', `${p}pr`, ...NET, IMG, 'true'])).code).toBe(0);

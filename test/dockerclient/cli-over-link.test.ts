@@ -22,7 +22,7 @@ import {
   startDaemons,
   stopDaemons,
 } from '../harness/index.js';
-import { comparer, eventually, IMG, NET, norm } from './cli-chain.js';
+import { comparer, eventually, IMG, NET, norm, TTY_SIZE, UNTIL_GO } from './cli-chain.js';
 
 /** dockerclient's pool to the daemon: small, so a stream socket left open shows above it. */
 const POOL = 2;
@@ -76,10 +76,7 @@ describe.each(['unix', 'ws'] as const)(
     });
 
     it('run -it in a pseudo-terminal: raw tty frames and the resize cross the link', async () => {
-      // The size arrives with the CLI's resize, after start: poll until it is there.
-      const size =
-        's=; for i in $(busybox seq 1 50); do s=$(busybox stty size 2>/dev/null); [ -n "$s" ] && [ "$s" != "0 0" ] && break; sleep 0.1; done';
-      const cmd = ['run', '-it', '--rm', ...NET, IMG, 'sh', '-c', `${size}; echo $s; exit 5`];
+      const cmd = ['run', '-it', '--rm', ...NET, IMG, 'sh', '-c', `${TTY_SIZE}; exit 5`];
       const direct = await dockerTty(cmd, d.host).exited();
       const linked = await dockerTty(cmd, host).exited();
       expect(linked).toEqual(direct);
@@ -88,7 +85,7 @@ describe.each(['unix', 'ws'] as const)(
 
     it('exec with and without a terminal, logs -f until exit, wait, cp both ways', async () => {
       for (const p of ['dd-', 'cc-']) {
-        const script = 'echo first; while [ ! -e /go ]; do sleep 0.1; done; echo second >&2; exit 4';
+        const script = `echo first; ${UNTIL_GO}; echo second >&2; exit 4`;
         expect((await on(p, ['run', '-d', '--name', `${p}l`, ...NET, IMG, 'sh', '-c', script])).code).toBe(0);
       }
       expect(
@@ -138,7 +135,7 @@ describe.each(['unix', 'ws'] as const)(
         const since = String(Math.floor(Date.now() / 1000) - 1);
         const args = ['events', '--since', since, '--filter', `container=${name}`, '--format', '{{.Action}}'];
         const events = dockerLive(args, target);
-        const script = 'while [ ! -e /go ]; do sleep 0.1; done; echo attached-out; exit 6';
+        const script = `${UNTIL_GO}; echo attached-out; exit 6`;
         expect((await on(p, ['run', '-d', '--name', name, ...NET, IMG, 'sh', '-c', script])).code).toBe(0);
         const attach = dockerLive(['attach', '--no-stdin', name], target);
         await events.waitFor(/^attach\n/m);

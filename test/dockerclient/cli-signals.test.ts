@@ -6,25 +6,12 @@
  * `--since` and `--until`, a streaming `docker stats` killed mid-stream (nothing left open afterwards),
  * `rm -v` (the anonymous volume goes, without `-v` it stays), and the whole `docker inspect` document.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type DockerRunResult, docker, dockerLive } from '../harness/index.js';
-import {
-  type Chain,
-  comparer,
-  eventually,
-  expectSettled,
-  IMG,
-  NET,
-  norm,
-  poll,
-  startChain,
-  stopChain,
-} from './cli-chain.js';
+import { chainSuite, eventually, IMG, NET, norm, poll, UNTIL_GO } from './cli-chain.js';
 
 /** Pooled sockets dockerclient may keep to the daemon here: small, so a leaked stream socket shows. */
 const POOL = 2;
-/** Blocks until `/go` exists in the container: the test decides when the output happens. */
-const UNTIL_GO = 'while [ ! -e /go ]; do sleep 0.1; done';
 /** Traps INT and TERM with distinct exit codes; says `ready` once both traps are set. */
 const TRAPS =
   'trap "echo got-int; exit 7" INT; trap "echo got-term; exit 8" TERM; echo ready; while true; do sleep 0.1; done';
@@ -40,23 +27,12 @@ interface InspectDoc {
 describe('docker CLI signals, start -a, logs, stats, rm -v, inspect through the chain, vs direct', {
   timeout: 60_000,
 }, () => {
-  let chain: Chain;
-  const { same, both } = comparer(() => chain);
-  const hostOf = (p: string) => (p === 'dd-' ? chain.d.host : chain.host);
-  const sides = ['dd-', 'cc-'] as const;
-  const on = (p: string, args: string[], input?: string) => docker(args, { host: hostOf(p), input });
+  const { chain, same, both, hostOf, sides, on, settled } = chainSuite(POOL);
   const ok = async (p: string, args: string[]) => {
     const r = await on(p, args);
     expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
     return r.stdout;
   };
-
-  beforeAll(async () => {
-    chain = await startChain({ connections: POOL });
-  });
-  afterAll(() => stopChain(chain));
-
-  const settled = () => expectSettled(chain, POOL);
 
   /**
    * Watches, directly on dockerd, the signals it is asked to send to `name` (`kill` events, from a second
@@ -66,7 +42,7 @@ describe('docker CLI signals, start -a, logs, stats, rm -v, inspect through the 
     const since = ['--since', String(Math.floor(Date.now() / 1000) - 1)];
     const filters = ['--filter', `container=${name}`, '--filter', 'event=kill'];
     const args = ['events', ...since, ...filters, '--format', '{{.Actor.Attributes.signal}}'];
-    const cli = dockerLive(args, chain.d.host);
+    const cli = dockerLive(args, chain().d.host);
     return {
       async until(sig: string): Promise<string[]> {
         await cli.waitFor(new RegExp(`^${sig}$`, 'm'));
@@ -93,10 +69,11 @@ describe('docker CLI signals, start -a, logs, stats, rm -v, inspect through the 
       for (const p of sides) {
         const watch = kills(`${p}${signal}`);
         const cli = await runTraps(p, `${p}${signal}`);
-        const forwarded = chain.ops.filter((op) => op === 'container.kill').length;
+        const forwarded = chain().ops.filter((op) => op === 'container.kill').length;
         cli.child.kill(signal);
         results.push(norm(await cli.exited(), p));
-        if (p === 'cc-') expect(chain.ops.filter((op) => op === 'container.kill').length).toBe(forwarded + 1);
+        if (p === 'cc-')
+          expect(chain().ops.filter((op) => op === 'container.kill').length).toBe(forwarded + 1);
         expect(await watch.until(num), 'kill requests seen by dockerd').toEqual([num]);
       }
       expect(results[1]).toEqual(results[0]);
@@ -194,7 +171,7 @@ describe('docker CLI signals, start -a, logs, stats, rm -v, inspect through the 
       // Without a terminal the CLI still redraws: each frame (every 500 ms) starts with ESC[H, ends with ESC[J.
       await cli.waitFor(new RegExp(`${p}st[^]*\x1b\\[J[^]*${p}st[^]*\x1b\\[J`), 20_000);
       if (p === 'cc-')
-        expect(chain.dc.engine.streamsOpen, 'the stats stream is open').toBeGreaterThanOrEqual(1);
+        expect(chain().dc.engine.streamsOpen, 'the stats stream is open').toBeGreaterThanOrEqual(1);
       cli.child.kill('SIGKILL');
       const r = norm(await cli.exited(), p);
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: null, stderr: '' });
@@ -211,7 +188,7 @@ describe('docker CLI signals, start -a, logs, stats, rm -v, inspect through the 
 
   it('rm -v removes the anonymous volume, rm without -v keeps it', async () => {
     // swarmd has no volumes API (http-unsupported): the volumes are looked at on dockerd itself.
-    const direct = (args: string[]) => docker(args, { host: chain.d.host });
+    const direct = (args: string[]) => docker(args, { host: chain().d.host });
     const vols: Record<string, { kept: string; gone: string }> = {};
     for (const p of sides) {
       const volumeOf = async (name: string) =>
