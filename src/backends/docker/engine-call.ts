@@ -5,6 +5,7 @@
  * @module
  */
 import type { Readable } from 'node:stream';
+import { isApiVersion, minApiVersion } from './http-router.js';
 
 /** The newest API version swarmd speaks (dockerd 20.10); a newer daemon is asked for this one. */
 export const MAX_ENGINE_API = '1.41';
@@ -37,20 +38,13 @@ export interface EngineResult {
   body: unknown;
 }
 
-function compareVersions(a: string, b: string): number {
-  const [am = 0, an = 0] = a.split('.').map(Number);
-  const [bm = 0, bn = 0] = b.split('.').map(Number);
-  return am - bm || an - bn;
-}
-
 /**
  * The version to speak, given the `Api-Version` header of the daemon's `/_ping`: the daemon's own,
  * but at most {@link MAX_ENGINE_API}.
  */
 export function negotiatedVersion(header: string | undefined): string {
   // Like the docker CLI: no header means the daemon predates negotiation, assume 1.24.
-  if (!header || !/^\d+\.\d+$/.test(header)) return '1.24';
-  return compareVersions(header, MAX_ENGINE_API) < 0 ? header : MAX_ENGINE_API;
+  return isApiVersion(header) ? minApiVersion(header, MAX_ENGINE_API) : '1.24';
 }
 
 /** JSON (serialised), raw bytes, or a stream to pipe up; `json` tells which. */

@@ -29,7 +29,14 @@ import {
   encodeBody,
   negotiatedVersion,
 } from './engine-call.js';
-import { decodeBody, type EngineHijack, flatHeaders, openHijack, openStream } from './engine-direct.js';
+import {
+  type Closable,
+  decodeBody,
+  type EngineHijack,
+  flatHeaders,
+  openHijack,
+  openStream,
+} from './engine-direct.js';
 import {
   budget,
   DEFAULT_CONNECTIONS,
@@ -58,9 +65,6 @@ export interface EngineClientOptions {
   timeoutMs?: number;
   clock?: Clock;
 }
-
-/** Anything holding a socket open that {@link EngineClient.close} must be able to end. */
-type Closable = { destroy(): void; once(ev: 'close', fn: () => void): unknown };
 
 /** A client to one daemon. Create once per daemon; {@link close} releases every socket. */
 export class EngineClient {

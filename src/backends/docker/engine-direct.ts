@@ -40,6 +40,9 @@ export function decodeBody(headers: Record<string, string>, bytes: Buffer): unkn
   return bytes;
 }
 
+/** Anything holding a socket open that its owner must be able to end. */
+export type Closable = { destroy(): void; once(ev: 'close', fn: () => void): unknown };
+
 /** What {@link openHijack} and {@link openStream} need to know about one call. */
 export interface DirectCall {
   address: EngineAddress;
@@ -52,7 +55,7 @@ export interface DirectCall {
   headers?: Record<string, string>;
   signal: AbortSignal;
   /** Called with every socket-like object opened, so the owner can destroy them on close. */
-  track(s: { destroy(): void; once(ev: 'close', fn: () => void): unknown }): void;
+  track(s: Closable): void;
 }
 
 function send(call: DirectCall, headers: Record<string, string>): ClientRequest {

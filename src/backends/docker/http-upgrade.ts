@@ -15,11 +15,6 @@ import { isHttpError } from './http-router.js';
 import { encodeResultBody, endToEndHeaders } from './http-streams.js';
 import { resolveRoute } from './http-unsupported.js';
 
-function fail(socket: Socket, base: Record<string, string>, err: HttpError, headOnly = false): void {
-  const body = Buffer.from(errorBody(err.message));
-  writeRawResponse(socket, err.status, { ...base, 'Content-Type': JSON_CONTENT_TYPE }, body, headOnly);
-}
-
 /** Serves one upgrade request on its raw socket; never throws. The caller tracks the socket. */
 export async function handleUpgrade(
   edge: Edge,
@@ -30,27 +25,31 @@ export async function handleUpgrade(
   // The CLI half-closes right after 101 when it has no stdin; output must keep flowing (§3.2).
   socket.allowHalfOpen = true;
   socket.on('error', () => socket.destroy());
-  // An upgrade is no reason to break HEAD's rule: its answers carry no body.
-  const headOnly = req.method === 'HEAD';
+  // Every plain (non-upgraded) answer goes through here. An upgrade is no reason to break HEAD's rule:
+  // its answers carry no body.
+  const answer = (status: number, headers: Record<string, string>, body?: Buffer) =>
+    writeRawResponse(socket, status, headers, body, req.method === 'HEAD');
+  const fail = (base: Record<string, string>, err: HttpError) =>
+    answer(err.status, { ...base, 'Content-Type': JSON_CONTENT_TYPE }, Buffer.from(errorBody(err.message)));
   try {
     const version = await edge.version();
     const base = baseHeaders(version);
     const match = resolveRoute(req.method ?? '', req.url ?? '/', version);
-    if (isHttpError(match)) return fail(socket, base, match, headOnly);
+    if (isHttpError(match)) return fail(base, match);
     if (req.headers['transfer-encoding']) {
       const message = 'chunked bodies are not supported on upgrade requests; send Content-Length';
-      return fail(socket, base, { status: 400, message }, headOnly);
+      return fail(base, { status: 400, message });
     }
     const length = Number(req.headers['content-length'] ?? 0);
     if (!Number.isSafeInteger(length) || length < 0) {
-      return fail(socket, base, { status: 400, message: 'invalid Content-Length' }, headOnly);
+      return fail(base, { status: 400, message: 'invalid Content-Length' });
     }
     const taken = await takeHijackedRequest(socket, head, length, edge.bodyLimit);
-    if ('status' in taken) return fail(socket, base, taken, headOnly);
+    if ('status' in taken) return fail(base, taken);
     const parsed = parseJsonBody(taken.body);
     if (!parsed.ok) {
       taken.stdin.destroy();
-      return fail(socket, base, parsed.error, headOnly);
+      return fail(base, parsed.error);
     }
     const args = dockerArgs(match, parsed.body);
     const fwd = forwardRequest(edge.target, match.route.verb, args, replyTimeoutMs(edge, match), taken.stdin);
@@ -61,18 +60,18 @@ export async function handleUpgrade(
       if (out.kind === 'stream') out.stream.destroy();
       return;
     }
-    if (out.kind === 'error') return fail(socket, base, out.error, headOnly);
+    if (out.kind === 'error') return fail(base, out.error);
     if (out.kind === 'set') {
       // e.g. exec start with Detach: true — a plain answer, no upgrade.
       taken.stdin.destroy();
       const encoded = encodeResultBody(out.result);
       const type: Record<string, string> = encoded?.json ? { 'Content-Type': JSON_CONTENT_TYPE } : {};
       const headers = { ...base, ...endToEndHeaders(out.result.headers), ...type };
-      return writeRawResponse(socket, out.result.status, headers, encoded?.bytes, headOnly);
+      return answer(out.result.status, headers, encoded?.bytes);
     }
     pipeHijacked(socket, out.result, out.stream, base);
   } catch (err) {
     edge.log.error({ err }, 'dockerserver upgrade failed');
-    fail(socket, {}, { status: 500, message: `${edge.target.name}: ${(err as Error).message}` }, headOnly);
+    fail({}, { status: 500, message: `${edge.target.name}: ${(err as Error).message}` });
   }
 }
