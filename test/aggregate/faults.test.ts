@@ -5,15 +5,14 @@
  * margins are visible in CI logs. Tests run in order and share the daemons: each one starts by
  * waiting until every node is healthy again.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  clientEnv,
   connectionsOn,
   type Daemon,
-  DOCKER_CLI,
   docker,
+  dockerLive,
   startDaemons,
   stopDaemons,
 } from '../harness/index.js';
@@ -157,31 +156,26 @@ describe('aggregate over 3 real dockerd daemons (swarmd + docker CLI)', () => {
     const dead = daemon('node3');
     // Streams open when the daemon dies break mid-body: a merged `docker events` (node3's part), and a
     // `logs -f` and an `attach` routed to node3's container.
-    const cli = (args: string[]) =>
-      spawn(DOCKER_CLI, args, {
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...clientEnv(host) },
-      });
-    const events = cli(['events', '--format', '{{.Actor.Attributes.name}} {{.Action}}']);
-    const routed = [cli(['logs', '-f', 'keep-node3']), cli(['attach', '--no-stdin', 'keep-node3'])];
-    const routedExited = routed.map((c) => new Promise((r) => c.once('close', r)));
-    let seen = '';
-    events.stdout.on('data', (b: Buffer) => {
-      seen += b.toString();
-    });
+    const events = dockerLive(['events', '--format', '{{.Actor.Attributes.name}} {{.Action}}'], host);
+    const routed = [
+      dockerLive(['logs', '-f', 'keep-node3'], host),
+      dockerLive(['attach', '--no-stdin', 'keep-node3'], host),
+    ];
+    const seen = () => events.stdout();
     /** Creates and removes a container on node1 through the aggregate; resolves once its events arrived. */
     const eventOnNode1 = async (name: string) => {
       const pin = ['-e', 'constraint:node==node1'];
       const made = await swarm(['create', '--network', 'none', '--name', name, ...pin, IMAGE, 'true']);
       expect(made.code, made.stderr).toBe(0);
       expect((await swarm(['rm', name])).code).toBe(0);
-      await within(5_000, `events of ${name}`, async () => seen.includes(`${name} destroy`));
+      await within(5_000, `events of ${name}`, async () => seen().includes(`${name} destroy`));
     };
     try {
       // The aggregate answers the events call once every node's stream is open: an event seen means
       // node3's stream is live.
       await eventOnNode1('ev-before-kill');
       await within(5_000, 'attach to keep-node3 reached node3', async () =>
-        seen.includes('keep-node3 attach'),
+        seen().includes('keep-node3 attach'),
       );
       dead.kill('SIGKILL');
       const downS = await within(5_000, 'node3 down', async () => (await statuses()).node3 === 'Unhealthy');
@@ -192,11 +186,11 @@ describe('aggregate over 3 real dockerd daemons (swarmd + docker CLI)', () => {
       await eventOnNode1('ev-after-kill');
       // The routed streams end with their daemon instead of hanging.
       await within(5_000, 'logs -f and attach on node3 ended', async () =>
-        routed.every((c) => c.exitCode !== null || c.signalCode !== null),
+        routed.every((c) => c.child.exitCode !== null || c.child.signalCode !== null),
       );
-      await Promise.all(routedExited);
+      await Promise.all(routed.map((c) => c.exited()));
     } finally {
-      for (const c of [events, ...routed]) c.kill('SIGKILL');
+      for (const c of [events, ...routed]) c.child.kill('SIGKILL');
     }
     await dead.restart(); // the harness takes ~10 s here: a fresh dockerd, not something we time
     const t0 = performance.now();
