@@ -8,7 +8,6 @@
  * @module
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { Chain } from '../src/backends/chain.js';
 import { systemClock } from '../src/clock.js';
 import { docker } from '../test/harness/docker-cli.js';
 import { startDaemons, stopDaemons } from '../test/harness/index.js';
+import { type SwarmdProc, startSwarmd } from '../test/link/swarmd-procs.js';
 import { type BenchCase, runSuite, sequentialP50, unixGetter } from './lib.js';
 
 /** p50 latency in ms of `n` sequential GETs on one keep-alive connection. */
@@ -27,18 +27,6 @@ async function p50(socketPath: string, path: string, n = 300): Promise<number> {
   } finally {
     client.close();
   }
-}
-
-/** Resolves once a spawned swarmd printed that its stages run; rejects if it exits first. */
-async function untilRunning(p: ChildProcess): Promise<void> {
-  let err = '';
-  await new Promise<void>((resolve, reject) => {
-    p.stderr?.on('data', (b: Buffer) => {
-      err += b.toString();
-      if (/stages running/.test(err)) resolve();
-    });
-    p.once('exit', (code) => reject(new Error(`swarmd exited with ${code}:\n${err}`)));
-  });
 }
 
 async function wall(host: string, args: string[]): Promise<number> {
@@ -55,20 +43,10 @@ const front = join(dir, 's.sock');
 const chain = new Chain({ log: pino({ level: 'silent' }), clock: systemClock });
 // The same chain as users run it: swarmd in a process of its own (one more process to schedule).
 const apart = join(dir, 'apart.sock');
-const swarmd = spawn(
-  process.execPath,
-  [
-    'bin/swarmd.js',
-    '--log-level',
-    'warn',
-    `dockerserver unix://${apart}`,
-    `dockerclient unix://${daemon.socket}`,
-  ],
-  { stdio: ['ignore', 'ignore', 'pipe'] },
-);
+let swarmd: SwarmdProc | undefined;
 try {
   await chain.start([`dockerserver unix://${front}`, `dockerclient unix://${daemon.socket}`]);
-  await untilRunning(swarmd);
+  swarmd = await startSwarmd([`dockerserver unix://${apart}`, `dockerclient unix://${daemon.socket}`]);
   for (let i = 0; i < 5; i++)
     await wall(daemon.host, ['run', '-d', '--network', 'none', 'busybox:local', 'sleep', '600']);
   const id = (await docker(['ps', '-q', '--no-trunc'], { host: daemon.host })).stdout.split(
@@ -100,7 +78,7 @@ try {
     cli('run --rm', ['run', '--rm', '--network', 'none', 'busybox:local', 'true']),
   ]);
 } finally {
-  swarmd.kill('SIGINT');
+  await swarmd?.kill('SIGINT');
   await chain.stop();
   await stopDaemons([daemon]);
   rmSync(dir, { recursive: true, force: true });
