@@ -48,6 +48,10 @@ export const ErrorCode = {
   NodeDown: 'SWARM_ERR_NODE_DOWN',
   /** A configured limit (e.g. a daemon's open streams) is reached: the request was refused, not queued. */
   LimitReached: 'SWARM_ERR_LIMIT_REACHED',
+  /** The peer did not prove who it is (missing or wrong token, no verified client certificate). */
+  Unauthenticated: 'SWARM_ERR_UNAUTHENTICATED',
+  /** The peer is known but not allowed to do this (e.g. `control` through a listen without --allow-control). */
+  Forbidden: 'SWARM_ERR_FORBIDDEN',
 } as const;
 
 /** One of the stable codes in {@link ErrorCode}. */
