@@ -9,7 +9,13 @@
  */
 import type { Message } from '../actors/message.js';
 import { ErrorCode, SwarmError } from '../errors.js';
-import { type AggregateArgs, type NodeSpec, nodeSpecs, parseAggregateArgs } from './aggregate/args.js';
+import {
+  type AggregateArgs,
+  checkRuntimeChild,
+  type NodeSpec,
+  nodeSpecs,
+  parseAggregateArgs,
+} from './aggregate/args.js';
 import { asSwarmError, Cluster } from './aggregate/cluster.js';
 import { createContainer } from './aggregate/create.js';
 import { type DockerEvent, nodeEvent } from './aggregate/events.js';
@@ -26,6 +32,7 @@ import {
   pruneContainers,
 } from './aggregate/views.js';
 import { type DockerArgs, type DockerResult, resultBody } from './docker/api.js';
+import { redactSecrets } from './secrets.js';
 import type { StageContext, StageDefinition, StageInstance } from './stage.js';
 
 /** A `control` message's args. */
@@ -196,6 +203,7 @@ export function createAggregate(
         cluster.nodes.length + 1,
       );
       if (!spec) throw new SwarmError(ErrorCode.InvalidArgument, 'aggregate: control add needs a command');
+      checkRuntimeChild(spec.command, 'control add');
       await cluster.add(spec);
     } else if (args.action === 'remove') {
       if (!cluster.remove(args.name)) {
@@ -211,9 +219,10 @@ export function createAggregate(
       status: 200,
       body: cluster.nodes.map((n) => ({
         name: n.name,
-        command: n.command,
+        // Commands may carry a link token (remote --token); the list goes back to a peer.
+        command: redactSecrets(n.command),
         health: n.health,
-        lastError: n.lastError,
+        lastError: n.lastError === undefined ? undefined : redactSecrets(n.lastError),
       })),
     };
   }

@@ -11,11 +11,18 @@ import type { TimerHandle } from '../clock.js';
 import { ConnectionLostError, ErrorCode, SwarmError, toError } from '../errors.js';
 import { pipe, type Session } from '../libchan/index.js';
 import { EOF } from '../libchan/types.js';
-import { connectLink, type LinkFlags, type LinkUrl, parseLinkArgs } from './link/address.js';
+import {
+  connectLink,
+  type LinkFlags,
+  type LinkUrl,
+  MIN_TOKEN_BYTES,
+  parseLinkArgs,
+  TOKEN_ENV,
+} from './link/address.js';
 import { LinkForwarder, safeSend } from './link/forwarder.js';
 import type { StageContext, StageDefinition, StageInstance } from './stage.js';
 
-const OPTIONS = new Set(['token', 'tlscert', 'tlskey', 'tlscacert', 'deadline']);
+const OPTIONS = new Set(['token', 'token-file', 'tlscert', 'tlskey', 'tlscacert', 'deadline', 'insecure']);
 /** First reconnect delay and its cap; doubled per failed attempt. */
 export const REMOTE_BACKOFF = { minMs: 100, maxMs: 5_000 };
 const DEFAULT_DEADLINE_MS = 5_000;
@@ -138,7 +145,9 @@ function createRemote(args: string[], ctx: StageContext): RemoteInstance {
     get inFlight() {
       return link?.inFlight ?? 0;
     },
-    describe: () => `forwarding to ${url.text} (${state === 'up' ? 'linked' : 'not linked yet, retrying'})`,
+    describe: () =>
+      `forwarding to ${url.text} (${state === 'up' ? 'linked' : 'not linked yet, retrying'}` +
+      `${flags.tokenSource ? `; token from ${flags.tokenSource}` : ''})`,
     async start() {
       // The first attempt is awaited so a healthy setup starts linked; a far end that is not up yet
       // is not a configuration error: the stage starts and keeps trying.
@@ -184,11 +193,14 @@ function createRemote(args: string[], ctx: StageContext): RemoteInstance {
 export const remoteStage: StageDefinition = {
   name: 'remote',
   summary: 'forward every request to a listen stage in another swarmd (unix, tcp, tls, ws, wss)',
-  usage: 'remote <url> [--token T | --tlscert F --tlskey F --tlscacert F] [--deadline ms]',
-  example: "swarmd 'dockerserver unix:///tmp/a.sock' 'remote ws://10.0.0.2:4243 --token s3cret'",
+  usage:
+    'remote <url> [--token-file F | --token T] [--tlscert F --tlskey F --tlscacert F] [--deadline ms] [--insecure]',
+  example:
+    "swarmd 'dockerserver unix:///tmp/a.sock' 'remote wss://10.0.0.2:4243 --token-file /etc/swarmd/token --tlscacert ca.pem'",
   help:
     'Opens one libchan session to the listen stage at <url> and sends every request over it; replies and streams come back through the session. ' +
-    '--token sends a shared secret first; --tlscert/--tlskey present a client certificate and --tlscacert verifies the server (tls://, wss://). ' +
+    `--token-file F (or --token T, or $${TOKEN_ENV}) sends a shared secret first: at least ${MIN_TOKEN_BYTES} bytes unless --insecure; prefer the file, since arguments show in ps. ` +
+    '--tlscert/--tlskey present a client certificate and --tlscacert verifies the server against the host in <url> (tls://, wss://). ' +
     `--deadline bounds each connection attempt (default ${DEFAULT_DEADLINE_MS} ms). ` +
     `A dropped link is redialled with exponential backoff (${REMOTE_BACKOFF.minMs} ms doubling to ${REMOTE_BACKOFF.maxMs} ms). ` +
     'Requests in flight when it drops get SWARM_ERR_CONNECTION_LOST (status 502) and are not retried; requests while it is down are refused at once (status 503).',

@@ -14,6 +14,7 @@ import { sharedTlsPems } from '../harness/tls.js';
 import { ask, ctx, echoDownstream, errText, recorder, tempDir, until } from './support.js';
 
 const dir = tempDir();
+const TOKEN = 's3cret-s3cret-s3cret';
 const stops: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
   for (const s of stops.reverse()) await s();
@@ -50,7 +51,9 @@ describe('listen + remote in one process', () => {
       return undefined;
     };
     const { inst: l } = await listen([`unix://${sock}`], down);
-    expect(l.describe?.()).toBe(`accepting remote stages on unix://${sock} (no auth)`);
+    expect(l.describe?.()).toBe(
+      `accepting remote stages on unix://${sock} (no auth: anyone who can connect drives this chain)`,
+    );
     const r = await remote([`unix://${sock}`]);
     await r.start?.();
     expect(r.linkState).toBe('up');
@@ -66,11 +69,11 @@ describe('listen + remote in one process', () => {
 
   it('token: the right token links; a wrong one is refused with a clear error and no link', async () => {
     const sock = join(dir, 'tok.sock');
-    await listen([`unix://${sock}`, '--token', 's3cret']);
-    const good = await remote([`unix://${sock}`, '--token', 's3cret']);
+    await listen([`unix://${sock}`, '--token', TOKEN]);
+    const good = await remote([`unix://${sock}`, '--token', TOKEN]);
     await good.start?.();
     expect((await ask(good.handle, 'get'))[0]?.verb).toBe('set');
-    const bad = await remote([`unix://${sock}`, '--token', 'nope']);
+    const bad = await remote([`unix://${sock}`, '--token', 'nope-nope-nope-nope']);
     await bad.start?.();
     expect(bad.linkState).toBe('down');
     const [err] = await ask(bad.handle, 'get');
@@ -80,7 +83,7 @@ describe('listen + remote in one process', () => {
 
   it('token: a session whose first message is not control {token} gets an error and is closed', async () => {
     const sock = join(dir, 'tok2.sock');
-    const { down } = await listen([`unix://${sock}`, '--token', 's3cret']);
+    const { down } = await listen([`unix://${sock}`, '--token', TOKEN]);
     const s = await unix.connect({ path: sock });
     const ch = s.newSendChannel<Message>();
     // A pipe, not the test recorder: plain-object Senders cannot cross a session (codec limitation).
@@ -96,12 +99,12 @@ describe('listen + remote in one process', () => {
 
   it('refuses a plain listener off loopback unless --token, TLS or --insecure, naming the fix', () => {
     expect(() => listenStage.create(['tcp://0.0.0.0:4243'], ctx('listen#1'))).toThrow(
-      /refusing a plain listener on tcp:\/\/0\.0\.0\.0:4243.*--token.*--insecure/,
+      /refusing an unauthenticated listener on tcp:\/\/0\.0\.0\.0:4243.*--token.*--insecure/,
     );
     expect(() => listenStage.create(['ws://10.1.2.3:80/'], ctx('listen#1'))).toThrow(/--insecure/);
     for (const ok of [
       ['tcp://0.0.0.0:4243', '--insecure'],
-      ['tcp://0.0.0.0:4243', '--token', 't'],
+      ['tcp://0.0.0.0:4243', '--token', 'a-token-of-16-bytes'],
       ['tcp://127.0.0.1:4243'],
       ['ws://localhost:4243/'],
     ]) {

@@ -26,8 +26,8 @@ describe('docker CLI → swarmd A (dockerserver, remote) → ws + token → swar
   beforeAll(async () => {
     port = await freePort();
     host = `unix://${join(dir, 'a.sock')}`;
-    b = await swarmd([`listen ws://127.0.0.1:${port} --token t`, 'simulator nodeB']);
-    a = await swarmd([`dockerserver ${host}`, `remote ws://127.0.0.1:${port} --token t`]);
+    b = await swarmd([`listen ws://127.0.0.1:${port} --token s3cret-s3cret-s3cret`, 'simulator nodeB']);
+    a = await swarmd([`dockerserver ${host}`, `remote ws://127.0.0.1:${port} --token s3cret-s3cret-s3cret`]);
   });
 
   it('runs a container and lists it through both processes', async () => {
@@ -63,7 +63,7 @@ describe('docker CLI → swarmd A (dockerserver, remote) → ws + token → swar
     expect(Date.now() - t0).toBeLessThan(3_000);
     expect(down.code).not.toBe(0);
     expect(down.stderr).toMatch(new RegExp(`remote#2: (not linked to|link to) ws://127\\.0\\.0\\.1:${port}`));
-    b = await swarmd([`listen ws://127.0.0.1:${port} --token t`, 'simulator nodeB']);
+    b = await swarmd([`listen ws://127.0.0.1:${port} --token s3cret-s3cret-s3cret`, 'simulator nodeB']);
     const deadline = Date.now() + 15_000;
     let ps = await docker(['ps', '-a'], { host });
     while (ps.code !== 0 && Date.now() < deadline) {
@@ -80,7 +80,10 @@ describe('docker CLI → swarmd A (dockerserver, remote) → ws + token → swar
 
   it('a wrong token is refused and A says so', async () => {
     const other = join(dir, 'bad.sock');
-    const bad = await swarmd([`dockerserver unix://${other}`, `remote ws://127.0.0.1:${port} --token wrong`]);
+    const bad = await swarmd([
+      `dockerserver unix://${other}`,
+      `remote ws://127.0.0.1:${port} --token wrong-wrong-wrong-wrong`,
+    ]);
     const r = await docker(['ps'], { host: `unix://${other}` });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/refused the token.*authentication failed/);

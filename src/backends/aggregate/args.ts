@@ -5,6 +5,7 @@
  * @module
  */
 import { ErrorCode, SwarmError } from '../../errors.js';
+import { lexStage } from '../lexer.js';
 import { parseStageArgs } from '../stage-args.js';
 import { STRATEGIES, type Strategy } from './placement.js';
 
@@ -96,6 +97,29 @@ export function nodeSpecs(commands: readonly string[], startIndex = 1): NodeSpec
     seen.add(s.name);
   }
   return specs;
+}
+
+/**
+ * The stages a node added at run time (a `control add` or a `--nodes-file` line) may be. Both reach the
+ * aggregate from outside its command line — a session peer, whoever can write the file — so they can
+ * only name a daemon to talk to, never a stage that runs a program (`exec`, a module path), opens a
+ * listener (`listen`, `dockerserver`) or nests more of them (`aggregate`).
+ */
+export const RUNTIME_CHILD_STAGES: ReadonlySet<string> = new Set(['dockerclient', 'remote', 'simulator']);
+
+/**
+ * Throws `SWARM_ERR_FORBIDDEN` (403) unless `command` is a stage in {@link RUNTIME_CHILD_STAGES};
+ * `where` says how it arrived ("control add", "nodes file line 3").
+ */
+export function checkRuntimeChild(command: string, where: string): void {
+  const { name } = lexStage(command);
+  if (RUNTIME_CHILD_STAGES.has(name)) return;
+  throw new SwarmError(
+    ErrorCode.Forbidden,
+    `aggregate: ${where}: a node added at run time can be ${[...RUNTIME_CHILD_STAGES].join(', ')}, not "${name}"; ` +
+      'give other stages on the aggregate command line',
+    { details: { status: 403 } },
+  );
 }
 
 function invalid(why: string): SwarmError {

@@ -12,8 +12,7 @@
 import { unwatchFile, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { ErrorCode, SwarmError } from '../../errors.js';
-import { lexStage } from '../lexer.js';
-import { type NodeSpec, splitNamed } from './args.js';
+import { checkRuntimeChild, type NodeSpec, splitNamed } from './args.js';
 
 /** One line of the file. */
 export interface NodeLine {
@@ -33,7 +32,7 @@ export function parseNodesFile(text: string): NodeLine[] {
     const { name, command } = splitNamed(l);
     try {
       // Lexed now, not at spawn time, so a typo is refused before any node is added or removed.
-      lexStage(command);
+      checkRuntimeChild(command, `nodes file line ${i + 1}`);
     } catch (err) {
       throw new SwarmError(ErrorCode.InvalidArgument, `line ${i + 1}: ${(err as Error).message}`);
     }

@@ -8,6 +8,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { Message } from '../../actors/message.js';
 import type { Clock } from '../../clock.js';
 import type { DockerArgs, DockerResult, DockerStreamResult } from '../docker/api.js';
+import { redactSecrets } from '../secrets.js';
 import type { Cluster, FanOutResult } from './cluster.js';
 import { type DockerEvent, JsonLineSplitter, labelEvent } from './events.js';
 import { childListQuery, parseListQuery } from './filters.js';
@@ -49,9 +50,10 @@ export async function clusterInfo(
   const body = mergeInfo(
     cluster.nodes.map((n) => ({
       name: n.name,
-      command: n.command,
+      // `docker info` shows each node's command: a remote child's --token must not go with it.
+      command: redactSecrets(n.command),
       health: n.health,
-      lastError: n.lastError,
+      lastError: n.lastError === undefined ? undefined : redactSecrets(n.lastError),
       updatedAt: n.updatedAt === undefined ? undefined : n.updatedAt + offset,
       info: n.info,
     })),

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { ErrorCode, SwarmError } from '../../errors.js';
 import { type Listener, type Session, tcp, tls, unix, ws } from '../../libchan/index.js';
+import { redactSecrets } from '../secrets.js';
 
 /** A parsed link address. */
 export interface LinkUrl {
@@ -21,35 +22,56 @@ export interface LinkUrl {
 
 /** Flags shared by `listen` and `remote`. */
 export interface LinkFlags {
+  /** The shared secret, from `--token`, `--token-file` or {@link TOKEN_ENV}. Never logged. */
   token?: string;
+  /** Where the token came from, for startup lines: `--token`, `--token-file F`, `$SWARMD_TOKEN`. */
+  tokenSource?: string;
+  tokenFile?: string;
   tlscert?: string;
   tlskey?: string;
   tlscacert?: string;
   insecure: boolean;
+  /** listen: pass `control` messages of authenticated peers on to the chain. */
+  allowControl: boolean;
   deadlineMs?: number;
 }
 
+/** The environment variable a link stage reads its token from when neither flag gives one. */
+export const TOKEN_ENV = 'SWARMD_TOKEN';
+/** Shorter tokens are refused unless `--insecure`: 16 random bytes cannot be guessed online. */
+export const MIN_TOKEN_BYTES = 16;
+const BOOLEAN_FLAGS = new Set(['insecure', 'allow-control']);
+
 const bad = (stage: string, msg: string) => new SwarmError(ErrorCode.InvalidArgument, `${stage}: ${msg}`);
 
-/** Parses `<url> [--token T] [--tlscert F --tlskey F --tlscacert F] [--insecure] [--deadline ms]`. */
+/**
+ * Parses `<url> [--token T | --token-file F] [--tlscert F --tlskey F --tlscacert F] [--insecure]
+ * [--allow-control] [--deadline ms]`; only the options in `allowed` are accepted. Without a token
+ * flag, a stage that takes one reads {@link TOKEN_ENV} from `env`.
+ */
 export function parseLinkArgs(
   stage: string,
   args: string[],
   allowed: ReadonlySet<string>,
+  env: NodeJS.ProcessEnv = process.env,
 ): { url: LinkUrl; flags: LinkFlags } {
-  const flags: LinkFlags = { insecure: false };
+  const flags: LinkFlags = { insecure: false, allowControl: false };
   let urlText: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     if (!a.startsWith('--')) {
-      if (urlText !== undefined) throw bad(stage, `unexpected argument "${a}" (one URL only)`);
+      if (urlText !== undefined) throw bad(stage, `unexpected argument "${redactSecrets(a)}" (one URL only)`);
       urlText = a;
       continue;
     }
-    const [name, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
+    // Split at the first '=' only: a token may itself contain '='.
+    const eq = a.indexOf('=');
+    const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
+    const inline = eq < 0 ? undefined : a.slice(eq + 1);
     if (!allowed.has(name)) throw bad(stage, `unknown option --${name} (see swarmd --help)`);
-    if (name === 'insecure') {
-      flags.insecure = true;
+    if (BOOLEAN_FLAGS.has(name)) {
+      if (name === 'insecure') flags.insecure = true;
+      else flags.allowControl = true;
       continue;
     }
     const value = inline ?? args[++i];
@@ -59,6 +81,8 @@ export function parseLinkArgs(
       if (!Number.isFinite(ms) || ms <= 0)
         throw bad(stage, `--deadline wants milliseconds > 0, got "${value}"`);
       flags.deadlineMs = ms;
+    } else if (name === 'token-file') {
+      flags.tokenFile = value;
     } else {
       (flags as unknown as Record<string, string>)[name] = value;
     }
@@ -72,7 +96,42 @@ export function parseLinkArgs(
   }
   if (Boolean(flags.tlscert) !== Boolean(flags.tlskey))
     throw bad(stage, '--tlscert and --tlskey go together');
+  if (allowed.has('token')) resolveToken(stage, flags, env);
   return { url, flags };
+}
+
+/** Fills `flags.token` from `--token-file` or the environment and checks its strength. */
+function resolveToken(stage: string, flags: LinkFlags, env: NodeJS.ProcessEnv): void {
+  if (flags.tokenFile !== undefined) {
+    if (flags.token !== undefined) throw bad(stage, 'give --token or --token-file, not both');
+    let text: string;
+    try {
+      text = readFileSync(flags.tokenFile, 'utf8');
+    } catch (err) {
+      throw bad(
+        stage,
+        `--token-file ${flags.tokenFile}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+      );
+    }
+    // One trailing newline is what `echo … > F` and editors add; it is not part of the secret.
+    flags.token = text.replace(/\r?\n$/, '');
+    if (flags.token === '') throw bad(stage, `--token-file ${flags.tokenFile} is empty`);
+    flags.tokenSource = `--token-file ${flags.tokenFile}`;
+  } else if (flags.token !== undefined) {
+    flags.tokenSource = '--token';
+  } else if (env[TOKEN_ENV]) {
+    flags.token = env[TOKEN_ENV];
+    flags.tokenSource = `$${TOKEN_ENV}`;
+  }
+  if (flags.token === undefined) return;
+  const bytes = Buffer.byteLength(flags.token);
+  if (bytes < MIN_TOKEN_BYTES && !flags.insecure) {
+    throw bad(
+      stage,
+      `the token (${flags.tokenSource}) is ${bytes} bytes; use at least ${MIN_TOKEN_BYTES} ` +
+        '(e.g. `openssl rand -hex 16 > F` and --token-file F), or pass --insecure to accept a guessable token',
+    );
+  }
 }
 
 /** Parses one link URL. */

@@ -3,11 +3,11 @@
  * `requestCert: true` and the client `cert`/`key`.
  * @module
  */
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, isIP } from 'node:net';
 import { createServer, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { Session, type SessionOptions } from '../session.js';
 import { socketWire } from '../wire.js';
-import { closeAll, type Listener, listening, track } from './listener.js';
+import { closeAll, type Listener, type ListenerLimits, limitConnections, listening, track } from './listener.js';
 
 /** PEM material and checks. */
 export interface TlsMaterial {
@@ -19,7 +19,7 @@ export interface TlsMaterial {
   requestCert?: boolean;
   /** Reject peers whose certificate does not verify. Default true. */
   rejectUnauthorized?: boolean;
-  /** Client: the name to verify in the server certificate (SNI). */
+  /** Client: the name to send as SNI and verify in the server certificate. Default: the host dialled. */
   servername?: string;
 }
 
@@ -47,10 +47,13 @@ function session(sock: TLSSocket, opts: TlsOptions, role: 'client' | 'server'): 
 export function connect(opts: TlsOptions): Promise<Session> {
   return new Promise((resolve, reject) => {
     const host = opts.host ?? '127.0.0.1';
+    // The certificate is checked against the host we dial (node:tls checks `servername || host`, an IP
+    // against the certificate's IP SANs). SNI carries host names only: RFC 6066 forbids addresses there.
+    const servername = opts.tls.servername ?? (isIP(host) ? undefined : host);
     const sock = tlsConnect({
       host,
       port: opts.port,
-      servername: opts.tls.servername ?? 'localhost',
+      ...(servername ? { servername } : {}),
       ...material(opts.tls),
     });
     sock.once('error', reject);
@@ -62,11 +65,15 @@ export function connect(opts: TlsOptions): Promise<Session> {
 }
 
 /** Listens for TLS connections. */
-export async function listen(opts: TlsOptions, onSession: (s: Session) => void): Promise<Listener> {
+export async function listen(
+  opts: TlsOptions & ListenerLimits,
+  onSession: (s: Session) => void,
+): Promise<Listener> {
   const sessions = new Set<Session>();
   const server = createServer({ ...material(opts.tls), requestCert: opts.tls.requestCert ?? false }, (sock) =>
     track(sessions, session(sock, opts, 'server'), onSession),
   );
+  limitConnections(server, opts);
   // A failed handshake is the client's problem; it must not crash the listener.
   server.on('tlsClientError', () => {});
   await listening(server, () => server.listen(opts.port, opts.host ?? '127.0.0.1'));
