@@ -12,6 +12,7 @@ import { parseNodesFile } from '../../src/backends/aggregate/nodes-file.js';
 import { Chain } from '../../src/backends/chain.js';
 import { listenStage } from '../../src/backends/listen.js';
 import { type RemoteInstance, remoteStage } from '../../src/backends/remote.js';
+import { systemClock } from '../../src/clock.js';
 import { ErrorCode } from '../../src/errors.js';
 import { ask, ctx, errText, quietLog, tempDir } from '../link/support.js';
 
@@ -25,7 +26,7 @@ afterEach(async () => {
 /** swarmd's chain `listen <url> <flags…>` → `aggregate "simulator n1"`, and a remote linked to it. */
 async function linkedAggregate(listenArgs: string, remoteFlags: string[] = []) {
   const sock = join(dir, `l${cleanups.length}.sock`);
-  const chain = new Chain({ log: quietLog });
+  const chain = new Chain({ log: quietLog, clock: systemClock });
   await chain.start([`listen unix://${sock} ${listenArgs}`, 'aggregate "n1=simulator n1"']);
   cleanups.push(() => chain.stop());
   const r = (await remoteStage.create([`unix://${sock}`, ...remoteFlags], ctx('remote#1'))) as RemoteInstance;
@@ -113,7 +114,7 @@ describe('nodes added from a nodes file', () => {
     const marker = join(dir, 'pwned3');
     writeFileSync(file, `simulator a\nexec sh -c "id > ${marker}"\n`);
     cleanups.push(() => rmSync(file, { force: true }));
-    const chain = new Chain({ log: quietLog });
+    const chain = new Chain({ log: quietLog, clock: systemClock });
     await expect(
       chain.start([`aggregate "n1=simulator n1" --nodes-file ${file}`]).finally(() => chain.stop()),
     ).rejects.toThrow(/not "exec"/);
