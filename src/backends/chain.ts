@@ -5,23 +5,29 @@
  * first to the last (so nothing new arrives while the back ends drain).
  * @module
  */
-import type { Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import type { Message } from '../actors/message.js';
-import type { Clock } from '../clock.js';
+import { type Clock, systemClock } from '../clock.js';
 import { ErrorCode, SwarmError } from '../errors.js';
 import type { Sender } from '../libchan/types.js';
-import { lexStage, type StageCommand } from './lexer.js';
-import { findStage, stageNames } from './registry.js';
-import type { StageContext, StageDefinition } from './stage.js';
+import { checkChainOrder, type PlacedStage } from './chain-order.js';
+import { lexStage } from './lexer.js';
+import { findStage, isModulePath, loadStageModule, stageNames } from './registry.js';
+import { type StageContext, type StageDefinition, stageRole } from './stage.js';
 import { type RestartPolicy, StageActor } from './stage-actor.js';
 
 /** Options for {@link Chain}. */
 export interface ChainOptions {
-  log: Logger;
-  clock: Clock;
+  /** Where stages log; default pino at `warn` on stderr. Each stage gets a child bound to its name. */
+  log?: Logger;
+  /** Time source for backoff, deadlines and stop timeouts; default the system clock. */
+  clock?: Clock;
+  /** How stages are restarted after a failure; default `DEFAULT_RESTART_POLICY`. */
   policy?: RestartPolicy;
-  /** Stage lookup; defaults to the built-in registry. */
+  /** Stage lookup by name; defaults to the built-in registry. Module paths are loaded before it is asked. */
   lookup?: (name: string) => StageDefinition | undefined;
+  /** Directory that relative stage module paths (`./stamp.mjs`) are resolved against; default `process.cwd()`. */
+  cwd?: string;
   /** Called when a stage gives up after too many restarts. */
   onStageFailed?: (stage: StageActor, err: Error) => void;
   /** Called as each stage comes up, with its describe() line. */
@@ -30,16 +36,35 @@ export interface ChainOptions {
   stopTimeoutMs?: number;
 }
 
-/** A running chain of stages. */
+/**
+ * One stage of a chain: a command line as swarmd takes it (`'simulator n1'`, `'./stamp.mjs team=blue'`),
+ * a definition run without arguments, or a definition with its arguments.
+ */
+export type ChainStage = string | StageDefinition | { stage: StageDefinition; args?: readonly string[] };
+
+/** A stage resolved to its definition and arguments, before anything is built. */
+interface Resolved extends PlacedStage {
+  args: string[];
+}
+
+/**
+ * A running chain of stages: `await new Chain().start(['dockerserver unix:///tmp/s.sock', stamp,
+ * 'simulator n1'])`, then `await chain.stop()`. Code may also send requests to {@link Chain.head}.
+ */
 export class Chain {
+  /** The running stages, first to last. */
   readonly stages: StageActor[] = [];
   /** Child stages built at run time through `spawnStage` (aggregate's), stopped with the chain. */
   readonly children: StageActor[] = [];
   readonly #options: ChainOptions;
+  readonly #log: Logger;
+  readonly #clock: Clock;
   #childCount = 0;
 
-  constructor(options: ChainOptions) {
+  constructor(options: ChainOptions = {}) {
     this.#options = options;
+    this.#log = options.log ?? pino({ level: 'warn', base: undefined }, pino.destination(2));
+    this.#clock = options.clock ?? systemClock;
   }
 
   /** The first stage's address: where requests enter. */
@@ -48,28 +73,27 @@ export class Chain {
   }
 
   /**
-   * Resolves every command, then builds and starts the stages last to first. Unknown stages and bad
-   * arguments throw `SWARM_ERR_INVALID_ARGUMENT` naming the stage and argument position; stages
+   * Resolves every stage (loading stage modules), checks their order ({@link StageRole}), then builds
+   * and starts them last to first. Unknown stages, modules that do not load, stages out of order and
+   * bad arguments throw `SWARM_ERR_INVALID_ARGUMENT` naming the stage and its position; stages
    * already started are stopped again.
    */
-  async start(commands: string[]): Promise<void> {
-    const parsed = commands.map((source, i) => this.#resolve(source, `argument ${i + 1}`));
+  async start(stages: readonly ChainStage[]): Promise<void> {
+    const resolved: Resolved[] = [];
+    for (const [i, stage] of stages.entries()) resolved.push(await this.#resolve(stage, `argument ${i + 1}`));
+    checkChainOrder(resolved);
     let next: StageActor | undefined;
     const actors: StageActor[] = [];
-    for (let i = parsed.length - 1; i >= 0; i--) {
-      const { command, definition } = parsed[i] as { command: StageCommand; definition: StageDefinition };
-      const actor = this.#actor(definition, command, `${command.name}#${i + 1}`, next);
+    for (let i = resolved.length - 1; i >= 0; i--) {
+      const { definition, args } = resolved[i] as Resolved;
+      const actor = this.#actor(definition, args, `${definition.name}#${i + 1}`, next);
       actors.unshift(actor);
       next = actor;
     }
     try {
       for (let i = actors.length - 1; i >= 0; i--) {
-        const actor = actors[i] as StageActor;
-        await this.#startActor(
-          actor,
-          `argument ${i + 1} "${(parsed[i] as { command: StageCommand }).command.source}"`,
-        );
-        this.stages.unshift(actor);
+        await this.#startActor(actors[i] as StageActor, (resolved[i] as Resolved).where);
+        this.stages.unshift(actors[i] as StageActor);
       }
     } catch (err) {
       await this.stop();
@@ -77,13 +101,22 @@ export class Chain {
     }
   }
 
-  /** Builds and starts a stage from a full command line (aggregate's children). */
+  /**
+   * Builds and starts a stage from a full command line (aggregate's children). It runs with no next
+   * stage, so it must be a terminal one.
+   */
   readonly spawnStage = async (source: string, name: string): Promise<Sender<Message>> => {
-    const { command, definition } = this.#resolve(source, `child stage "${name}"`);
+    const { definition, args } = await this.#resolve(source, `child stage "${name || source}"`);
+    if (stageRole(definition) !== 'terminal') {
+      throw new SwarmError(
+        ErrorCode.InvalidArgument,
+        `child stage "${source}": ${definition.name} passes requests on to a next stage, and a child stage has none; use a stage that answers itself (simulator, dockerclient, remote, exec)`,
+      );
+    }
     const actor = this.#actor(
       definition,
-      command,
-      name || `${command.name}.${++this.#childCount}`,
+      args,
+      name || `${definition.name}.${++this.#childCount}`,
       undefined,
     );
     await this.#startActor(actor, `child stage "${source}"`);
@@ -97,7 +130,8 @@ export class Chain {
    * Idempotent.
    */
   async stop(): Promise<void> {
-    const { log, clock } = this.#options;
+    const log = this.#log;
+    const clock = this.#clock;
     const limit = this.#options.stopTimeoutMs ?? 10_000;
     for (const actor of [...this.stages, ...[...this.children].reverse()]) {
       let timer: ReturnType<Clock['setTimeout']> | undefined;
@@ -115,42 +149,55 @@ export class Chain {
     }
   }
 
-  #resolve(source: string, where: string): { command: StageCommand; definition: StageDefinition } {
-    let command: StageCommand;
-    try {
-      command = lexStage(source);
-    } catch (err) {
-      throw new SwarmError(ErrorCode.InvalidArgument, `${where}: ${(err as Error).message}`, { cause: err });
+  /** A stage as a definition and arguments, and how errors name it. */
+  async #resolve(stage: ChainStage, position: string): Promise<Resolved> {
+    if (typeof stage !== 'string') {
+      const definition = 'stage' in stage ? stage.stage : stage;
+      const args = 'stage' in stage ? [...(stage.args ?? [])] : [];
+      const source = [definition.name, ...args].join(' ');
+      return { definition, args, source, where: `${position} (stage "${source}")` };
     }
-    const definition = (this.#options.lookup ?? findStage)(command.name);
-    if (!definition) {
+    const where = `${position} "${stage}"`;
+    let command: ReturnType<typeof lexStage>;
+    try {
+      command = lexStage(stage);
+    } catch (err) {
+      throw new SwarmError(ErrorCode.InvalidArgument, `${position}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    const found = isModulePath(command.name)
+      ? await loadStageModule(command.name, this.#options.cwd).catch((err: SwarmError) => {
+          throw new SwarmError(err.code, `${position}: ${err.message}`, { cause: err });
+        })
+      : (this.#options.lookup ?? findStage)(command.name);
+    if (!found) {
       throw new SwarmError(
         ErrorCode.InvalidArgument,
-        `${where}: unknown stage "${command.name}"; known stages: ${stageNames().join(', ')} (see swarmd --help)`,
+        `${position}: unknown stage "${command.name}"; known stages: ${stageNames().join(', ')}, or a stage module path such as ./my-stage.mjs (see swarmd --help)`,
       );
     }
-    return { command, definition };
+    return { definition: found, args: command.args, source: stage, where };
   }
 
   #actor(
     definition: StageDefinition,
-    command: StageCommand,
+    args: string[],
     name: string,
     downstream: StageActor | undefined,
   ): StageActor {
-    const { log, clock } = this.#options;
     const ctx: StageContext = {
       name,
       downstream,
-      log: log.child({ stage: name }),
-      clock,
+      log: this.#log.child({ stage: name }),
+      clock: this.#clock,
       spawnStage: this.spawnStage,
     };
     const options: ConstructorParameters<typeof StageActor>[3] = {
       onFailed: (stage, err) => this.#options.onStageFailed?.(stage, err),
     };
     if (this.#options.policy) options.policy = this.#options.policy;
-    return new StageActor(definition, command.args, ctx, options);
+    return new StageActor(definition, args, ctx, options);
   }
 
   async #startActor(actor: StageActor, where: string): Promise<void> {

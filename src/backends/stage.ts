@@ -16,7 +16,9 @@ export interface StageContext {
   readonly name: string;
   /** The next stage's address; absent for the last stage. Send requests here to forward them. */
   readonly downstream: Sender<Message> | undefined;
+  /** A pino logger bound to the stage's name. */
   readonly log: Logger;
+  /** The chain's time source; use it for every timer so tests can drive time. */
   readonly clock: Clock;
   /** Builds another stage from a full command line (aggregate uses it for its children). */
   readonly spawnStage?: (command: string, name: string) => Promise<Sender<Message>>;
@@ -37,9 +39,27 @@ export interface StageInstance {
   describe?(): string;
 }
 
-/** A stage type that swarmd knows by name. */
+/**
+ * Where a stage may stand in a chain. The chain checks the order before it starts anything, so a chain
+ * that could only fail every request (`simulator` in front of `dockerserver`) is a usage error instead.
+ *
+ * - `front`: takes requests from outside the chain (an HTTP API, a network listener) and passes them to
+ *   the next stage. It must be the first stage, and a stage must follow it.
+ * - `middle`: reads, rewrites or answers requests and passes the others to `ctx.downstream`. A stage
+ *   must follow it; it may be first when code feeds the chain through `Chain.head`.
+ * - `terminal`: answers every request itself and never uses `ctx.downstream`. It must be the last stage.
+ */
+export type StageRole = 'front' | 'middle' | 'terminal';
+
+/** The roles, for validating a definition that came from a user module. */
+export const STAGE_ROLES: readonly StageRole[] = ['front', 'middle', 'terminal'];
+
+/** A stage type: what swarmd knows by name, or what a user module default-exports. */
 export interface StageDefinition {
+  /** The stage's name in logs and errors (`stamp#2`) and, for built-in stages, on the command line. */
   name: string;
+  /** Where the stage may stand in a chain; default `middle` (see {@link StageRole}). */
+  role?: StageRole;
   /** One-line summary for `swarmd --list`. */
   summary: string;
   /** Usage line, e.g. `dockerclient <unix:///path | tcp://host:port> [--tlsverify …]`. */
@@ -50,4 +70,18 @@ export interface StageDefinition {
   help?: string;
   /** Validates arguments and builds an instance. Throws SwarmError (SWARM_ERR_INVALID_ARGUMENT) with a fix. */
   create(args: string[], ctx: StageContext): StageInstance | Promise<StageInstance>;
+}
+
+/** A definition's role, `middle` when it declares none. */
+export function stageRole(definition: StageDefinition): StageRole {
+  return definition.role ?? 'middle';
+}
+
+/**
+ * Types a stage definition; returns it unchanged. The default export of a stage module (`swarmd
+ * './stamp.mjs team=blue'`) is written `export default defineStage({ name, summary, usage, example,
+ * create(args, ctx) { … } })`, so editors check `create`'s arguments and the instance it returns.
+ */
+export function defineStage(definition: StageDefinition): StageDefinition {
+  return definition;
 }

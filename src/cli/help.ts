@@ -31,7 +31,12 @@ Usage:
   swarmd [options] '<stage> [args…]' ['<stage> [args…]' …]
 
 Each argument is one stage, split shell-style (quote nested commands). Requests enter at the first
-stage and flow right; each stage may answer, rewrite, fan out or forward them to the next.
+stage and flow right; each stage may answer, rewrite, fan out or forward them to the next. A front
+end (dockerserver, listen) comes first, a stage that answers everything itself (simulator,
+dockerclient, aggregate, remote, exec) comes last; other orders are refused.
+A stage may also be a module path (./stamp.mjs, ../x.js, /abs/x.mjs; relative to the current
+directory) whose default export is defineStage({...}) from 'libswarm-ts'; its arguments follow:
+  swarmd 'dockerserver unix:///tmp/s.sock' './stamp.mjs team=blue' 'simulator n1'
 With no stages, swarmd serves the Docker API on a per-user unix socket and forwards to the local
 Docker daemon if one answers at /var/run/docker.sock, otherwise to the built-in simulator.
 
@@ -48,6 +53,7 @@ Exit codes:
   0  stopped by SIGINT/SIGTERM (or --help/--version/--list)
   1  a stage could not start, gave up after too many restarts, or a second SIGINT/SIGTERM
      cut the orderly stop short
-  2  usage error (unknown option or stage, bad stage arguments)
+  2  usage error (unknown option or stage, stages out of order, a stage module that does not
+     load, bad stage arguments)
 `;
 }

@@ -44,7 +44,7 @@ describe('swarmd options', () => {
       code: 2,
       err: expect.stringMatching(/argument 2: unknown stage "nosuchstage"/),
     });
-    const badArgs = await run(['debug extra']);
+    const badArgs = await run(['debug extra', 'simulator']);
     expect(badArgs).toMatchObject({
       code: 2,
       err: expect.stringMatching(/debug#1.*argument 1.*takes no arguments/),

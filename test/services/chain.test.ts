@@ -21,12 +21,13 @@ const policy: RestartPolicy = {
   periodMs: 10_000,
 };
 
-/** Test stages: `echo` answers with its args; `crashy` throws on verb `kill`; `pass` forwards. */
+/** Test stages: `echo` answers with its args; `crashy` throws on verb `kill`; `pass` forwards (middle, the default). */
 function testStages(events: string[]): (name: string) => StageDefinition | undefined {
   let builds = 0;
   const defs: Record<string, StageDefinition> = {
     echo: {
       name: 'echo',
+      role: 'terminal',
       summary: '',
       usage: '',
       example: '',
@@ -41,6 +42,7 @@ function testStages(events: string[]): (name: string) => StageDefinition | undef
     },
     crashy: {
       name: 'crashy',
+      role: 'terminal',
       summary: '',
       usage: '',
       example: '',
@@ -59,6 +61,7 @@ function testStages(events: string[]): (name: string) => StageDefinition | undef
     // Dies outside any request on verb `die` (like an exec stage whose program exits).
     dying: {
       name: 'dying',
+      role: 'terminal',
       summary: '',
       usage: '',
       example: '',

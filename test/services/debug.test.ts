@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/actors/message.js';
 import { Chain } from '../../src/backends/chain.js';
-import { summarize } from '../../src/backends/debug.js';
+import { debugStage, summarize } from '../../src/backends/debug.js';
 import { findStage } from '../../src/backends/registry.js';
 import type { StageDefinition } from '../../src/backends/stage.js';
 import { SimulatedClock, systemClock } from '../../src/clock.js';
@@ -17,6 +17,7 @@ import { recorder } from './support.js';
 function answer(clock: SimulatedClock | undefined): StageDefinition {
   return {
     name: 'answer',
+    role: 'terminal',
     summary: '',
     usage: '',
     example: '',
@@ -82,12 +83,26 @@ describe('debug stage', () => {
     expect(lines).toContain('<-- set status 200 (5.0 ms)');
   });
 
-  it('without a next stage answers 501, and refuses arguments', async () => {
-    const chain = await start(['debug'], undefined);
-    expect(await ask(chain, { verb: 'ls', args: {} })).toMatchObject([
+  it('is refused as the last stage of a chain; built alone it answers 501; refuses arguments', async () => {
+    await expect(start(['debug'], undefined)).rejects.toMatchObject({
+      code: ErrorCode.InvalidArgument,
+      message: expect.stringMatching(
+        /argument 1 "debug": debug passes requests on to a next stage, but none follows it/,
+      ),
+    });
+    // A debug stage built outside a chain (no downstream) still answers instead of dropping requests.
+    const alone = await debugStage.create([], {
+      name: 'debug#t',
+      downstream: undefined,
+      log: capture().log,
+      clock: systemClock,
+    });
+    const ret = recorder();
+    await alone.handle({ verb: 'ls', args: {}, ret });
+    expect(await ret.done).toMatchObject([
       { verb: 'error', args: { code: ErrorCode.NotImplemented, status: 501 } },
     ]);
-    await expect(start(['debug verbose'], undefined)).rejects.toMatchObject({
+    await expect(start(['debug verbose', 'answer'], undefined)).rejects.toMatchObject({
       code: ErrorCode.InvalidArgument,
       message: expect.stringMatching(/argument 1.*debug takes no arguments/),
     });
