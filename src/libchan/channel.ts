@@ -6,6 +6,7 @@
 import { ErrorCode, ProtocolError, SwarmError } from '../errors.js';
 import { INITIAL_CHANNEL_CREDIT, InboundWindow } from './credit.js';
 import { FLAG_MORE, FrameType, ResetCode } from './frames.js';
+import { HeldBytes } from './held.js';
 import { codeFor, type Entry, errorFor, type Host } from './host.js';
 import { movedError, PipeCore, PipeReceiver } from './pipe.js';
 import { type Abortable, isReceiver, isSender, kAbort, kMove, kSender, type Sender } from './types.js';
@@ -22,6 +23,7 @@ export class ChanIn implements Entry {
   #parts: Buffer[] | null = null;
   #partsLen = 0;
   #gone = false;
+  readonly #held: HeldBytes;
 
   constructor(host: Host, id: number, parent: number, kind: number) {
     this.#host = host;
@@ -29,10 +31,11 @@ export class ChanIn implements Entry {
     this.parent = parent;
     this.kind = kind;
     this.#win = new InboundWindow(INITIAL_CHANNEL_CREDIT, host.settings.channelWindow);
+    this.#held = new HeldBytes(host);
     // Capacity = window: the peer can never have more than a window of unconsumed messages.
     this.core = new PipeCore<unknown>(
       this.#win.window,
-      { onTake: () => this.#taken(), onCancel: () => this.#cancelled() },
+      { onTake: () => this.#taken(), onCancel: () => this.#cancelled(), onFinish: () => this.#finished() },
       'fail',
     );
     this.user = new PipeReceiver(this.core);
@@ -45,7 +48,12 @@ export class ChanIn implements Entry {
   }
 
   onData(flags: number, payload: Buffer): void {
+    if (this.#gone) {
+      this.#host.release(payload.length);
+      return;
+    }
     if (this.#parts === null && !this.#win.use(1)) {
+      this.#host.release(payload.length);
       this.#violate(ResetCode.FlowControl, 'message sent without channel credit');
       return;
     }
@@ -53,15 +61,17 @@ export class ChanIn implements Entry {
       this.#parts ??= [];
       this.#parts.push(payload);
       this.#partsLen += payload.length;
+      this.#held.part(payload.length);
       if (this.#partsLen > this.#host.settings.maxMessageBytes) {
         this.#violate(ResetCode.TooLarge, `message over ${this.#host.settings.maxMessageBytes} bytes`);
       }
       return;
     }
     let bytes = payload;
+    const size = this.#partsLen + payload.length;
     if (this.#parts !== null) {
       this.#parts.push(payload);
-      bytes = Buffer.concat(this.#parts, this.#partsLen + payload.length);
+      bytes = Buffer.concat(this.#parts, size);
       this.#parts = null;
       this.#partsLen = 0;
     }
@@ -69,10 +79,12 @@ export class ChanIn implements Entry {
     try {
       value = this.#host.decode(this.id, bytes);
     } catch (err) {
+      this.#held.dropPart(payload.length);
       const e = err instanceof ProtocolError ? err : new ProtocolError(String(err));
       this.#violate(ResetCode.Protocol, e.message, e);
       return;
     }
+    this.#held.queued(payload.length);
     this.core.mailbox.send(value);
   }
 
@@ -102,9 +114,17 @@ export class ChanIn implements Entry {
   }
 
   #taken(): void {
+    this.#held.taken();
     if (this.#gone) return;
     const grant = this.#win.consume(1);
     if (grant > 0) this.#host.frame(FrameType.Credit, 0, this.id, u32(grant));
+  }
+
+  /** Nothing more will be taken (EOF, cancelled, or failed and drained): what is left is dropped. */
+  #finished(): void {
+    this.#held.dropAll();
+    this.#parts = null;
+    this.#partsLen = 0;
   }
 
   #cancelled(): void {
@@ -116,6 +136,8 @@ export class ChanIn implements Entry {
   #violate(code: number, reason: string, err?: Error): void {
     if (this.#gone) return;
     this.#gone = true;
+    this.#held.dropPart();
+    this.#partsLen = 0;
     this.#parts = null;
     this.#host.reset(this.id, code, reason);
     this.core.fail(err ?? new ProtocolError(reason, { details: { resetCode: code } }));
@@ -210,7 +232,8 @@ export class ChanOut implements Entry {
     if (this.#ending && this.#pending.length === 0) this.#end();
   }
 
-  onData(): void {
+  onData(_flags: number, payload: Buffer): void {
+    this.#host.release(payload.length);
     this.abort(new ProtocolError('DATA on a channel the peer receives'));
   }
 

@@ -20,6 +20,17 @@ export interface SessionSettings {
   acceptBacklog: number;
   /** Nested channels and streams opened by the peer whose carrying message has not been decoded. */
   maxUnclaimed: number;
+  /**
+   * Channels and byte streams open at once, ours and the peer's together; an OPEN from the peer
+   * beyond it is RESET REFUSED (each entry holds buffers, so an unbounded table is unbounded memory).
+   */
+  maxEntries: number;
+  /**
+   * Bytes written to the transport that the peer has not taken yet. Ordered frames stop at a
+   * high-water mark well below this, so only a peer that does not read while making us answer
+   * (PONG, CREDIT, RESET) gets here; the session is then cut off.
+   */
+  maxOutputBytes: number;
 }
 
 /** A table entry: one channel or byte stream multiplexed on the session. */
@@ -55,6 +66,18 @@ export interface Host {
   emit(id: number, value: unknown, moved: Map<object, object> | undefined): void;
   /** Decodes a complete message that arrived on channel `id`. */
   decode(id: number, bytes: Uint8Array): unknown;
+  /**
+   * `n` DATA bytes the peer sent are consumed (taken by the reader) or dropped: the connection window
+   * may refund them. Every DATA byte an entry is handed is released exactly once.
+   */
+  release(n: number): void;
+  /**
+   * Refunds `n` bytes of an unfinished message at once when the session's assembly budget allows
+   * (see held.ts); true when it did. Such bytes are given back with {@link endEarly}, not `release`.
+   */
+  refundEarly(n: number): boolean;
+  /** `n` bytes refunded by {@link refundEarly} are consumed or dropped: the budget gets them back. */
+  endEarly(n: number): void;
 }
 
 /** The error a receiver or writer sees for a RESET with `code`. */

@@ -14,10 +14,10 @@ export {
 export { FrameType, MAX_FRAME_PAYLOAD, RefKind, ResetCode } from './frames.js';
 export type { SessionSettings } from './host.js';
 export { bufferedPipe, movedError, type PipeHooks, PipeReceiver, PipeSender, pipe } from './pipe.js';
-export { Session, type SessionOptions } from './session.js';
+export { type PreAuthLimits, Session, type SessionOptions } from './session.js';
 export { SessionStream } from './stream-proxy.js';
 export type { Transport, TransportStats } from './transport.js';
-export type { Listener } from './transports/listener.js';
+export type { Listener, ListenerLimits } from './transports/listener.js';
 export { type MemoryOptions, MemoryTransport, memoryPair } from './transports/memory.js';
 export * as tcp from './transports/tcp.js';
 export * as tls from './transports/tls.js';

@@ -1,7 +1,8 @@
 /**
  * Connection-level flow control of a session (PROTOCOL.md Part 1, "Flow control", stream 0): the ordered
- * outbound frame queue that waits for the peer's connection CREDIT, and our own inbound connection window.
- * Per-channel and per-stream windows live in their entries (channel.ts, stream-proxy.ts).
+ * outbound frame queue that waits for the peer's connection CREDIT and for the transport to drain, and
+ * our own inbound connection window. Per-channel and per-stream windows live in their entries
+ * (channel.ts, stream-proxy.ts).
  * @module
  */
 import { ProtocolError } from '../errors.js';
@@ -10,6 +11,13 @@ import { INITIAL_CONNECTION_CREDIT, InboundWindow } from './credit.js';
 import { FrameType } from './frames.js';
 import type { Wire } from './wire.js';
 import { FrameWriter } from './writer.js';
+
+/**
+ * Bytes the transport may hold unsent before ordered frames wait in our queue for it to drain. Well
+ * above a socket's kernel buffer so a fast peer never waits on us, well below the output cap so
+ * ordinary traffic can never reach it (only stream-0 answers bypass the queue).
+ */
+export const OUTPUT_HIGH_WATER = 1 << 20;
 
 interface Queued {
   type: number;
@@ -24,14 +32,19 @@ interface Queued {
  * frame queues behind it. Stream-0 control frames ({@link control}) never wait.
  */
 export class ConnectionFlow {
+  readonly #wire: Wire;
   readonly #writer: FrameWriter;
   readonly #in: InboundWindow;
   #credit = INITIAL_CONNECTION_CREDIT;
   #queue: Queued[] = [];
   #head = 0;
+  /** Bytes refunded by {@link refundEarly} whose message is not taken yet. */
+  #early = 0;
 
-  constructor(wire: Wire, window: number) {
-    this.#writer = new FrameWriter(wire);
+  /** `onOverflow`: the transport holds more than `maxOut` unsent bytes (the peer does not read). */
+  constructor(wire: Wire, window: number, maxOut: number, onOverflow: () => void) {
+    this.#wire = wire;
+    this.#writer = new FrameWriter(wire, Math.max(maxOut, 2 * OUTPUT_HIGH_WATER + (1 << 20)), onOverflow);
     this.#in = new InboundWindow(INITIAL_CONNECTION_CREDIT, window);
   }
 
@@ -41,7 +54,7 @@ export class ConnectionFlow {
     if (extra > 0) this.#writer.frame(FrameType.Credit, 0, 0, u32(extra));
   }
 
-  /** Frames waiting for connection credit (or behind one that is). */
+  /** Frames waiting for connection credit or for the transport (or behind one that is). */
   get queued(): number {
     return this.#queue.length - this.#head;
   }
@@ -51,9 +64,9 @@ export class ConnectionFlow {
     return this.#head === this.#queue.length;
   }
 
-  /** Sends an ordered frame now when nothing is queued and (for DATA) credit allows, else queues it. */
+  /** Sends an ordered frame now when nothing is queued, the transport is not full and (for DATA) credit allows. */
   send(type: number, flags: number, id: number, payload?: Uint8Array): void {
-    if (this.#head === this.#queue.length) {
+    if (this.#head === this.#queue.length && !this.#congested()) {
       if (type !== FrameType.Data) {
         this.#writer.frame(type, flags, id, payload);
         return;
@@ -76,8 +89,13 @@ export class ConnectionFlow {
   /** The peer granted `n` connection bytes: sends what the queue can now afford, in order. */
   grant(n: number): void {
     this.#credit += n;
+    this.pump();
+  }
+
+  /** Sends queued frames while credit and the transport allow (also called when the transport drains). */
+  pump(): void {
     const q = this.#queue;
-    while (this.#head < q.length) {
+    while (this.#head < q.length && !this.#congested()) {
       const f = q[this.#head] as Queued;
       if (f.type === FrameType.Data) {
         const len = (f.payload as Uint8Array).length;
@@ -93,14 +111,32 @@ export class ConnectionFlow {
     }
   }
 
-  /**
-   * The peer sent `n` DATA bytes: throws ProtocolError when that overruns the window, and refunds
-   * credit in batches as the window empties (the bytes count as consumed once handed to an entry).
-   */
+  /** The peer sent `n` DATA bytes: throws ProtocolError when that overruns the window. */
   received(n: number): void {
     if (!this.#in.use(n)) throw new ProtocolError('connection flow-control window overrun');
+  }
+
+  /**
+   * `n` received DATA bytes were consumed by their reader (or dropped): refunds them in batches. Not
+   * on arrival, so what a peer can make us hold (unread messages, unclaimed streams, unfinished
+   * multi-frame messages) is bounded by the connection window as a whole.
+   */
+  release(n: number): void {
     const grant = this.#in.consume(n);
     if (grant > 0) this.#writer.frame(FrameType.Credit, 0, 0, u32(grant));
+  }
+
+  /** Refunds `n` bytes of an unfinished message now if the assembly budget allows (see held.ts). */
+  refundEarly(n: number, budget: number): boolean {
+    if (this.#early + n > budget) return false;
+    this.#early += n;
+    this.release(n);
+    return true;
+  }
+
+  /** Bytes refunded early were consumed or dropped: the assembly budget gets them back. */
+  endEarly(n: number): void {
+    this.#early -= n;
   }
 
   /** Hands pending bytes to the wire now (before ending it). */
@@ -113,5 +149,10 @@ export class ConnectionFlow {
     this.#writer.close();
     this.#queue = [];
     this.#head = 0;
+  }
+
+  #congested(): boolean {
+    const held = this.#wire.bufferedAmount;
+    return held !== undefined && held.call(this.#wire) > OUTPUT_HIGH_WATER;
   }
 }

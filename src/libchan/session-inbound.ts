@@ -34,6 +34,13 @@ export function peerOpen(
     return;
   }
   if (parent === 0 && kind !== RefKind.OutChannel) throw new ProtocolError('a top-level OPEN must be kind 5');
+  if (kind < RefKind.Duplex || kind > RefKind.OutChannel)
+    throw new ProtocolError(`OPEN with unknown kind ${kind}`);
+  if (table.entries.size >= host.settings.maxEntries) {
+    // Refused before an entry (and its buffers) exists; a reference to it fails its message.
+    host.frame(FrameType.Reset, 0, id, encodeCodeReason(ResetCode.Refused, 'too many open streams'));
+    return;
+  }
   let e: ChanIn | ChanOut | SessionStream;
   switch (kind) {
     case RefKind.OutChannel:
@@ -77,7 +84,11 @@ export function entryFrame(
 ): void {
   const e = table.entries.get(id);
   if (e === undefined) {
-    if (table.isStale(id)) return;
+    if (table.isStale(id)) {
+      // Late DATA still counted against the connection window: give it back.
+      if (type === FrameType.Data) host.release(payload.length);
+      return;
+    }
     throw new ProtocolError(`frame type ${type} for stream ${id}, which was never opened`);
   }
   switch (type) {

@@ -6,11 +6,12 @@
  * @module
  */
 import { type Clock, systemClock, type TimerHandle } from '../clock.js';
-import { ConnectionLostError, ErrorCode, ProtocolError, type SwarmError } from '../errors.js';
+import { ConnectionLostError, ErrorCode, ProtocolError, SwarmError } from '../errors.js';
 import { ChanOut } from './channel.js';
 import { FrameParser, FrameType, RefKind, ResetCode } from './frames.js';
 import { decodeCodeReason, encodeCodeReason, type Host, type SessionSettings } from './host.js';
 import { ConnectionFlow } from './session-flow.js';
+import { type Breach, PreAuthGuard } from './session-guard.js';
 import { entryFrame, peerOpen } from './session-inbound.js';
 import { resolveSettings, type SessionOptions } from './session-options.js';
 import { Pings } from './session-ping.js';
@@ -20,7 +21,7 @@ import type { Transport, TransportStats } from './transport.js';
 import type { Receiver, Sender } from './types.js';
 import type { Wire, WireInfo } from './wire.js';
 
-export type { SessionOptions } from './session-options.js';
+export type { PreAuthLimits, SessionOptions } from './session-options.js';
 
 /** A multiplexed connection. Build one with a transport's `connect`/`listen`, or over any {@link Wire}. */
 export class Session implements Transport, Host {
@@ -41,6 +42,7 @@ export class Session implements Transport, Host {
   #peerGoAway = false;
   #error: Error | undefined;
   #closeTimer: TimerHandle | undefined;
+  #guard: PreAuthGuard | undefined;
 
   constructor(wire: Wire, options: SessionOptions) {
     this.settings = resolveSettings(options);
@@ -55,8 +57,21 @@ export class Session implements Transport, Host {
       this.#resolveDone = r;
     });
     this.#parser = new FrameParser((t, f, id, p) => this.#onFrame(t, f, id, p));
-    this.#flow = new ConnectionFlow(wire, this.settings.connectionWindow);
-    wire.start({ data: (chunk) => this.#onData(chunk), close: (err) => this.#onWireClose(err) });
+    this.#flow = new ConnectionFlow(wire, this.settings.connectionWindow, this.settings.maxOutputBytes, () =>
+      // Not from inside the write that noticed it: the caller may be in the middle of an emit.
+      process.nextTick(() =>
+        this.#teardown(
+          limitError('output', `the peer does not read: over ${this.settings.maxOutputBytes} bytes unsent`),
+          true,
+        ),
+      ),
+    );
+    if (options.preAuth) this.#guard = new PreAuthGuard(options.preAuth, this.#clock, (b) => this.#refuse(b));
+    wire.start({
+      data: (chunk) => this.#onData(chunk),
+      close: (err) => this.#onWireClose(err),
+      drain: () => this.#onDrain(),
+    });
     this.#flow.grantOpening();
   }
 
@@ -105,6 +120,20 @@ export class Session implements Transport, Host {
     this.#teardown(err ?? new ConnectionLostError('session destroyed locally'), true);
   }
 
+  /**
+   * Lifts the pre-authentication limits ({@link SessionOptions.preAuth}): the application has
+   * checked who the peer is. Does nothing on a session without them or already authenticated.
+   */
+  authenticate(): void {
+    this.#guard?.dispose();
+    this.#guard = undefined;
+  }
+
+  /** False while pre-authentication limits apply. */
+  get authenticated(): boolean {
+    return this.#guard === undefined;
+  }
+
   /** Round-trip time in ms, measured with PING/PONG. */
   ping(): Promise<number> {
     if (this.#state === 'closed') return Promise.reject(this.#error ?? closedError());
@@ -149,10 +178,28 @@ export class Session implements Transport, Host {
     return this.#refs.decode(id, bytes);
   }
 
+  release(n: number): void {
+    if (this.#state !== 'closed' && n > 0) this.#flow.release(n);
+  }
+
+  refundEarly(n: number): boolean {
+    if (this.#state === 'closed') return false;
+    return this.#flow.refundEarly(n, this.settings.maxMessageBytes);
+  }
+
+  endEarly(n: number): void {
+    this.#flow.endEarly(n);
+  }
+
   // ---- inbound ------------------------------------------------------------------------------
 
   #onData(chunk: Buffer): void {
     if (this.#state === 'closed') return;
+    const breach = this.#guard?.bytes(chunk.length);
+    if (breach) {
+      this.#refuse(breach);
+      return;
+    }
     try {
       this.#parser.push(chunk);
     } catch (err) {
@@ -167,6 +214,11 @@ export class Session implements Transport, Host {
       return;
     }
     if (type === FrameType.Open) {
+      const breach = this.#guard?.open(payload[0]);
+      if (breach) {
+        this.#refuse(breach);
+        return;
+      }
       peerOpen(this, this.#table, this.#state === 'open', id, payload);
       return;
     }
@@ -182,6 +234,8 @@ export class Session implements Transport, Host {
         if (this.#state === 'closing') this.#maybeFinishClose();
         return;
       case FrameType.Ping:
+        // Echoing whatever size came would let a peer that never reads make us buffer its PINGs.
+        if (payload.length !== 8) throw new ProtocolError('PING payload must be 8 bytes');
         this.#flow.control(FrameType.Pong, payload);
         return;
       case FrameType.Pong:
@@ -213,6 +267,13 @@ export class Session implements Transport, Host {
     this.#closeTimer = this.#clock.setTimeout(() => this.#wire.destroy(), this.#closeTimeoutMs);
   }
 
+  /** The transport took what it held: queued frames may go, and a graceful close may finish. */
+  #onDrain(): void {
+    if (this.#state === 'closed') return;
+    this.#flow.pump();
+    if (this.#state === 'closing') this.#maybeFinishClose();
+  }
+
   #onWireClose(err: Error | undefined): void {
     if (this.#closeTimer !== undefined) {
       this.#clock.clearTimeout(this.#closeTimer);
@@ -233,14 +294,19 @@ export class Session implements Transport, Host {
   }
 
   /** The peer broke the protocol: tell it why (GOAWAY), end the wire, fail everything. */
-  #connError(err: ProtocolError): void {
+  #connError(err: SwarmError, code: number = ResetCode.Protocol): void {
     if (this.#state === 'closed') return;
     const lastPeerId = this.#table.lastPeerId;
-    this.#flow.control(FrameType.GoAway, encodeCodeReason(ResetCode.Protocol, err.message, lastPeerId));
+    this.#flow.control(FrameType.GoAway, encodeCodeReason(code, err.message, lastPeerId));
     this.#flow.flush();
     this.#wire.end();
     this.#teardown(err, false);
     this.#closeTimer = this.#clock.setTimeout(() => this.#wire.destroy(), this.#closeTimeoutMs);
+  }
+
+  /** An unauthenticated peer went past a pre-auth limit: GOAWAY REFUSED with the reason, then the end. */
+  #refuse(b: Breach): void {
+    this.#connError(limitError(b.limit, `session refused: ${b.reason}`), ResetCode.Refused);
   }
 
   /** Ends the session. `reason` resolves `done`; entries fail with `entryErr` (default: reason or Closed). */
@@ -248,6 +314,7 @@ export class Session implements Transport, Host {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#error = reason;
+    this.#guard?.dispose();
     const failWith = entryErr ?? reason ?? closedError('session closed');
     this.#flow.close();
     if (destroyWire) this.#wire.destroy();
@@ -261,4 +328,9 @@ export class Session implements Transport, Host {
     if (this.#state !== 'open') throw this.#error ?? closedError();
     if (this.#peerGoAway) throw closedError('the peer is going away');
   }
+}
+
+/** The error a session ends with when the peer went past one of its limits. */
+function limitError(limit: string, message: string): SwarmError {
+  return new SwarmError(ErrorCode.LimitReached, message, { details: { limit } });
 }

@@ -45,6 +45,8 @@ export class SessionStream extends Duplex implements Entry {
       INITIAL_STREAM_CREDIT,
       readable ? host.settings.streamWindow : INITIAL_STREAM_CREDIT,
     );
+    // After END no _read comes: bytes read from then on are given back to the connection here.
+    if (readable) this.once('end', () => this.#refund());
   }
 
   get user(): this {
@@ -74,6 +76,9 @@ export class SessionStream extends Duplex implements Entry {
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    // Whatever is still buffered is dropped with the stream: the connection gets it back.
+    this.#host.release(this.#pushed - this.#credited);
+    this.#credited = this.#pushed;
     if (!this.#gone) {
       this.#gone = true;
       if (!(this.#sentEnd && this.#gotEnd)) {
@@ -89,7 +94,8 @@ export class SessionStream extends Duplex implements Entry {
   }
 
   onData(_flags: number, payload: Buffer): void {
-    if (this.#gotEnd || !this.#win.use(payload.length)) {
+    if (this.#gotEnd || this.destroyed || !this.#win.use(payload.length)) {
+      this.#host.release(payload.length);
       this.#lose(ResetCode.FlowControl, 'byte stream overran its credit');
       return;
     }
@@ -143,11 +149,12 @@ export class SessionStream extends Duplex implements Entry {
   }
 
   #refund(): void {
-    if (this.#gone || this.#gotEnd) return;
     // Bytes the consumer took out of the readable buffer since the last refund.
     const consumed = this.#pushed - this.readableLength - this.#credited;
     if (consumed <= 0) return;
     this.#credited += consumed;
+    this.#host.release(consumed);
+    if (this.#gone || this.#gotEnd) return;
     const grant = this.#win.consume(consumed);
     if (grant > 0) this.#host.frame(FrameType.Credit, 0, this.id, u32(grant));
   }

@@ -11,6 +11,8 @@ export interface WireHandlers {
   data(chunk: Buffer): void;
   /** The connection is gone. `err` is set when it broke rather than closed. Called once. */
   close(err?: Error): void;
+  /** The transport took the bytes it held (see {@link Wire.bufferedAmount}): writing may resume. */
+  drain?(): void;
 }
 
 /** Facts about the connection, for logs and authorisation. */
@@ -34,6 +36,11 @@ export interface Wire {
   end(): void;
   /** Abrupt close. */
   destroy(): void;
+  /**
+   * Bytes accepted by `write` that the transport still holds (not yet taken by the OS). A wire
+   * without it never reports backpressure; one with it calls `handlers.drain` once they are taken.
+   */
+  bufferedAmount?(): number;
 }
 
 /** Adapts a connected `net.Socket` or `tls.TLSSocket`. */
@@ -55,6 +62,7 @@ export function socketWire(sock: Socket, info: WireInfo): Wire {
     start(h) {
       handlers = h;
       sock.on('data', (chunk: Buffer) => h.data(chunk));
+      sock.on('drain', () => h.drain?.());
       if (sock.destroyed) finish();
     },
     write(data) {
@@ -65,6 +73,9 @@ export function socketWire(sock: Socket, info: WireInfo): Wire {
     },
     destroy() {
       sock.destroy();
+    },
+    bufferedAmount() {
+      return sock.writableLength;
     },
   };
 }

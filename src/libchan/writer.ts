@@ -14,6 +14,8 @@ export const COALESCE_LIMIT = 16 * 1024;
 /** Coalescing frame writer over a {@link Wire}. */
 export class FrameWriter {
   readonly #wire: Wire;
+  readonly #maxOut: number;
+  readonly #onOverflow: (() => void) | undefined;
   #slab = Buffer.allocUnsafe(SLAB);
   #start = 0;
   #pos = 0;
@@ -24,8 +26,14 @@ export class FrameWriter {
     this.flush();
   };
 
-  constructor(wire: Wire) {
+  /**
+   * @param maxOut bytes the wire may hold unsent (its `bufferedAmount`) before `onOverflow` is called
+   *   and the writer drops everything after: the peer is not reading.
+   */
+  constructor(wire: Wire, maxOut = Number.POSITIVE_INFINITY, onOverflow?: () => void) {
     this.#wire = wire;
+    this.#maxOut = maxOut;
+    this.#onOverflow = onOverflow;
   }
 
   /** Appends one frame. */
@@ -38,6 +46,7 @@ export class FrameWriter {
       writeHeader(head, 0, len, type, flags, id);
       this.#wire.write(head);
       this.#wire.write(payload as Uint8Array);
+      this.#checkOutput();
       return;
     }
     const need = HEADER_SIZE + len;
@@ -59,16 +68,24 @@ export class FrameWriter {
 
   /** Hands pending bytes to the wire now. */
   flush(): void {
-    if (this.#pos === this.#start) return;
+    if (this.#pos === this.#start || this.#closed) return;
     // The wire keeps a reference to this region; it is never written again (we move past it).
     this.#wire.write(this.#slab.subarray(this.#start, this.#pos));
     this.#start = this.#pos;
     if (this.#slab.length - this.#pos < 4096) this.#newSlab();
+    this.#checkOutput();
   }
 
   /** Drops anything not yet flushed and ignores later frames. */
   close(): void {
     this.#closed = true;
+  }
+
+  #checkOutput(): void {
+    const held = this.#wire.bufferedAmount?.() ?? 0;
+    if (held <= this.#maxOut || this.#closed) return;
+    this.#closed = true;
+    this.#onOverflow?.();
   }
 
   #newSlab(): void {

@@ -6,7 +6,16 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { ErrorCode, SwarmError } from '../../errors.js';
-import { type Listener, type Session, tcp, tls, unix, ws } from '../../libchan/index.js';
+import {
+  type Listener,
+  type ListenerLimits,
+  type Session,
+  type SessionOptions,
+  tcp,
+  tls,
+  unix,
+  ws,
+} from '../../libchan/index.js';
 import { redactSecrets } from '../secrets.js';
 
 /** A parsed link address. */
@@ -34,7 +43,12 @@ export interface LinkFlags {
   /** listen: pass `control` messages of authenticated peers on to the chain. */
   allowControl: boolean;
   deadlineMs?: number;
+  /** listen: connections open at once (`--max-connections`); more are closed at accept. */
+  maxConnections?: number;
 }
+
+/** What `listen` adds to every transport's listen options: pre-auth limits, the connection cap. */
+export type ListenLimits = Pick<SessionOptions, 'preAuth'> & ListenerLimits;
 
 /** The environment variable a link stage reads its token from when neither flag gives one. */
 export const TOKEN_ENV = 'SWARMD_TOKEN';
@@ -81,6 +95,11 @@ export function parseLinkArgs(
       if (!Number.isFinite(ms) || ms <= 0)
         throw bad(stage, `--deadline wants milliseconds > 0, got "${value}"`);
       flags.deadlineMs = ms;
+    } else if (name === 'max-connections') {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1)
+        throw bad(stage, `--max-connections wants an integer >= 1, got "${value}"`);
+      flags.maxConnections = n;
     } else if (name === 'token-file') {
       flags.tokenFile = value;
     } else {
@@ -203,19 +222,23 @@ export function listenLink(
   url: LinkUrl,
   flags: LinkFlags,
   onSession: (s: Session) => void,
+  limits: ListenLimits = {},
 ): Promise<Listener> {
   switch (url.scheme) {
     case 'unix':
-      return unix.listen({ path: url.path }, onSession);
+      return unix.listen({ path: url.path, ...limits }, onSession);
     case 'tcp':
-      return tcp.listen({ host: url.host, port: url.port }, onSession);
+      return tcp.listen({ host: url.host, port: url.port, ...limits }, onSession);
     case 'tls':
-      return tls.listen({ host: url.host, port: url.port, tls: material(stage, flags, true) }, onSession);
+      return tls.listen(
+        { host: url.host, port: url.port, tls: material(stage, flags, true), ...limits },
+        onSession,
+      );
     case 'ws':
-      return ws.listen({ host: url.host, port: url.port, path: url.path }, onSession);
+      return ws.listen({ host: url.host, port: url.port, path: url.path, ...limits }, onSession);
     case 'wss':
       return ws.listen(
-        { host: url.host, port: url.port, path: url.path, tls: material(stage, flags, true) },
+        { host: url.host, port: url.port, path: url.path, tls: material(stage, flags, true), ...limits },
         onSession,
       );
   }

@@ -14,6 +14,25 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+/** Options every listener takes, beside its address and the session options. */
+export interface ListenerLimits {
+  /**
+   * Connections open at once; one beyond is closed at accept, before any byte is read or any
+   * session is made (node's `server.maxConnections`). Default: no limit.
+   */
+  maxConnections?: number;
+  /** Called for each connection refused by `maxConnections`, with the count so far (to log once). */
+  onRefused?: (count: number) => void;
+}
+
+/** Applies {@link ListenerLimits} to a server (net, tls, http: the check is in `net.Server`). */
+export function limitConnections(server: Server, limits: ListenerLimits): void {
+  if (limits.maxConnections === undefined) return;
+  server.maxConnections = limits.maxConnections;
+  let refused = 0;
+  server.on('drop', () => limits.onRefused?.(++refused));
+}
+
 /** Registers `s` in `set` until it ends, then hands it to the user callback. */
 export function track(set: Set<Session>, s: Session, onSession: (s: Session) => void): void {
   set.add(s);

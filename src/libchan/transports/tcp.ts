@@ -6,7 +6,14 @@ import type { AddressInfo } from 'node:net';
 import { createServer, connect as netConnect, type Socket } from 'node:net';
 import { Session, type SessionOptions } from '../session.js';
 import { socketWire } from '../wire.js';
-import { closeAll, type Listener, listening, track } from './listener.js';
+import {
+  closeAll,
+  type Listener,
+  type ListenerLimits,
+  limitConnections,
+  listening,
+  track,
+} from './listener.js';
 
 /** Options of the TCP transport. `port: 0` picks a free port (see `Listener.address`). */
 export interface TcpOptions extends Omit<SessionOptions, 'role'> {
@@ -33,9 +40,13 @@ export function connect(opts: TcpOptions): Promise<Session> {
 }
 
 /** Listens on TCP. */
-export async function listen(opts: TcpOptions, onSession: (s: Session) => void): Promise<Listener> {
+export async function listen(
+  opts: TcpOptions & ListenerLimits,
+  onSession: (s: Session) => void,
+): Promise<Listener> {
   const sessions = new Set<Session>();
   const server = createServer((sock) => track(sessions, session(sock, opts, 'server'), onSession));
+  limitConnections(server, opts);
   await listening(server, () => server.listen(opts.port, opts.host ?? '127.0.0.1'));
   const a = server.address() as AddressInfo;
   return { address: `${a.address}:${a.port}`, sessions, close: () => closeAll(server, sessions) };

@@ -7,7 +7,14 @@ import { type AddressInfo, isIP } from 'node:net';
 import { createServer, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { Session, type SessionOptions } from '../session.js';
 import { socketWire } from '../wire.js';
-import { closeAll, type Listener, type ListenerLimits, limitConnections, listening, track } from './listener.js';
+import {
+  closeAll,
+  type Listener,
+  type ListenerLimits,
+  limitConnections,
+  listening,
+  track,
+} from './listener.js';
 
 /** PEM material and checks. */
 export interface TlsMaterial {

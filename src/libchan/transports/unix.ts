@@ -2,11 +2,18 @@
  * Unix-domain socket transport.
  * @module
  */
-import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer, connect as netConnect, type Socket } from 'node:net';
 import { Session, type SessionOptions } from '../session.js';
 import { socketWire } from '../wire.js';
-import { closeAll, type Listener, listening, track } from './listener.js';
+import {
+  closeAll,
+  type Listener,
+  type ListenerLimits,
+  limitConnections,
+  listening,
+  track,
+} from './listener.js';
+import { clearStaleSocket } from './unix-path.js';
 
 /** Options of the unix transport: the socket path plus session settings (role is implied). */
 export interface UnixOptions extends Omit<SessionOptions, 'role'> {
@@ -29,15 +36,18 @@ export function connect(opts: UnixOptions): Promise<Session> {
   });
 }
 
-/** Listens on a unix socket (a stale socket file left by a dead process is replaced). */
-export async function listen(opts: UnixOptions, onSession: (s: Session) => void): Promise<Listener> {
-  try {
-    if (lstatSync(opts.path).isSocket()) unlinkSync(opts.path);
-  } catch {
-    // no file: nothing to clean
-  }
+/**
+ * Listens on a unix socket. A stale socket file left by a dead process is replaced; a live socket or
+ * another file is an error (never deleted).
+ */
+export async function listen(
+  opts: UnixOptions & ListenerLimits,
+  onSession: (s: Session) => void,
+): Promise<Listener> {
+  await clearStaleSocket(opts.path);
   const sessions = new Set<Session>();
   const server = createServer((sock) => track(sessions, session(sock, opts, 'server'), onSession));
+  limitConnections(server, opts);
   await listening(server, () => server.listen(opts.path));
   return { address: opts.path, sessions, close: () => closeAll(server, sessions) };
 }

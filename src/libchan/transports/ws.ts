@@ -10,9 +10,19 @@ import type { TLSSocket } from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ConnectionLostError } from '../../errors.js';
 import { Session, type SessionOptions } from '../session.js';
-import type { Wire, WireInfo } from '../wire.js';
-import { closeAll, type Listener, listening, track } from './listener.js';
+import type { Wire, WireHandlers, WireInfo } from '../wire.js';
+import {
+  closeAll,
+  type Listener,
+  type ListenerLimits,
+  limitConnections,
+  listening,
+  track,
+} from './listener.js';
 import type { TlsMaterial } from './tls.js';
+
+/** Unsent bytes below which a full WebSocket wire reports drain (like a socket's high-water mark). */
+const DRAIN_MARK = 64 * 1024;
 
 /** Options of the WebSocket listener. With `tls`, it serves `wss://`. */
 export interface WsListenOptions extends Omit<SessionOptions, 'role'> {
@@ -34,9 +44,15 @@ export interface WsConnectOptions extends Omit<SessionOptions, 'role'> {
 export function wsWire(ws: WebSocket, info: WireInfo): Wire {
   let closed = false;
   let error: Error | undefined;
+  let handlers: WireHandlers | undefined;
+  // Bytes handed to ws.send whose callback has not run (ws has no 'drain'; its send callback fires
+  // once the bytes are written to the socket).
+  let unsent = 0;
+  let full = false;
   return {
     info,
     start(h) {
+      handlers = h;
       ws.on('message', (data: Buffer, isBinary: boolean) => {
         if (isBinary) h.data(data);
         else ws.terminate(); // text frames are not part of the protocol
@@ -53,7 +69,20 @@ export function wsWire(ws: WebSocket, info: WireInfo): Wire {
       });
     },
     write(data) {
-      if (ws.readyState === WebSocket.OPEN) ws.send(data, { binary: true });
+      if (ws.readyState !== WebSocket.OPEN) return;
+      const n = data.length;
+      unsent += n;
+      if (unsent > DRAIN_MARK) full = true;
+      ws.send(data, { binary: true }, () => {
+        unsent -= n;
+        if (full && unsent <= DRAIN_MARK) {
+          full = false;
+          handlers?.drain?.();
+        }
+      });
+    },
+    bufferedAmount() {
+      return unsent;
     },
     end() {
       ws.close(1000);
@@ -86,7 +115,10 @@ export function connect(opts: WsConnectOptions): Promise<Session> {
 }
 
 /** Listens for WebSocket connections on a fresh HTTP(S) server. */
-export async function listen(opts: WsListenOptions, onSession: (s: Session) => void): Promise<Listener> {
+export async function listen(
+  opts: WsListenOptions & ListenerLimits,
+  onSession: (s: Session) => void,
+): Promise<Listener> {
   const sessions = new Set<Session>();
   const server: HttpServer = opts.tls
     ? createHttpsServer({
@@ -97,6 +129,7 @@ export async function listen(opts: WsListenOptions, onSession: (s: Session) => v
         rejectUnauthorized: opts.tls.rejectUnauthorized ?? true,
       })
     : createHttpServer();
+  limitConnections(server, opts);
   const wss = new WebSocketServer({ server, path: opts.path ?? '/', perMessageDeflate: false });
   wss.on('connection', (ws, req) => {
     ws.binaryType = 'nodebuffer';
