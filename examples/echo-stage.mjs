@@ -12,17 +12,20 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-// The library from the compiled build when present (npm run build), else the TypeScript sources via
-// tsx (a devDependency), so this works right after `npm ci` in a clean clone.
+// The library's sources through tsx (a devDependency) in a checkout, so this runs right after `npm ci`
+// and always runs the code being edited; the compiled build (npm run build: dist/) when tsx is absent.
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const built = join(root, 'dist', 'src');
-let base = built;
+let base = join(root, 'dist');
 let ext = '.js';
-if (!existsSync(join(built, 'libchan', 'index.js'))) {
-  const { register } = await import('tsx/esm/api');
-  register();
-  base = join(root, 'src');
-  ext = '.ts';
+if (existsSync(join(root, 'src', 'libchan', 'index.ts'))) {
+  try {
+    const { register } = await import('tsx/esm/api');
+    register();
+    base = join(root, 'src');
+    ext = '.ts';
+  } catch {
+    // no dev dependencies: use dist/
+  }
 }
 const load = (p) => import(pathToFileURL(join(base, p + ext)).href);
 const { Session } = await load('libchan/index');
