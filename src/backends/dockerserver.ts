@@ -6,21 +6,16 @@
  * @module
  */
 import { chmod, unlink } from 'node:fs/promises';
-import {
-  createServer as createHttpServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Message } from '../actors/message.js';
 import { ErrorCode } from '../errors.js';
 import { DEFAULT_JSON_BODY_LIMIT } from './docker/http-body.js';
+import { handleClientErrors } from './docker/http-client-error.js';
 import type { Edge } from './docker/http-edge.js';
-import { errorBody, JSON_CONTENT_TYPE } from './docker/http-errors.js';
 import { type ForwardTarget, forwardRequest } from './docker/http-forward.js';
-import { writeRawResponse } from './docker/http-hijack.js';
+import { capConnections, checkingIntervalMs, UpgradeGate } from './docker/http-limits.js';
 import {
   clearStaleSocket,
   DOCKERSERVER_USAGE,
@@ -48,6 +43,7 @@ export class DockerServer implements StageInstance {
   readonly #hijacked = new Set<Socket>();
   #version: string | undefined;
   #versionAsk: Promise<string> | undefined;
+  #uncap: (() => void) | undefined;
 
   constructor(opts: ServerOptions, ctx: StageContext) {
     this.#opts = opts;
@@ -77,10 +73,18 @@ export class DockerServer implements StageInstance {
   }
 
   async start(): Promise<void> {
-    const { tls, address } = this.#opts;
+    const { tls, address, limits } = this.#opts;
+    // node's own deadlines for plain requests (an upgraded request gets the same in http-upgrade.ts),
+    // checked often enough for short configured deadlines to hold.
+    const deadlines = {
+      headersTimeout: limits.headerTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: checkingIntervalMs(limits),
+    };
     // Half-open sockets are required for hijacked streams (docker-cli-wire.md §3.2, §5.4).
     const server = tls
       ? createHttpsServer({
+          ...deadlines,
           allowHalfOpen: true,
           cert: tls.cert,
           key: tls.key,
@@ -88,52 +92,24 @@ export class DockerServer implements StageInstance {
           requestCert: tls.verify,
           rejectUnauthorized: tls.verify,
         })
-      : createHttpServer();
+      : createHttpServer(deadlines);
     const edge: Edge = {
       target: this.#target,
       log: this.#ctx.log,
       timeoutSeconds: this.#opts.timeoutSeconds,
       bodyLimit: DEFAULT_JSON_BODY_LIMIT,
+      limits,
+      upgrades: new UpgradeGate(limits.maxPendingUpgrades),
       version: () => this.version(),
     };
-    // Answers not yet over, per connection, for the clientError handler below.
-    const open = new WeakMap<Socket, Set<ServerResponse>>();
-    server.on('request', (req, res) => {
-      const answers = open.get(req.socket) ?? new Set<ServerResponse>();
-      open.set(req.socket, answers.add(res));
-      res.once('close', () => answers.delete(res));
-      void handleRequest(edge, req, res);
-    });
+    handleClientErrors(server, this.#ctx.clock, (req, res) => void handleRequest(edge, req, res));
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       // Upgraded sockets leave node:http's bookkeeping; track them so stop() can end them.
       this.#hijacked.add(socket);
       socket.once('close', () => this.#hijacked.delete(socket));
       void handleUpgrade(edge, req, socket, head);
     });
-    const failing = new WeakSet<Socket>();
-    server.on('clientError', (_err, socket: Socket) => {
-      if (failing.has(socket)) return; // the parser reports each later chunk again: answer once
-      failing.add(socket);
-      // HTTP/1.1 answers go out in request order. Answers still owed to complete requests before
-      // the malformed one go out first: a 400 written at once answered the wrong request (a valid
-      // request, then garbage: the client saw 400 and the request had run) or landed inside a
-      // streamed body (events, logs -f). Found by test/dockerserver/fuzz.test.ts.
-      const pending = [...(open.get(socket) ?? [])];
-      const owed = pending.filter((res) => res.req.complete);
-      const over = (res: ServerResponse) =>
-        new Promise((done) => {
-          res.once('close', done);
-          socket.once('close', done);
-        });
-      void Promise.all(owed.map(over)).then(() => {
-        // The request whose body broke may have been answered in part already: then only a cut is honest.
-        const cut = pending.some((res) => !res.req.complete && res.headersSent);
-        if (socket.writable && !cut) {
-          const body = Buffer.from(errorBody('malformed HTTP request'));
-          writeRawResponse(socket, 400, { 'Content-Type': JSON_CONTENT_TYPE }, body);
-        } else socket.destroy();
-      });
-    });
+    this.#uncap = capConnections(server, limits, this.#ctx.log, this.#ctx.clock);
     if (address.kind === 'unix') await clearStaleSocket(address.path);
     await listenOn(server, address);
     this.#server = server;
@@ -150,6 +126,7 @@ export class DockerServer implements StageInstance {
     const server = this.#server;
     if (!server) return;
     this.#server = undefined;
+    this.#uncap?.();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
     for (const socket of this.#hijacked) socket.destroy();
@@ -199,6 +176,10 @@ export const dockerserverStage: StageDefinition = {
     'Reports the API version of the next stage (at most 1.41). Requests that get no answer within',
     '--timeout seconds (default 120; stop/restart add their t) fail with 504 naming this stage.',
     'A stale unix socket file is replaced only when nothing answers on it.',
+    'At most --max-connections (default 1024) connections are open at once; more are closed at once. Headers',
+    'must arrive within --header-timeout (60 s) and a whole request, an attach/exec body included, within',
+    '--request-timeout (300 s): 408 after that. At most --max-pending-upgrades (64) attach/exec requests may',
+    'be waiting for their body at once (503 beyond).',
     'Endpoints swarmd does not serve (networks, volumes, image build/push/remove, swarm mode, plugins) answer',
     '501 with a hint; a lookup or removal of one network or volume answers 404, as for a missing object.',
   ].join('\n'),

@@ -8,6 +8,7 @@ import { Duplex, type Readable } from 'node:stream';
 import type { ErrorArgs } from '../../actors/message.js';
 import { ErrorCode, type ErrorCodeValue, SwarmError } from '../../errors.js';
 import { type DockerArgs, type DockerOp, ROUTES, type Route } from './api.js';
+import { isCanonicalPath } from './http-path.js';
 
 /** The route each op is sent on (the first row for it: `GET /_ping` rather than `HEAD`). */
 const ROUTE_BY_OP = new Map<DockerOp, Route>();
@@ -44,6 +45,13 @@ export function planCall(args: unknown): PlannedCall {
       ? encodeURIComponent(a.id).replaceAll('%2F', '/')
       : encodeURIComponent(a.id);
     path = path.replace(/\{[a-z]+\*?\}/, id);
+    // dockerd cleans the decoded path before routing: an id with a `.`/`..` or empty segment would
+    // reach it as a request for some other path (`../../plugins/x`), never as this id.
+    if (!isCanonicalPath(path)) {
+      throw bad(
+        `${a.op}: ${JSON.stringify(a.id)} is not a valid id or name: it has a ".", ".." or empty path segment`,
+      );
+    }
   }
   return {
     route,

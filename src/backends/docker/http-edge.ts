@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { DockerArgs } from './api.js';
 import type { ForwardTarget } from './http-forward.js';
+import type { ServerLimits, UpgradeGate } from './http-limits.js';
 import type { MatchedRoute } from './http-router.js';
 
 /** Everything a request or upgrade handler needs from the running server. */
@@ -16,6 +17,10 @@ export interface Edge {
   readonly timeoutSeconds: number;
   /** Largest JSON body accepted (413 past it). */
   readonly bodyLimit: number;
+  /** Connection, deadline and upgrade limits (node:http enforces them until a request is upgraded). */
+  readonly limits: ServerLimits;
+  /** Upgrade requests still reading their body. */
+  readonly upgrades: UpgradeGate;
   /** The API version to report (the next stage's, at most 1.41). */
   version(): Promise<string>;
 }

@@ -10,6 +10,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { type Duplex, PassThrough } from 'node:stream';
+import type { Clock } from '../../clock.js';
 import type { DockerStreamResult } from './api.js';
 import { type HttpError, httpError } from './http-errors.js';
 import { endToEndHeaders } from './http-streams.js';
@@ -22,28 +23,59 @@ export interface HijackedRequest {
   stdin: PassThrough;
 }
 
+/** Bounds on reading an upgrade request's body: the same as node:http applies to a plain request. */
+export interface BodyBounds {
+  /** Largest body accepted (413 past it, like a plain request's JSON body). */
+  limit: number;
+  /** The whole body must have arrived by then (408 otherwise, like node's `requestTimeout`). */
+  deadlineMs: number;
+  /** The configured request deadline, for the 408's message. */
+  timeoutMs: number;
+  clock: Clock;
+}
+
 /**
  * Splits the bytes of a hijacked socket into the request body and stdin. Resolves once the body is
- * complete (stdin keeps filling afterwards) or with a 400/413 when the body is cut off or too big.
+ * complete (stdin keeps filling afterwards) or with a 400/408/413 when the body is cut off, late or
+ * too big; after a failure the socket is no longer read (the caller answers and closes it).
  */
 export function takeHijackedRequest(
   socket: Socket,
   head: Buffer,
   contentLength: number,
-  limit: number,
+  bounds: BodyBounds,
 ): Promise<HijackedRequest | HttpError> {
-  if (contentLength > limit) {
-    return Promise.resolve(httpError(413, `request body exceeds the limit of ${limit} bytes`));
+  if (contentLength > bounds.limit) {
+    return Promise.resolve(httpError(413, `request body exceeds the limit of ${bounds.limit} bytes`));
   }
   return new Promise((resolve) => {
     const stdin = new PassThrough();
     const parts: Buffer[] = [];
     let have = 0;
     let bodyDone = false;
+    const { clock } = bounds;
 
+    const fail = (err: HttpError) => {
+      bodyDone = true;
+      clock.clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      stdin.destroy();
+      resolve(err);
+    };
+    const timer = clock.setTimeout(() => {
+      if (!bodyDone) {
+        const secs = bounds.timeoutMs / 1000;
+        fail(
+          httpError(408, `request body not received within ${secs} s: got ${have} of ${contentLength} bytes`),
+        );
+      }
+    }, bounds.deadlineMs);
     const finishBody = () => {
       bodyDone = true;
+      clock.clearTimeout(timer);
       const all = Buffer.concat(parts);
+      parts.length = 0;
       resolve({ body: all.subarray(0, contentLength), stdin });
       const rest = all.subarray(contentLength);
       if (rest.length > 0) push(rest);
@@ -61,26 +93,36 @@ export function takeHijackedRequest(
       have += chunk.length;
       if (have >= contentLength) finishBody();
     };
+    const onEnd = () => {
+      if (!bodyDone)
+        return fail(httpError(400, `request body cut off: got ${have} of ${contentLength} bytes`));
+      stdin.end();
+    };
 
     socket.on('data', onData);
-    socket.on('end', () => {
-      if (!bodyDone) {
-        bodyDone = true;
-        resolve(httpError(400, `request body cut off: got ${have} of ${contentLength} bytes`));
-      }
-      stdin.end();
-    });
+    socket.on('end', onEnd);
     socket.on('close', () => {
-      if (!bodyDone) {
-        bodyDone = true;
-        resolve(httpError(400, 'connection closed before the request body arrived'));
-      }
+      if (!bodyDone) fail(httpError(400, 'connection closed before the request body arrived'));
       // A clean FIN already ended stdin; an abrupt close must not look like EOF to the stage.
       if (!stdin.writableEnded) stdin.destroy();
     });
     if (head.length > 0) onData(head);
     else if (contentLength === 0) finishBody();
   });
+}
+
+/**
+ * Closes a hijacked socket after a final plain answer: it stops waiting for the client's FIN after
+ * `lingerMs` (a client that never closes held the socket forever), and meanwhile reads and drops
+ * whatever the client still sends, so unread bytes do not turn the close into a reset that could
+ * discard the answer before the client read it.
+ */
+export function closeLingering(socket: Socket, clock: Clock, lingerMs: number): void {
+  if (socket.destroyed) return;
+  socket.on('data', () => {});
+  socket.resume();
+  const timer = clock.setTimeout(() => socket.destroy(), lingerMs);
+  socket.once('close', () => clock.clearTimeout(timer));
 }
 
 function headerLines(headers: Record<string, string | number>): string {

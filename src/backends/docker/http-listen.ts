@@ -5,12 +5,13 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { lstat, unlink } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { connect, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, SwarmError } from '../../errors.js';
+import { clearStaleSocket as clearSocketPath } from '../../libchan/transports/unix-path.js';
+import { DEFAULT_LIMITS, LIMIT_FLAGS_USAGE, parseLimitFlag, type ServerLimits } from './http-limits.js';
 
 /** A listening address. */
 export type ListenAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
@@ -31,11 +32,14 @@ export interface ServerOptions {
   insecure: boolean;
   /** Seconds to wait for a stage's first answer (stop/restart add their own `t`). */
   timeoutSeconds: number;
+  /** Connections, header/request deadlines, pending upgrades. */
+  limits: ServerLimits;
 }
 
 /** Usage line shared by the stage definition and argument errors. */
 export const DOCKERSERVER_USAGE =
-  'dockerserver [unix:///path | tcp://host:port] [--tlscert F --tlskey F [--tlscacert F] [--tlsverify]] [--insecure] [--timeout SECONDS]';
+  'dockerserver [unix:///path | tcp://host:port] [--tlscert F --tlskey F [--tlscacert F] [--tlsverify]] [--insecure] [--timeout SECONDS] ' +
+  LIMIT_FLAGS_USAGE;
 
 const UNIX_PATH_MAX = 107;
 
@@ -100,6 +104,8 @@ export function parseServerArgs(args: readonly string[]): ServerOptions {
   let verify = false;
   let insecure = false;
   let timeoutSeconds = 120;
+  const limits: ServerLimits = { ...DEFAULT_LIMITS };
+  let headerTimeoutGiven = false;
   let spec: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -115,9 +121,17 @@ export function parseServerArgs(args: readonly string[]): ServerOptions {
     else if (flag === '--timeout') {
       timeoutSeconds = Number(value());
       if (!(timeoutSeconds > 0)) throw invalid(`--timeout must be a positive number of seconds`);
+    } else if (parseLimitFlag(limits, flag, value, invalid)) {
+      headerTimeoutGiven ||= flag === '--header-timeout';
     } else if (flag.startsWith('-')) throw invalid(`unknown option ${flag}`);
     else if (spec === undefined) spec = arg;
     else throw invalid(`more than one address given (${spec}, ${arg})`);
+  }
+  // node:http refuses a header deadline past the request deadline; a shorter request deadline alone
+  // shortens the header one with it.
+  if (limits.headerTimeoutMs > limits.requestTimeoutMs) {
+    if (headerTimeoutGiven) throw invalid('--header-timeout cannot be longer than --request-timeout');
+    limits.headerTimeoutMs = limits.requestTimeoutMs;
   }
   const cert = files['--tlscert'];
   const key = files['--tlskey'];
@@ -138,7 +152,7 @@ export function parseServerArgs(args: readonly string[]): ServerOptions {
         'Use --tlscert/--tlskey/--tlscacert with --tlsverify, listen on 127.0.0.1, or pass --insecure if you really mean it',
     );
   }
-  const options: ServerOptions = { address, insecure, timeoutSeconds };
+  const options: ServerOptions = { address, insecure, timeoutSeconds, limits };
   if (useTls) {
     options.tls = { cert: readPem('--tlscert', cert), key: readPem('--tlskey', key!), verify };
     if (ca !== undefined) options.tls.ca = readPem('--tlscacert', ca);
@@ -146,36 +160,12 @@ export function parseServerArgs(args: readonly string[]): ServerOptions {
   return options;
 }
 
-/** Resolves true when something accepts a connection on the unix socket at `path`. */
-function answers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    // `on`, not `once`: a late reset after destroy() must not become an uncaught error.
-    probe.on('error', () => resolve(false));
-  });
-}
-
 /**
- * Makes `path` free for a new listener: nothing there is fine; a socket nobody answers on is stale
- * and removed; a live socket or a non-socket file is an error (never deleted).
+ * Makes `path` free for a new listener (the rule every unix listener shares, see unix-path.ts): a
+ * stale socket is removed; a live socket or a non-socket file is an error naming the fix.
  */
-export async function clearStaleSocket(path: string): Promise<void> {
-  let st: Awaited<ReturnType<typeof lstat>>;
-  try {
-    st = await lstat(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
-  if (!st.isSocket()) throw invalid(`${path} exists and is not a socket; remove it or choose another path`);
-  if (await answers(path)) {
-    throw invalid(`another server is already listening on unix://${path}; stop it or choose another path`);
-  }
-  await unlink(path);
+export function clearStaleSocket(path: string): Promise<void> {
+  return clearSocketPath(path, 'dockerserver');
 }
 
 /** Starts `server` listening on `address`; rejects with a clear error (EADDRINUSE, EACCES…). */

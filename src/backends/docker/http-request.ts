@@ -10,6 +10,7 @@ import { readJsonBody } from './http-body.js';
 import { baseHeaders, dockerArgs, type Edge, pingHeaders, replyTimeoutMs } from './http-edge.js';
 import { writeHttpError } from './http-errors.js';
 import { type ForwardResult, forwardRequest } from './http-forward.js';
+import { checkRequestPath } from './http-path.js';
 import { isHttpError } from './http-router.js';
 import { writeChunkedStream, writeSetReply } from './http-streams.js';
 import { resolveRoute } from './http-unsupported.js';
@@ -33,6 +34,13 @@ function writeResult(res: ServerResponse, out: ForwardResult, base: Record<strin
 /** Serves one request; never throws (failures become Docker-style 500s). */
 export async function handleRequest(edge: Edge, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
+    // dockerd's router cleans the decoded path first and redirects (no API headers, empty body).
+    const path = checkRequestPath(req.url ?? '/');
+    if (path.kind === 'redirect') {
+      res.writeHead(301, { Location: path.location, 'Content-Length': 0 });
+      res.end();
+      return;
+    }
     const version = await edge.version();
     const base = baseHeaders(version);
     const match = resolveRoute(req.method ?? '', req.url ?? '/', version);
