@@ -12,11 +12,23 @@ import { errorReply } from '../actors/server.js';
 import { ErrorCode, SwarmError } from '../errors.js';
 import type { Listener, Receiver, Sender, Session } from '../libchan/index.js';
 import { kSender } from '../libchan/types.js';
-import { isLoopback, type LinkFlags, type LinkUrl, listenLink, parseLinkArgs } from './link/address.js';
+import {
+  isLoopback,
+  type LinkFlags,
+  type LinkUrl,
+  type ListenLimits,
+  listenLink,
+  parseLinkArgs,
+} from './link/address.js';
 import { safeSend } from './link/forwarder.js';
 import type { StageContext, StageDefinition, StageInstance } from './stage.js';
 
-const OPTIONS = new Set(['token', 'tlscert', 'tlskey', 'tlscacert', 'insecure']);
+const OPTIONS = new Set(['token', 'tlscert', 'tlskey', 'tlscacert', 'insecure', 'max-connections']);
+
+/** Connections a listener keeps open at once unless `--max-connections` says otherwise. */
+const DEFAULT_MAX_CONNECTIONS = 256;
+/** Values that are not Messages a session may send before it is ended (each one is a broken peer). */
+const MAX_STRAYS = 3;
 
 function sameToken(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -82,6 +94,23 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
   const { url, flags } = parseLinkArgs('listen', args, OPTIONS);
   checkExposure(url, flags);
   let listener: Listener | undefined;
+  /** Values that were not Messages, per session: logged once, and the session ends at MAX_STRAYS. */
+  const strays = new WeakMap<Session, number>();
+  /**
+   * Until the token arrives a session may hold a few KiB for a few seconds (libchan's pre-auth
+   * limits); the connection cap bounds how many such sessions there are.
+   */
+  const limits: ListenLimits = {
+    ...(flags.token !== undefined ? { preAuth: {}, clock: ctx.clock } : {}),
+    maxConnections: flags.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    onRefused: (count) => {
+      if (count === 1) {
+        ctx.log.warn(
+          `${ctx.name}: refusing connections over --max-connections ${flags.maxConnections ?? DEFAULT_MAX_CONNECTIONS} (logged once)`,
+        );
+      }
+    },
+  };
 
   const forward = (message: Message): Promise<void> | undefined => {
     if (!ctx.downstream) {
@@ -107,7 +136,17 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
   const serveChannel = async (session: Session, rx: Receiver<Message>, auth: { ok: boolean }) => {
     for await (const message of rx) {
       if (typeof message !== 'object' || message === null || !isVerb((message as Message).verb)) {
-        ctx.log.warn(`session ${session.info.remote ?? ''}: dropping a value that is not a Message`);
+        const n = (strays.get(session) ?? 0) + 1;
+        strays.set(session, n);
+        if (n === 1) {
+          ctx.log.warn(
+            `session from ${session.info.remote ?? '?'}: dropping values that are not Messages (logged once; the session ends at ${MAX_STRAYS})`,
+          );
+        }
+        if (n >= MAX_STRAYS) {
+          void session.close();
+          return;
+        }
         continue;
       }
       if (!auth.ok) {
@@ -118,6 +157,7 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
           sameToken(token, flags.token as string)
         ) {
           auth.ok = true;
+          session.authenticate();
           safeSend(message.ret as Sender<Message>, { verb: 'ack', args: { authenticated: true } });
           message.ret?.close();
           continue;
@@ -177,7 +217,7 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
       return `accepting remote stages on ${where} (${auth})`;
     },
     async start() {
-      listener = await listenLink('listen', url, flags, onSession);
+      listener = await listenLink('listen', url, flags, onSession, limits);
     },
     async stop() {
       const l = listener;
@@ -194,12 +234,14 @@ export const listenStage: StageDefinition = {
   name: 'listen',
   summary:
     'accept remote stages over libchan (unix, tcp, tls, ws, wss) and feed their requests into this chain',
-  usage: 'listen <url> [--token T | --tlscert F --tlskey F --tlscacert F] [--insecure]',
+  usage: 'listen <url> [--token T | --tlscert F --tlskey F --tlscacert F] [--insecure] [--max-connections N]',
   example: "swarmd 'listen ws://0.0.0.0:4243 --token s3cret' 'simulator nodeB'",
   help:
     'Accepts libchan sessions on <url>; every Message on every channel a peer opens goes to the next stage, and replies return through the session. ' +
     '--token T: the first message of a session must be control {token: T}, else it gets an error and the session is closed. ' +
     'tls:// and wss:// need --tlscert/--tlskey; with --tlscacert clients must present a certificate signed by that CA (mutual TLS). ' +
-    'A plain listener (no TLS, no token) on a non-loopback address is refused unless --insecure.',
+    'A plain listener (no TLS, no token) on a non-loopback address is refused unless --insecure. ' +
+    `--max-connections N (default ${DEFAULT_MAX_CONNECTIONS}): connections beyond N are closed at once. ` +
+    'With a token, a session that has not authenticated within 5 s, or sends over 64 KiB, more than one channel or any byte stream first, is ended.',
   create: createListen,
 };

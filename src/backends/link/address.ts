@@ -47,8 +47,8 @@ export interface LinkFlags {
   maxConnections?: number;
 }
 
-/** What `listen` adds to every transport's listen options: pre-auth limits, the connection cap. */
-export type ListenLimits = Pick<SessionOptions, 'preAuth'> & ListenerLimits;
+/** What `listen` adds to every transport's listen options: pre-auth limits (on `clock`), the connection cap. */
+export type ListenLimits = Pick<SessionOptions, 'preAuth' | 'clock'> & ListenerLimits;
 
 /** The environment variable a link stage reads its token from when neither flag gives one. */
 export const TOKEN_ENV = 'SWARMD_TOKEN';
