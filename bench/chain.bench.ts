@@ -30,6 +30,7 @@ const testStages: Record<string, StageDefinition> = {
   },
   echo: {
     name: 'echo',
+    role: 'terminal',
     summary: '',
     usage: '',
     example: '',

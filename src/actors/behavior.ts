@@ -34,25 +34,35 @@ export interface ActorContext<T = unknown> {
   readonly name: string | undefined;
   /** Exits normally: the supervisor restarts a `permanent` child, others stop for good. */
   stop(): void;
+  /**
+   * Ends the current incarnation with `error`, as a throwing handler would: for failures outside any
+   * message, such as a child process or socket the actor owns dying. The supervisor then decides.
+   */
+  fail(error: Error): void;
   /** Delivers a {@link Terminated} signal to this actor's `onSignal` when `target` terminates. */
   watch(target: AnyActorRef): void;
 }
 
 /**
- * An actor's code. `receive` may be sync or return a promise; the runner processes one message at a
- * time either way. A sync throw or a rejection never unwinds the mailbox: `onFailure` (or the
+ * An actor's code. `receive` may be sync or return a promise; the runner waits for a promise before
+ * the next message unless the actor was spawned with a `concurrency` above 1 (then up to that many
+ * handlers run at once). A sync throw or a rejection never unwinds the mailbox: `onFailure` (or the
  * default error reply) runs, then the supervisor decides.
  */
 export interface Behavior<T = unknown> {
   /** Handles one message. */
   receive(message: T, ctx: ActorContext<T>): void | PromiseLike<void>;
-  /** Runs when an incarnation starts (first start and every restart). A throw is a failure. */
-  start?(ctx: ActorContext<T>): void;
+  /**
+   * Runs when an incarnation starts (first start and every restart). A throw is a failure. When it
+   * returns a promise, messages wait in the mailbox until it resolves; a rejection is a failure.
+   */
+  start?(ctx: ActorContext<T>): void | PromiseLike<void>;
   /** Runs once when an incarnation ends (restart or stop). May return a promise, awaited only on shutdown. */
   stop?(ctx: ActorContext<T>, reason: ExitReason): void | PromiseLike<void>;
   /**
    * Tells the sender of `message` that it failed. Default: when the message carries a `ret`
-   * Sender (a verb request), reply `{verb:'error', args:{message, code}}` and close `ret`.
+   * Sender (a verb request), reply `{verb:'error', args:{message, code}}` and close `ret`. Also called
+   * for a handler of an earlier incarnation that fails after a restart (answered, not failed again).
    */
   onFailure?(message: T, error: Error, ctx: ActorContext<T>): void;
   /** Handles system signals (watch notifications). Unhandled signals are ignored. */

@@ -36,6 +36,10 @@ export abstract class CellLifecycle<T> extends Mailbox<T, Signal> implements Act
   gate = 0;
   /** True when the runner may handle messages: running and not awaiting an async handler. */
   runnable = false;
+  /** How many async handlers may run at once (spawn option `concurrency`; 1 = one at a time). */
+  maxInFlight = 1;
+  /** Async handlers of the current incarnation still running (only counted when maxInFlight > 1). */
+  inFlight = 0;
   lifecycle: LifecycleState = 'starting';
   owner: ChildOwner | undefined;
   /** Why the actor stopped for good (set once final). */
@@ -75,6 +79,8 @@ export abstract class CellLifecycle<T> extends Mailbox<T, Signal> implements Act
   abstract wake(): void;
   /** {@link ActorContext.stop}. */
   abstract stop(): void;
+  /** {@link ActorContext.fail}. */
+  abstract fail(error: Error): void;
   /** {@link ActorContext.watch}. */
   abstract watch(target: AnyActorRef): void;
 
@@ -123,21 +129,42 @@ export abstract class CellLifecycle<T> extends Mailbox<T, Signal> implements Act
 
   #resume(): void {
     this.#timer = undefined;
-    this.incarnation++;
+    const incarnation = ++this.incarnation;
+    this.inFlight = 0;
     const source = this.#source;
+    let started: void | PromiseLike<void>;
     try {
       this.behavior = typeof source === 'function' ? source() : source;
       this.#hookDone = false;
       this.#transition('started');
       this.runnable = true;
-      this.behavior.start?.(this);
+      started = this.behavior.start?.(this);
     } catch (err) {
-      const error = toError(err);
-      if (this.owner) this.exit(error);
-      else this.finish(error); // no supervisor to bound a crash loop: give up
+      this.#startFailed(err);
+      return;
+    }
+    if (started != null && typeof started.then === 'function') {
+      // Messages wait in the mailbox until the incarnation is ready.
+      this.runnable = false;
+      started.then(
+        () => {
+          if (incarnation !== this.incarnation || this.lifecycle !== 'running') return;
+          this.runnable = true;
+          if (!this.isEmpty) this.wake();
+        },
+        (err) => {
+          if (incarnation === this.incarnation && this.lifecycle === 'running') this.#startFailed(err);
+        },
+      );
       return;
     }
     if (!this.isEmpty) this.wake();
+  }
+
+  #startFailed(err: unknown): void {
+    const error = toError(err);
+    if (this.owner) this.exit(error);
+    else this.finish(error); // no supervisor to bound a crash loop: give up
   }
 
   #runStopHook(reason: ExitReason): void | PromiseLike<void> {

@@ -75,22 +75,26 @@ export class ActorCell<T> extends CellLifecycle<T> {
         this.failed(message, err);
       }
     }
-    if (this.gate === 1 && this.runnable && this.isEmpty) this.closedAndDrained();
+    if (this.gate === 1 && this.runnable && this.isEmpty && this.inFlight === 0) this.closedAndDrained();
     return n;
   }
 
   private awaitHandler(p: PromiseLike<void>, message: T): void {
-    this.runnable = false;
-    const incarnation = this.incarnation;
-    p.then(
-      () => this.settled(incarnation),
-      (err) => {
-        if (incarnation !== this.incarnation || this.lifecycle !== 'running') return;
-        this.runnable = true;
-        this.failed(message, err);
-        this.settled(incarnation);
-      },
-    );
+    if (this.maxInFlight === 1) {
+      this.runnable = false;
+      const incarnation = this.incarnation;
+      p.then(
+        () => this.settled(incarnation),
+        (err) => {
+          if (incarnation !== this.incarnation || this.lifecycle !== 'running') return;
+          this.runnable = true;
+          this.failed(message, err);
+          this.settled(incarnation);
+        },
+      );
+      return;
+    }
+    this.awaitConcurrent(p, message);
   }
 
   private settled(incarnation: number): void {
@@ -98,6 +102,35 @@ export class ActorCell<T> extends CellLifecycle<T> {
     this.runnable = true;
     if (this.gate === 1 && this.isEmpty) this.closedAndDrained();
     else if (!this.isEmpty) this.wake();
+  }
+
+  /**
+   * One of up to `maxInFlight` handlers running at once. The actor stays runnable below the limit. A
+   * handler of an earlier incarnation that fails late is answered (onFailure) but fails nothing: the
+   * incarnation it belonged to is already gone.
+   */
+  private awaitConcurrent(p: PromiseLike<void>, message: T): void {
+    const incarnation = this.incarnation;
+    if (++this.inFlight >= this.maxInFlight) this.runnable = false;
+    const done = (err: unknown, failed: boolean) => {
+      const current = incarnation === this.incarnation && this.lifecycle === 'running';
+      if (!current) {
+        if (failed) this.answerFailure(message, toError(err));
+        return;
+      }
+      this.inFlight--;
+      if (failed) {
+        this.failed(message, err);
+        return;
+      }
+      if (!this.runnable && this.inFlight < this.maxInFlight) this.runnable = true;
+      if (this.gate === 1 && this.isEmpty && this.inFlight === 0) this.closedAndDrained();
+      else if (!this.isEmpty) this.wake();
+    };
+    p.then(
+      () => done(undefined, false),
+      (err) => done(err, true),
+    );
   }
 
   private handleSignal(signal: Signal): void {
@@ -112,6 +145,11 @@ export class ActorCell<T> extends CellLifecycle<T> {
     const error = toError(thrown);
     const inspector = this.host.inspector;
     if (inspector) inspector({ type: 'failure', actor: this.id, name: this.name, error, message });
+    this.answerFailure(message, error);
+    this.exit(error);
+  }
+
+  private answerFailure(message: T, error: Error): void {
     try {
       const onFailure = this.behavior?.onFailure;
       if (onFailure) onFailure.call(this.behavior, message, error, this);
@@ -119,12 +157,18 @@ export class ActorCell<T> extends CellLifecycle<T> {
     } catch {
       // the reply hook itself failed; the supervisor still hears about the original error
     }
-    this.exit(error);
   }
 
   /** {@link ActorContext.stop}: a normal exit. */
   stop(): void {
     this.exit('normal');
+  }
+
+  /** {@link ActorContext.fail}: an abnormal exit from outside any handler. */
+  fail(error: Error): void {
+    const inspector = this.host.inspector;
+    if (inspector) inspector({ type: 'failure', actor: this.id, name: this.name, error, message: undefined });
+    this.exit(error);
   }
 
   /** {@link ActorContext.watch}. */
@@ -136,7 +180,8 @@ export class ActorCell<T> extends CellLifecycle<T> {
   closeGracefully(): void {
     if (this.gate !== 0) return;
     this.gate = 1;
-    if (this.lifecycle === 'running' && this.runnable && this.isEmpty) this.closedAndDrained();
+    if (this.lifecycle === 'running' && this.runnable && this.isEmpty && this.inFlight === 0)
+      this.closedAndDrained();
   }
 
   /** A closed ref's queue ran dry: stop for good (`normal`), never restarted by a supervisor. */

@@ -19,7 +19,7 @@ import {
 } from './backoff.js';
 import { type BehaviorSource, type ExitReason, isAbnormal } from './behavior.js';
 import type { AnyCell, ChildOwner } from './runner.js';
-import { type ActorSystem, DEFAULT_SHUTDOWN_TIMEOUT } from './system.js';
+import { type ActorSystem, DEFAULT_SHUTDOWN_TIMEOUT, type SpawnOptions } from './system.js';
 
 /** Which children restart when one exits. */
 export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
@@ -35,6 +35,8 @@ export interface ChildSpec<T = unknown> {
   shutdownTimeout?: number;
   capacity?: number;
   overflow?: OverflowPolicy;
+  /** Async handlers run at once (see {@link SpawnOptions.concurrency}). Default 1. */
+  concurrency?: number;
 }
 
 /** A child spec of any message type. */
@@ -147,7 +149,11 @@ export class Supervisor implements ChildOwner {
 
   #startActor(entry: Entry): void {
     const spec = entry.spec as AnySpec;
-    const cell = this.system.createCell(spec.behavior, { capacity: spec.capacity, overflow: spec.overflow });
+    const cell = this.system.createCell(spec.behavior, {
+      capacity: spec.capacity,
+      overflow: spec.overflow,
+      concurrency: spec.concurrency,
+    });
     cell.owner = this;
     entry.cell = cell;
     this.#byCell.set(cell, entry);
@@ -295,6 +301,21 @@ export class Supervisor implements ChildOwner {
     if (parent && parent.sup.#children.get(parent.entry.id) === parent.entry)
       parent.sup.#onExit(parent.entry, error);
     else this.#exit?.(error);
+  }
+
+  /**
+   * Stops one child for good and forgets it (OTP's terminate_child + delete_child): an actor gets its
+   * shutdown timeout, a nested supervisor stops its own children first. Unknown ids are ignored.
+   */
+  async stopChild(id: string): Promise<void> {
+    const entry = this.#children.get(id);
+    if (entry === undefined) return;
+    this.#forget(entry);
+    if (entry.cell) {
+      const timeout =
+        entry.spec?.shutdownTimeout ?? this.#options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
+      await entry.cell.terminate('shutdown', timeout);
+    } else await entry.sup?.stop();
   }
 
   /** Orderly shutdown: children in reverse start order, each with its shutdown timeout. */

@@ -36,6 +36,12 @@ export interface SpawnOptions {
   supervisor?: Supervisor;
   /** Restart type under `supervisor` (default `permanent`). */
   restart?: RestartType;
+  /**
+   * How many async handlers may run at once (default 1: the next message waits for the previous
+   * handler's promise). A server that answers many requests at once — each swarmd stage — sets more;
+   * `Infinity` leaves the bound to the mailbox.
+   */
+  concurrency?: number;
 }
 
 /** Options of {@link ActorSystem}. */
@@ -76,8 +82,15 @@ export class ActorSystem implements CellHost {
    */
   spawn<T>(behavior: BehaviorSource<T>, options: SpawnOptions = {}): ActorRef<T> {
     if (options.supervisor) {
-      const { supervisor, name, restart, capacity, overflow } = options;
-      return supervisor.startChild({ id: name ?? this.newId(), behavior, restart, capacity, overflow });
+      const { supervisor, name, restart, capacity, overflow, concurrency } = options;
+      return supervisor.startChild({
+        id: name ?? this.newId(),
+        behavior,
+        restart,
+        capacity,
+        overflow,
+        concurrency,
+      });
     }
     const cell = this.createCell(behavior, options);
     cell.start();
@@ -95,6 +108,7 @@ export class ActorSystem implements CellHost {
         ? { capacity: options.capacity, overflow: options.overflow }
         : undefined;
     const cell = new ActorCell<T>(this, name, behavior, mailbox);
+    if (options.concurrency !== undefined) cell.maxInFlight = checkConcurrency(options.concurrency);
     this.#live.add(cell);
     if (name !== undefined) this.#byName.set(name, cell);
     this.#spawned++;
@@ -169,6 +183,15 @@ export class ActorSystem implements CellHost {
     this.#terminated++;
     if (cell.name !== undefined && this.#byName.get(cell.name) === cell) this.#byName.delete(cell.name);
   }
+}
+
+/** Validates a `concurrency` option: a whole number ≥ 1, or Infinity. */
+export function checkConcurrency(n: number): number {
+  if (n === Number.POSITIVE_INFINITY || (Number.isInteger(n) && n >= 1)) return n;
+  throw new SwarmError(
+    ErrorCode.InvalidArgument,
+    `concurrency must be a whole number >= 1 or Infinity, got ${n}`,
+  );
 }
 
 /** Re-exported for callers that only need the reason type. */

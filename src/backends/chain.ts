@@ -3,18 +3,25 @@
  * {@link StageActor} whose downstream is the next stage's address. Stages come up from the last to the
  * first (so a front end never accepts a request its back ends can't serve yet) and go down from the
  * first to the last (so nothing new arrives while the back ends drain).
+ *
+ * The chain is one supervision tree on one {@link ActorSystem}: the chain's supervisor, under it one
+ * supervisor per stage (its restart policy) holding the stage's actor, and under a spawning stage
+ * (aggregate) a `children` supervisor holding one supervisor per node.
  * @module
  */
 import { type Logger, pino } from 'pino';
 import type { Message } from '../actors/message.js';
+import { Supervisor } from '../actors/supervisor.js';
+import { ActorSystem } from '../actors/system.js';
 import { type Clock, systemClock } from '../clock.js';
 import { ErrorCode, SwarmError } from '../errors.js';
 import type { Sender } from '../libchan/types.js';
 import { checkChainOrder, type PlacedStage } from './chain-order.js';
 import { lexStage } from './lexer.js';
 import { findStage, isModulePath, loadStageModule, stageNames } from './registry.js';
+import { redactSecrets } from './secrets.js';
 import { type StageContext, type StageDefinition, stageRole } from './stage.js';
-import { type RestartPolicy, StageActor } from './stage-actor.js';
+import { childrenSupervisor, type RestartPolicy, StageActor, type StagePlacement } from './stage-actor.js';
 
 /** Options for {@link Chain}. */
 export interface ChainOptions {
@@ -56,6 +63,10 @@ export class Chain {
   readonly stages: StageActor[] = [];
   /** Child stages built at run time through `spawnStage` (aggregate's), stopped with the chain. */
   readonly children: StageActor[] = [];
+  /** The actor system every stage runs on. */
+  readonly system: ActorSystem;
+  /** The root of the tree: one child supervisor per stage. */
+  readonly supervisor: Supervisor;
   readonly #options: ChainOptions;
   readonly #log: Logger;
   readonly #clock: Clock;
@@ -65,6 +76,16 @@ export class Chain {
     this.#options = options;
     this.#log = options.log ?? pino({ level: 'warn', base: undefined }, pino.destination(2));
     this.#clock = options.clock ?? systemClock;
+    this.system = new ActorSystem({ clock: this.#clock });
+    this.supervisor = new Supervisor(this.system, { name: 'chain' });
+    // Restarts are the runtime's; say each one once, with its delay, as the stage's own log line.
+    this.system.inspect((e) => {
+      if (e.type !== 'supervisor' || e.action !== 'restart') return;
+      const delay = Math.round(e.delay ?? 0);
+      if (e.supervisor === 'children')
+        this.#log.warn(`stage ${e.child}: gave up; rebuilding it in ${delay} ms`);
+      else this.#log.warn(`stage ${e.child}: restarting in ${delay} ms`);
+    });
   }
 
   /** The first stage's address: where requests enter. */
@@ -105,24 +126,27 @@ export class Chain {
    * Builds and starts a stage from a full command line (aggregate's children). It runs with no next
    * stage, so it must be a terminal one.
    */
-  readonly spawnStage = async (source: string, name: string): Promise<Sender<Message>> => {
-    const { definition, args } = await this.#resolve(source, `child stage "${name || source}"`);
+  readonly spawnStage = (source: string, name: string): Promise<Sender<Message>> =>
+    this.#spawn(undefined, source, name);
+
+  async #spawn(owner: StageActor | undefined, source: string, name: string): Promise<Sender<Message>> {
+    const shown = redactSecrets(source);
+    const { definition, args } = await this.#resolve(source, `child stage "${name || shown}"`);
     if (stageRole(definition) !== 'terminal') {
       throw new SwarmError(
         ErrorCode.InvalidArgument,
-        `child stage "${source}": ${definition.name} passes requests on to a next stage, and a child stage has none; use a stage that answers itself (simulator, dockerclient, remote, exec)`,
+        `child stage "${shown}": ${definition.name} passes requests on to a next stage, and a child stage has none; use a stage that answers itself (simulator, dockerclient, remote, exec)`,
       );
     }
-    const actor = this.#actor(
-      definition,
-      args,
-      name || `${definition.name}.${++this.#childCount}`,
-      undefined,
-    );
-    await this.#startActor(actor, `child stage "${source}"`);
+    const childName = name || `${definition.name}.${++this.#childCount}`;
+    const parent = owner?.childSupervisor() ?? childrenSupervisor(this.supervisor);
+    // A node of the same name from an earlier incarnation of its aggregate goes first.
+    await parent.stopChild(childName);
+    const actor = this.#actor(definition, args, childName, undefined, { parent, restart: 'permanent' });
+    await this.#startActor(actor, `child stage "${shown}"`);
     this.children.push(actor);
     return actor;
-  };
+  }
 
   /**
    * Stops the stages first to last, then any children. A stage that does not finish stopping within
@@ -157,14 +181,18 @@ export class Chain {
       const source = [definition.name, ...args].join(' ');
       return { definition, args, source, where: `${position} (stage "${source}")` };
     }
-    const where = `${position} "${stage}"`;
+    const where = `${position} "${redactSecrets(stage)}"`;
     let command: ReturnType<typeof lexStage>;
     try {
       command = lexStage(stage);
     } catch (err) {
-      throw new SwarmError(ErrorCode.InvalidArgument, `${position}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new SwarmError(
+        ErrorCode.InvalidArgument,
+        `${position}: ${redactSecrets((err as Error).message)}`,
+        {
+          cause: err,
+        },
+      );
     }
     const found = isModulePath(command.name)
       ? await loadStageModule(command.name, this.#options.cwd).catch((err: SwarmError) => {
@@ -185,19 +213,24 @@ export class Chain {
     args: string[],
     name: string,
     downstream: StageActor | undefined,
+    placement: StagePlacement = { parent: this.supervisor, restart: 'temporary' },
   ): StageActor {
+    let actor: StageActor | undefined;
     const ctx: StageContext = {
       name,
       downstream,
       log: this.#log.child({ stage: name }),
       clock: this.#clock,
-      spawnStage: this.spawnStage,
+      // Nodes this stage spawns live under its own supervisor, so they go down with it.
+      spawnStage: (source, child) => this.#spawn(actor, source, child),
     };
     const options: ConstructorParameters<typeof StageActor>[3] = {
+      ...placement,
       onFailed: (stage, err) => this.#options.onStageFailed?.(stage, err),
     };
     if (this.#options.policy) options.policy = this.#options.policy;
-    return new StageActor(definition, args, ctx, options);
+    actor = new StageActor(definition, args, ctx, options);
+    return actor;
   }
 
   async #startActor(actor: StageActor, where: string): Promise<void> {

@@ -1,20 +1,22 @@
 /**
- * Runs one stage instance as a supervised actor. Its address is a libchan Sender backed by a bounded
- * mailbox; requests are handed to the instance as they arrive (a stage handles many at once). When
- * `handle` throws or rejects, the caught request gets an `error` reply naming the stage, and the
- * instance is restarted — stopped, rebuilt from its definition, started — after an exponential
- * backoff. Requests arriving meanwhile wait in the mailbox. More than `maxRestarts` within
- * `periodMs` and the stage fails for good: queued and later requests get an error reply and the
- * owner is told (swarmd then exits non-zero), like an OTP supervisor giving up.
+ * A stage under supervision, on the actor runtime of src/actors: each stage is an actor (bounded
+ * mailbox, xstate lifecycle) under a supervisor of its own that carries the stage's restart policy,
+ * and that supervisor is a child of the chain's supervisor (or of an aggregate's children supervisor).
+ * This file only adapts a {@link StageDefinition} to a runtime {@link Behavior}: build the instance on
+ * start, hand every request to `handle` (many at once: the actor's `concurrency` is unbounded, the
+ * mailbox is the bound), answer a request whose handler failed, stop the instance when the incarnation
+ * ends. Restarts, backoff, intensity and giving up are the runtime's.
  * @module
  */
 
-import { type BackoffOptions, backoffDelay, backoffResetAfter, RestartIntensity } from '../actors/backoff.js';
+import type { BackoffOptions } from '../actors/backoff.js';
+import type { ActorContext, Behavior, ExitReason } from '../actors/behavior.js';
 import type { Message } from '../actors/message.js';
 import { errorReply } from '../actors/server.js';
-import { ErrorCode, SwarmError, toError } from '../errors.js';
+import { Supervisor } from '../actors/supervisor.js';
+import { ActorSystem } from '../actors/system.js';
+import { ErrorCode, SwarmError } from '../errors.js';
 import { kSender, type Sender } from '../libchan/types.js';
-import { Mailbox } from '../mailbox/index.js';
 import type { StageContext, StageDefinition, StageInstance } from './stage.js';
 
 /** Restart policy of a stage. */
@@ -53,7 +55,7 @@ export function isSupervised(ctx: StageContext): ctx is SupervisedStageContext {
   return typeof (ctx as Partial<SupervisedStageContext>).crash === 'function';
 }
 
-/** Lifecycle of a stage actor. */
+/** Lifecycle of a stage actor, as startup lines and tests see it. */
 export type StageStatus =
   | 'created'
   | 'starting'
@@ -63,27 +65,74 @@ export type StageStatus =
   | 'stopped'
   | 'failed';
 
-/** A stage under supervision. */
+/** Where a stage's supervisor hangs in the tree. */
+export interface StagePlacement {
+  /** The supervisor the stage's own supervisor is a child of. Default: a new system and root. */
+  parent?: Supervisor;
+  /**
+   * `temporary` (a top-level stage: giving up ends it, and the owner is told) or `permanent` (an
+   * aggregate's child: giving up escalates to its parent, which rebuilds it after its backoff).
+   */
+  restart?: 'temporary' | 'permanent';
+}
+
+/** Name of the supervisor of a stage's spawned stages, under the stage's own supervisor. */
+const CHILDREN = 'children';
+
+/** Pace of rebuilding a spawned stage that gave up: 1 s doubling to 30 s (a flapping daemon's node). */
+export const CHILD_REBUILD_BACKOFF: BackoffOptions = { min: 1_000, max: 30_000, randomFactor: 0.2 };
+
+/**
+ * The `children` supervisor under `owner` (made on first use): it holds spawned stages' supervisors
+ * and rebuilds one that gave up after {@link CHILD_REBUILD_BACKOFF}. It never gives up itself — each
+ * node's own supervisor bounds that node's crash loop — so one bad node never escalates further.
+ */
+export function childrenSupervisor(owner: Supervisor): Supervisor {
+  return (
+    owner.childSupervisor(CHILDREN) ??
+    owner.startSupervisor(CHILDREN, {
+      intensity: Number.MAX_SAFE_INTEGER,
+      period: 1,
+      backoff: CHILD_REBUILD_BACKOFF,
+    })
+  );
+}
+
+/** The runtime's backoff options for a stage's restart policy. */
+export function backoffOptions(policy: RestartPolicy): BackoffOptions {
+  return {
+    min: policy.minBackoffMs,
+    max: policy.maxBackoffMs,
+    randomFactor: policy.randomFactor,
+    random: policy.random,
+  };
+}
+
+/**
+ * A stage under supervision. Its address (this object, a Sender) stays the same across restarts and
+ * rebuilds; it forwards to the stage actor's current ref.
+ */
 export class StageActor implements Sender<Message> {
   readonly [kSender] = true as const;
   readonly name: string;
+  readonly definition: StageDefinition;
+  /** The stage's own supervisor (one actor child, named after the stage). */
+  supervisor: Supervisor | undefined;
   #status: StageStatus = 'created';
   #instance: StageInstance | undefined;
   #failure: Error | undefined;
-  readonly #mailbox: Mailbox<Message>;
-  readonly #definition: StageDefinition;
+  #closed = false;
   readonly #args: string[];
   readonly #ctx: StageContext;
   readonly #policy: RestartPolicy;
+  readonly #capacity: number;
+  readonly #placement: StagePlacement;
   readonly #onFailed: (stage: StageActor, err: Error) => void;
-  #draining = false;
-  readonly #intensity: RestartIntensity;
-  readonly #backoff: BackoffOptions;
-  #attempt = 0;
   #restartCount = 0;
-  #lastStart = 0;
   /** Bumped on every build, so a late `crash` from a replaced instance is recognised and ignored. */
   #generation = 0;
+  /** The previous incarnation's stop, which the next build waits for (it may hold the listen address). */
+  #stopping: Promise<void> = Promise.resolve();
 
   constructor(
     definition: StageDefinition,
@@ -93,22 +142,16 @@ export class StageActor implements Sender<Message> {
       policy?: RestartPolicy;
       capacity?: number;
       onFailed?: (stage: StageActor, err: Error) => void;
-    } = {},
+    } & StagePlacement = {},
   ) {
     this.name = ctx.name;
-    this.#definition = definition;
+    this.definition = definition;
     this.#args = args;
     this.#ctx = ctx;
     this.#policy = options.policy ?? DEFAULT_RESTART_POLICY;
+    this.#capacity = options.capacity ?? 1024;
+    this.#placement = options;
     this.#onFailed = options.onFailed ?? (() => {});
-    this.#intensity = new RestartIntensity(this.#policy.maxRestarts, this.#policy.periodMs);
-    this.#backoff = backoffOptions(this.#policy);
-    this.#mailbox = new Mailbox<Message>({
-      capacity: options.capacity ?? 1024,
-      overflow: 'backpressure',
-      onReadable: () => this.#scheduleDrain(),
-      onDeadLetter: (m) => this.#refuse(m, 'stopped'),
-    });
   }
 
   /** Restarts so far (for tests and `docker info`-style reports). */
@@ -117,11 +160,13 @@ export class StageActor implements Sender<Message> {
   }
 
   get status(): StageStatus {
-    return this.#status;
+    if (this.#status !== 'running') return this.#status;
+    const state = this.#ref()?.state;
+    return state === 'restarting' || state === 'starting' ? 'restarting' : 'running';
   }
 
   get closed(): boolean {
-    return this.#mailbox.isClosed;
+    return this.#closed || this.#status === 'stopped' || this.#status === 'failed';
   }
 
   /** The running instance (for startup lines and tests). */
@@ -131,169 +176,205 @@ export class StageActor implements Sender<Message> {
 
   /** Queues a request for the stage. Refused with an error reply once the stage has failed or stopped. */
   send(message: Message): Promise<void> | undefined {
-    if (this.#mailbox.isClosed) {
-      this.#refuse(message, this.#status);
+    const ref = this.#ref();
+    if (ref === undefined || this.closed) {
+      this.#refuse(message);
       return undefined;
     }
-    return this.#mailbox.send(message);
+    return ref.send(message);
   }
 
-  /** Stops accepting requests; the stage itself is stopped by {@link StageActor.stop}. */
+  /**
+   * Stops accepting requests. A spawned stage (an aggregate's node) is then stopped for good: its
+   * owner let go of its only address.
+   */
   close(): void {
-    this.#mailbox.close();
+    this.#closed = true;
+    if (this.#placement.restart === 'permanent') void this.stop();
   }
 
-  /** Builds and starts the instance. A failure here is a configuration error: it is thrown, not retried. */
+  /**
+   * Makes the stage's supervisor, builds and starts the first instance, then the actor around it. A
+   * failure here is a configuration error: it is thrown, not retried (the supervisor is removed again).
+   */
   async start(): Promise<StageInstance> {
     this.#status = 'starting';
-    this.#lastStart = this.#ctx.clock.now();
-    const generation = ++this.#generation;
-    const ctx: SupervisedStageContext = {
-      ...this.#ctx,
-      crash: (err) => {
-        if (generation !== this.#generation || this.#status !== 'running') return;
-        this.#ctx.log.error({ err }, `stage ${this.name} crashed: ${err.message}`);
-        void this.#restart(err);
+    const parent = this.#parent();
+    const sup = parent.startSupervisor(
+      this.name,
+      {
+        intensity: this.#policy.maxRestarts,
+        period: this.#policy.periodMs,
+        backoff: backoffOptions(this.#policy),
       },
-    };
-    const instance = await this.#definition.create(this.#args, ctx);
-    await instance.start?.();
-    this.#instance = instance;
+      this.#placement.restart ?? 'temporary',
+    );
+    this.supervisor = sup;
+    let first: StageInstance;
+    try {
+      first = await this.#build();
+    } catch (err) {
+      this.#status = 'stopped';
+      await parent.stopChild(this.name);
+      throw err;
+    }
+    let prebuilt: StageInstance | undefined = first;
+    sup.startChild<Message>({
+      id: this.name,
+      capacity: this.#capacity,
+      concurrency: Number.POSITIVE_INFINITY,
+      behavior: () => {
+        const ready = prebuilt;
+        prebuilt = undefined;
+        return this.#behavior(ready);
+      },
+    });
     this.#status = 'running';
-    this.#scheduleDrain();
-    return instance;
+    void sup.terminated.then((reason) => this.#ended(reason));
+    return first;
   }
 
-  /** Stops the instance and refuses queued and later requests. Idempotent. */
+  /**
+   * The supervisor of the stages this one spawns (an aggregate's nodes): a child of this stage's own
+   * supervisor, so they go down with it. A node that gives up is rebuilt after a capped backoff; it
+   * never takes the stage, or swarmd, down with it.
+   */
+  childSupervisor(): Supervisor {
+    const sup = this.supervisor;
+    if (!sup) throw new SwarmError(ErrorCode.Closed, `stage ${this.name} is ${this.#status}`);
+    return childrenSupervisor(sup);
+  }
+
+  /** Stops the instance and refuses later requests. Idempotent. */
   async stop(): Promise<void> {
     if (this.#status === 'stopped' || this.#status === 'stopping') return;
     this.#status = 'stopping';
-    this.#mailbox.close();
     try {
-      await this.#instance?.stop?.();
+      if (this.supervisor) await this.#parent().stopChild(this.name);
+      await this.#stopping;
     } finally {
       this.#instance = undefined;
       this.#status = 'stopped';
     }
   }
 
-  #scheduleDrain(): void {
-    if (this.#draining || this.#status !== 'running') return;
-    this.#draining = true;
-    queueMicrotask(() => this.#drain());
+  #parent(): Supervisor {
+    this.#placement.parent ??= new Supervisor(new ActorSystem({ clock: this.#ctx.clock }), {
+      name: this.name,
+    });
+    return this.#placement.parent;
   }
 
-  #drain(): void {
-    this.#draining = false;
-    // Up to one batch per turn, then yield to I/O so a flood on one stage can't starve sockets.
-    for (let n = 0; n < 256 && this.#status === 'running'; n++) {
-      const message = this.#mailbox.shift();
-      if (message === undefined) return;
-      this.#dispatch(message);
-    }
-    if (!this.#mailbox.isEmpty && this.#status === 'running') {
-      this.#draining = true;
-      setImmediate(() => this.#drain());
-    }
+  #ref() {
+    return this.supervisor?.child<Message>(this.name);
   }
 
-  #dispatch(message: Message): void {
-    const instance = this.#instance as StageInstance;
-    try {
-      const pending = instance.handle(message);
-      if (pending) pending.catch((err: unknown) => this.#crashed(message, instance, err));
-    } catch (err) {
-      this.#crashed(message, instance, err);
-    }
+  /** One incarnation: `ready` is the first instance (built by start()); later ones build their own. */
+  #behavior(ready: StageInstance | undefined): Behavior<Message> {
+    let instance = ready;
+    /** Set by the stop hook: a build still running then belongs to an incarnation that is over. */
+    let ended = false;
+    const self = this;
+    return {
+      start(ctx: ActorContext<Message>) {
+        if (instance) return;
+        return (async () => {
+          await self.#stopping;
+          self.#restartCount++;
+          const built = await self.#build(ctx);
+          if (ended) {
+            // The incarnation failed or was stopped while it was being built: nobody will use this one.
+            await Promise.resolve(built.stop?.()).catch(() => {});
+            return;
+          }
+          instance = built;
+          self.#ctx.log.info(`stage ${self.name}: restarted`);
+        })();
+      },
+      receive(message) {
+        return (instance as StageInstance).handle(message) ?? undefined;
+      },
+      onFailure(message, error) {
+        self.#ctx.log.error(
+          { err: error, verb: message?.verb },
+          `stage ${self.name} crashed handling ${message?.verb}`,
+        );
+        answer(
+          message,
+          new SwarmError(ErrorCode.ActorFailed, `stage ${self.name} failed: ${error.message}`, {
+            cause: error,
+            details: { status: 500, stage: self.name },
+          }),
+        );
+      },
+      stop() {
+        ended = true;
+        const old = instance;
+        instance = undefined;
+        if (self.#instance === old) self.#instance = undefined;
+        const stopped = Promise.resolve(old?.stop?.()).catch((err: unknown) =>
+          self.#ctx.log.warn({ err }, `stage ${self.name}: stop failed`),
+        );
+        self.#stopping = stopped;
+        return stopped;
+      },
+    };
   }
 
-  #crashed(message: Message, instance: StageInstance, thrown: unknown): void {
-    const err = toError(thrown);
-    this.#ctx.log.error({ err, verb: message.verb }, `stage ${this.name} crashed handling ${message.verb}`);
-    this.#answer(
-      message,
-      new SwarmError(ErrorCode.ActorFailed, `stage ${this.name} failed: ${err.message}`, {
-        cause: err,
-        details: { status: 500, stage: this.name },
-      }),
+  /** Builds and starts one instance; `actor` is the incarnation's context for `crash`. */
+  async #build(actor?: ActorContext<Message>): Promise<StageInstance> {
+    const generation = ++this.#generation;
+    let ctxRef = actor;
+    const ctx: SupervisedStageContext = {
+      ...this.#ctx,
+      crash: (err) => {
+        if (generation !== this.#generation || this.#status !== 'running') return;
+        this.#ctx.log.error({ err }, `stage ${this.name} crashed: ${err.message}`);
+        ctxRef ??= this.supervisor?.child<Message>(this.name)?._cell;
+        ctxRef?.fail(err);
+      },
+    };
+    const instance = await this.definition.create(this.#args, ctx);
+    await instance.start?.();
+    this.#instance = instance;
+    return instance;
+  }
+
+  /** The stage's supervisor ended: stopped with the chain, or gave up after too many restarts. */
+  #ended(reason: ExitReason): void {
+    if (!(reason instanceof Error) || this.#status === 'stopping' || this.#status === 'stopped') return;
+    const err = new SwarmError(
+      ErrorCode.RestartIntensity,
+      `stage ${this.name} crashed more than ${this.#policy.maxRestarts} times in ${this.#policy.periodMs} ms; giving up`,
+      { cause: reason },
     );
-    // Only the first crash of an instance restarts it; later in-flight failures of the same instance
-    // are answered and forgotten.
-    if (instance !== this.#instance || this.#status !== 'running') return;
-    void this.#restart(err);
-  }
-
-  async #restart(cause: Error): Promise<void> {
-    const now = this.#ctx.clock.now();
-    // A stage that ran quietly for the reset period starts its backoff over (Akka's resetBackoffAfter).
-    if (now - this.#lastStart >= backoffResetAfter(this.#backoff)) this.#attempt = 0;
-    if (this.#intensity.exceeded(now)) {
-      this.#fail(
-        new SwarmError(
-          ErrorCode.RestartIntensity,
-          `stage ${this.name} crashed more than ${this.#policy.maxRestarts} times in ${this.#policy.periodMs} ms; giving up`,
-          { cause },
-        ),
-      );
-      return;
-    }
-    const attempt = this.#attempt++;
-    this.#restartCount++;
-    this.#status = 'restarting';
-    const old = this.#instance;
-    this.#instance = undefined;
-    await old
-      ?.stop?.()
-      .catch((err: unknown) => this.#ctx.log.warn({ err }, `stage ${this.name}: stop during restart failed`));
-    const delay = backoffDelay(attempt, this.#backoff);
-    this.#ctx.log.warn(`stage ${this.name}: restarting in ${Math.round(delay)} ms (restart ${attempt + 1})`);
-    await new Promise<void>((resolve) => this.#ctx.clock.setTimeout(resolve, delay));
-    if (this.#status !== 'restarting') return; // stopped meanwhile
-    try {
-      await this.start();
-      this.#ctx.log.info(`stage ${this.name}: restarted`);
-    } catch (err) {
-      this.#fail(toError(err));
-    }
-  }
-
-  #fail(err: Error): void {
     this.#status = 'failed';
     this.#failure = err;
     this.#ctx.log.error({ err }, `stage ${this.name} failed`);
-    this.#mailbox.close(); // queued requests are dead-lettered → refused with an error reply
     this.#onFailed(this, err);
   }
 
-  #refuse(message: Message, why: string): void {
+  #refuse(message: Message): void {
+    const why = this.#status === 'failed' ? 'failed' : this.#closed ? 'closed' : this.#status;
     const reason = this.#failure ? `: ${this.#failure.message}` : '';
-    this.#answer(
+    answer(
       message,
       new SwarmError(ErrorCode.ActorStopped, `stage ${this.name} is ${why}${reason}`, {
         details: { status: 503, stage: this.name },
       }),
     );
   }
-
-  #answer(message: Message, err: SwarmError): void {
-    message.stream?.destroy();
-    const ret = message.ret;
-    if (!ret || ret.closed) return;
-    try {
-      void ret.send(errorReply(err))?.catch(() => {});
-      ret.close();
-    } catch {
-      // the requester is gone; nobody is left to tell
-    }
-  }
 }
 
-/** The actors layer's backoff options for a stage's restart policy. */
-export function backoffOptions(policy: RestartPolicy): BackoffOptions {
-  return {
-    min: policy.minBackoffMs,
-    max: policy.maxBackoffMs,
-    randomFactor: policy.randomFactor,
-    random: policy.random,
-  };
+/** Answers `message` with `err` (once), destroying any stream it carried. */
+function answer(message: Message | undefined, err: SwarmError): void {
+  message?.stream?.destroy();
+  const ret = message?.ret;
+  if (!ret || ret.closed) return;
+  try {
+    void ret.send(errorReply(err))?.catch(() => {});
+    ret.close();
+  } catch {
+    // the requester is gone; nobody is left to tell
+  }
 }

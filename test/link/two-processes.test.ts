@@ -32,9 +32,9 @@ describe('docker CLI → swarmd A (dockerserver, remote) → ws + token → swar
 
   it('runs a container and lists it through both processes', async () => {
     expect(b.stderr).toMatch(
-      new RegExp(`accepting remote stages on ws://127\\.0\\.0\\.1:${port}/ \\(token\\)`),
+      new RegExp(`accepting remote stages on ws://127\\.0\\.0\\.1:${port}/ \\(token from --token\\)`),
     );
-    expect(a.stderr).toMatch(/forwarding to ws:\/\/127\.0\.0\.1:\d+ \(linked\)/);
+    expect(a.stderr).toMatch(/forwarding to ws:\/\/127\.0\.0\.1:\d+ \(linked; token from --token\)/);
     expect(await docker(['run', '--rm', 'busybox:local', 'echo', 'hi'], { host })).toMatchObject({
       code: 0,
       stdout: 'hi\n',

@@ -122,7 +122,7 @@ describe('redaction', () => {
     ]);
     stops.push(() => chain.stop());
     const r = recorder();
-    void chain.head.send({ verb: 'get', args: { op: 'info', query: {} }, ret: r });
+    void chain.head?.send({ verb: 'get', args: { op: 'info', query: {} }, ret: r });
     const text = JSON.stringify(await r.done);
     expect(text).toContain(`--token ${REDACTED}`);
     expect(text).not.toContain(TOKEN);
