@@ -9,6 +9,33 @@ import { type HttpError, httpError } from './http-errors.js';
 /** Largest JSON request body accepted. A container create is ~1.5 KB; 16 MiB is generous. */
 export const DEFAULT_JSON_BODY_LIMIT = 16 * 1024 * 1024;
 
+/**
+ * Deepest nesting of arrays and objects accepted in a JSON body. Real Docker bodies nest fewer than 10
+ * levels; past a few thousand, anything that walks the value recursively (JSON.stringify of a reply,
+ * structuredClone, the CBOR codec between processes: cbor-x fails near 1,500) overflows the stack, so
+ * a value that deep must never get in. dockerd's own decoder stops at 10,000.
+ */
+export const MAX_JSON_DEPTH = 512;
+
+/** The depth past `limit` at which `buf` (JSON text) opens one more array or object, or -1. Linear, no recursion. */
+export function jsonDepthExceeded(buf: Uint8Array, limit = MAX_JSON_DEPTH): number {
+  if (buf.length <= limit) return -1; // each level takes a byte at least
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i];
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return i;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return -1;
+}
+
 /** A parsed body (`undefined` when empty) or the error to answer with. */
 export type BodyResult = { ok: true; body: unknown } | { ok: false; error: HttpError };
 
@@ -18,6 +45,11 @@ export function parseJsonBody(buf: Buffer): BodyResult {
   // forwarded as no body at all instead of a 400 (found by test/dockerserver/fuzz.test.ts).
   const text = buf.toString('utf8');
   if (/^[ \t\r\n]*$/.test(text)) return { ok: true, body: undefined };
+  const at = jsonDepthExceeded(buf);
+  if (at >= 0) {
+    const message = `invalid JSON in request body: nested deeper than ${MAX_JSON_DEPTH} arrays/objects at byte ${at}`;
+    return { ok: false, error: httpError(400, message) };
+  }
   try {
     return { ok: true, body: JSON.parse(text) };
   } catch (err) {

@@ -12,17 +12,22 @@ import { writeHttpError } from './http-errors.js';
 import { type ForwardResult, forwardRequest } from './http-forward.js';
 import { checkRequestPath } from './http-path.js';
 import { isHttpError } from './http-router.js';
-import { writeChunkedStream, writeSetReply } from './http-streams.js';
+import { type SkippedItems, writeChunkedStream, writeSetReply } from './http-streams.js';
 import { resolveRoute } from './http-unsupported.js';
 
-function writeResult(res: ServerResponse, out: ForwardResult, base: Record<string, string>): void {
+function writeResult(
+  res: ServerResponse,
+  out: ForwardResult,
+  base: Record<string, string>,
+  skipped: SkippedItems,
+): void {
   if (out.kind === 'cancelled') return;
   if (res.destroyed) {
     if (out.kind === 'stream') out.stream.destroy();
     return;
   }
   if (out.kind === 'error') writeHttpError(res, out.error, base);
-  else if (out.kind === 'set') writeSetReply(res, out.result, base);
+  else if (out.kind === 'set') writeSetReply(res, out.result, base, skipped);
   else if (out.result.mode === 'raw-stream') {
     // The client did not ask for an upgrade: send the raw stream as a plain 200 body, as dockerd does.
     const result = { ...out.result, status: 200 };
@@ -73,7 +78,14 @@ export async function handleRequest(edge: Edge, req: IncomingMessage, res: Serve
     res.once('close', () => {
       if (!res.writableFinished) fwd.cancel();
     });
-    writeResult(res, await fwd.result, base);
+    const skipped: SkippedItems = (count, first) =>
+      edge.log.warn(
+        { op: match.route.op, skipped: count, err: first },
+        'dockerserver: left %d items out of a %s answer: they could not be written as JSON',
+        count,
+        match.route.op,
+      );
+    writeResult(res, await fwd.result, base, skipped);
   } catch (err) {
     edge.log.error({ err }, 'dockerserver request failed');
     writeHttpError(res, { status: 500, message: `${edge.target.name}: ${(err as Error).message}` });

@@ -43,19 +43,56 @@ export function isBodyless(status: number): boolean {
   return status === 204 || status === 304 || (status >= 100 && status < 200);
 }
 
+/** Called once for a list answer whose unwritable items were left out: how many, and the first error. */
+export type SkippedItems = (count: number, first: Error) => void;
+
+/**
+ * A value as JSON text. A list with items that cannot be written (a cycle, a BigInt, a value nested
+ * so deep that JSON.stringify overflows the stack) loses those items, reported through `skipped`,
+ * rather than failing as a whole: one bad container row made every `docker ps` answer 500.
+ */
+function jsonText(value: unknown, skipped?: SkippedItems): string {
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    if (!Array.isArray(value)) throw err;
+    const parts: string[] = [];
+    let count = 0;
+    let first: Error | undefined;
+    for (const item of value) {
+      try {
+        parts.push(JSON.stringify(item) ?? 'null');
+      } catch (e) {
+        count++;
+        first ??= e as Error;
+      }
+    }
+    if (count > 0) skipped?.(count, first!);
+    return `[${parts.join(',')}]`;
+  }
+}
+
 /** Serialises a `set` reply's body: bytes as they are, anything else as JSON + newline (like dockerd). */
-export function encodeResultBody(result: DockerResult): { bytes: Buffer; json: boolean } | undefined {
+export function encodeResultBody(
+  result: DockerResult,
+  skipped?: SkippedItems,
+): { bytes: Buffer; json: boolean } | undefined {
   if (result.body === undefined || isBodyless(result.status)) return undefined;
   const b = result.body;
   // Bytes (e.g. dockerd's own JSON, passed through) are written as they are, without a copy.
   if (b instanceof Uint8Array)
     return { bytes: Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength), json: false };
-  return { bytes: Buffer.from(`${JSON.stringify(result.body)}\n`), json: true };
+  return { bytes: Buffer.from(`${jsonText(result.body, skipped)}\n`), json: true };
 }
 
 /** Answers with a complete `set` reply. */
-export function writeSetReply(res: ServerResponse, result: DockerResult, base: OutgoingHttpHeaders): void {
-  const encoded = encodeResultBody(result);
+export function writeSetReply(
+  res: ServerResponse,
+  result: DockerResult,
+  base: OutgoingHttpHeaders,
+  skipped?: SkippedItems,
+): void {
+  const encoded = encodeResultBody(result, skipped);
   const headers: OutgoingHttpHeaders = { ...base, ...endToEndHeaders(result.headers) };
   if (encoded?.json) headers['Content-Type'] = JSON_CONTENT_TYPE;
   if (!isBodyless(result.status)) headers['Content-Length'] = encoded?.bytes.length ?? 0;

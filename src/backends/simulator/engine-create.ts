@@ -4,6 +4,7 @@
  * @module
  */
 import type { ContainerConfig, SimContainer } from './container.js';
+import { checkCreateBody } from './create-schema.js';
 import type { Engine } from './engine.js';
 import { generateName, randomId, VALID_NAME } from './ids.js';
 import { normalizeRef, type SimImage } from './images.js';
@@ -65,6 +66,8 @@ function strings(v: unknown): string[] | null {
 
 /** Validates a create request like dockerd (same errors, same order) and builds the container's spec. */
 export function parseCreate(engine: Engine, query: Record<string, string>, body: unknown): CreateSpec {
+  // dockerd decodes the body before it looks at anything: wrong JSON types fail first.
+  checkCreateBody(body);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest('config cannot be empty in order to create a container');
   }
@@ -88,7 +91,10 @@ export function parseCreate(engine: Engine, query: Record<string, string>, body:
   const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
   if (argv.length === 0) throw badRequest('No command specified');
   const id = randomId();
-  const labels = (b.Labels ?? {}) as Record<string, string>;
+  // Typed by checkCreateBody: an object of strings, where Go decodes a null value as "". fromEntries
+  // keeps a `__proto__` label an own key (assignment would set the prototype instead).
+  const given = Object.entries((b.Labels ?? {}) as Record<string, string | null>);
+  const labels: Record<string, string> = Object.fromEntries(given.map(([k, v]) => [k, v ?? '']));
   const config: ContainerConfig = {
     Hostname: typeof b.Hostname === 'string' && b.Hostname !== '' ? b.Hostname : id.slice(0, 12),
     Domainname: typeof b.Domainname === 'string' ? b.Domainname : '',
@@ -107,7 +113,7 @@ export function parseCreate(engine: Engine, query: Record<string, string>, body:
     WorkingDir: typeof b.WorkingDir === 'string' ? b.WorkingDir : '',
     Entrypoint: entrypoint,
     OnBuild: null,
-    Labels: typeof labels === 'object' && labels !== null ? { ...labels } : {},
+    Labels: labels,
     ...(typeof b.StopSignal === 'string' ? { StopSignal: b.StopSignal } : {}),
     ...(typeof b.StopTimeout === 'number' ? { StopTimeout: b.StopTimeout } : {}),
   };

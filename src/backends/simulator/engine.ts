@@ -30,6 +30,13 @@ export interface EngineOptions {
   wallBase?: number;
   /** Engine labels (`info` Labels), `key=value`. */
   labels?: string[];
+  /** Where the engine reports what it had to leave out of an answer (a list row it could not format). */
+  log?: EngineLog;
+}
+
+/** The one logging call the engine makes (a pino Logger fits). */
+export interface EngineLog {
+  warn(details: object, message: string): void;
 }
 
 const KILL = parseSignal('KILL') as Signal;
@@ -41,6 +48,7 @@ export class Engine {
   /** The engine's `info` ID. */
   readonly id: string;
   readonly labels: string[];
+  readonly log: EngineLog | undefined;
   readonly wall: WallClock;
   readonly images: ImageStore;
   readonly containers = new ContainerStore();
@@ -52,6 +60,7 @@ export class Engine {
   constructor(options: EngineOptions) {
     this.name = options.name;
     this.labels = options.labels ?? [];
+    this.log = options.log;
     this.wall = wallClock(options.clock, options.wallBase);
     this.id = randomBytes(18).toString('base64url').toUpperCase().slice(0, 24);
     this.images = new ImageStore(this.wall.now());
