@@ -79,6 +79,15 @@ describe('--max-connections', () => {
     await new Promise((r) => setTimeout(r, 50));
     const ping = parseAnswer(await exchange(sock, request('GET', '/_ping')));
     expect(ping).toMatchObject({ status: 200, body: 'OK' });
+    // A burst ends after 5 s without refusals; the next one gets its own single line.
+    sockets.push(await open(sock));
+    await new Promise((r) => setTimeout(r, 5_500));
+    for (let i = 0; i < 4; i++) {
+      const s = await open(sock);
+      sockets.push(s);
+      expect(await closed(s)).toBe('');
+    }
+    expect(front.logs.filter((l) => /refusing new ones/.test(l.msg))).toHaveLength(2);
   });
 });
 

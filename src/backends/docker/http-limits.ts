@@ -74,9 +74,9 @@ export function checkingIntervalMs(limits: ServerLimits): number {
 const BURST_QUIET_MS = 5_000;
 
 /**
- * Caps `server`'s connections and logs refusals once per burst: the first refusal logs a warning, and
- * when none came for {@link BURST_QUIET_MS} the count of the burst is logged. A flood of refused
- * connections costs a counter, not a log line each.
+ * Caps `server`'s connections and logs refusals once per burst: the first refusal logs a warning; the
+ * rest of the burst (until none came for {@link BURST_QUIET_MS}) only counts, and the count goes to
+ * the debug log when it ends. A flood of refused connections costs a counter, not a log line each.
  */
 export function capConnections(server: Server, limits: ServerLimits, log: Logger, clock: Clock): () => void {
   // Node closes a connection past maxConnections at once, before any byte is read ('drop' event).
@@ -91,7 +91,11 @@ export function capConnections(server: Server, limits: ServerLimits, log: Logger
       return;
     }
     timer = undefined;
-    log.warn({ refused, limit: limits.maxConnections }, 'dockerserver refused %d connections', refused);
+    log.debug(
+      { refused, limit: limits.maxConnections },
+      'dockerserver: burst over, %d connections refused',
+      refused,
+    );
     refused = 0;
   };
   server.on('drop', () => {
