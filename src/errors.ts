@@ -52,6 +52,8 @@ export const ErrorCode = {
   Unauthenticated: 'SWARM_ERR_UNAUTHENTICATED',
   /** The peer is known but not allowed to do this (e.g. `control` through a listen without --allow-control). */
   Forbidden: 'SWARM_ERR_FORBIDDEN',
+  /** A user-supplied regular expression is not valid Go (RE2) syntax, or is longer than accepted. */
+  InvalidPattern: 'SWARM_ERR_INVALID_PATTERN',
 } as const;
 
 /** One of the stable codes in {@link ErrorCode}. */

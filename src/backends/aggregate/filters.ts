@@ -5,6 +5,7 @@
  * @module
  */
 import { ErrorCode, SwarmError } from '../../errors.js';
+import { dockerMatch } from '../patterns.js';
 import { normalizeImageRef } from './images.js';
 import { matchPattern } from './rules.js';
 
@@ -128,7 +129,8 @@ function filterHolds(
     case 'id':
       return row.Id.startsWith(v);
     case 'name':
-      return names.some((n) => safeRegex(v).test(n));
+      // dockerd 20.10 tries each name with and without its leading `/` (`^web$` selects `/web`).
+      return names.some((n) => dockerMatch([v], n) || dockerMatch([v], n.replace(/^\//, '')));
     case 'label': {
       const eq = v.indexOf('=');
       const labels = row.Labels ?? {};
@@ -170,12 +172,4 @@ function filterHolds(
 function exitCode(status: string | undefined): number | undefined {
   const m = /^Exited \((-?\d+)\)/.exec(status ?? '');
   return m ? Number(m[1]) : undefined;
-}
-
-function safeRegex(v: string): RegExp {
-  try {
-    return new RegExp(v);
-  } catch {
-    return new RegExp(v.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&'));
-  }
 }

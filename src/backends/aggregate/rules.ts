@@ -7,6 +7,7 @@
  * @module
  */
 import { ErrorCode, SwarmError } from '../../errors.js';
+import { compileGlob, compileRegex, InvalidPatternError, type Pattern } from '../patterns.js';
 
 /** Which family a rule belongs to: constraints test the node, affinities test what already runs on it. */
 export type RuleKind = 'constraint' | 'affinity';
@@ -54,12 +55,15 @@ export function parseRule(text: string): PlacementRule {
   const soft = value.startsWith('~');
   if (soft) value = value.slice(1);
   if (value.length === 0) throw invalid(text, 'the value is empty');
-  if (isRegex(value)) {
-    try {
-      new RegExp(value.slice(1, -1));
-    } catch (err) {
-      throw invalid(text, `bad regular expression: ${(err as Error).message}`);
+  try {
+    rulePattern(value);
+  } catch (err) {
+    // Go's message (`error parsing regexp: missing closing ): \`(\``): the rule is refused up front rather
+    // than matching nothing on every node, as classic Swarm's logged-and-ignored compile error did.
+    if (err instanceof InvalidPatternError) {
+      throw invalid(text, `bad ${isRegex(value) ? 'regular expression' : 'glob'}: ${err.message}`);
     }
+    throw err;
   }
   return { kind: kind as RuleKind, key, negate: at === ne, soft, pattern: value };
 }
@@ -84,12 +88,13 @@ export function extractRules(env: readonly string[] | null | undefined): {
 }
 
 /**
- * True when `value` matches `pattern`: `/re/` is a regular expression (unanchored, as in Swarm),
- * anything else is a whole-string glob where `*` is any run and `?` any one character.
+ * True when `value` matches `pattern`: `/re/` is a Go regular expression (unanchored, as in Swarm),
+ * anything else is a whole-string glob where `*` is any run and `?` any one character. Both run on the
+ * linear-time engine of `patterns.ts`; a pattern that does not compile matches nothing (classic Swarm
+ * logged the error and found no match).
  */
 export function matchPattern(pattern: string, value: string): boolean {
-  if (isRegex(pattern)) return new RegExp(pattern.slice(1, -1)).test(value);
-  return globToRegExp(pattern).test(value);
+  return tryRulePattern(pattern)?.test(value) === true;
 }
 
 /**
@@ -97,7 +102,9 @@ export function matchPattern(pattern: string, value: string): boolean {
  * An empty list never matches, so `!=` holds for a node that lacks the key altogether.
  */
 export function ruleHolds(rule: PlacementRule, values: readonly string[]): boolean {
-  const hit = values.some((v) => matchPattern(rule.pattern, v));
+  // Compiled once per node, not per value (the cache makes it cheap across nodes too).
+  const compiled = tryRulePattern(rule.pattern);
+  const hit = compiled !== undefined && values.some((v) => compiled.test(v));
   return rule.negate ? !hit : hit;
 }
 
@@ -105,20 +112,18 @@ function isRegex(value: string): boolean {
   return value.length >= 2 && value.startsWith('/') && value.endsWith('/');
 }
 
-const globCache = new Map<string, RegExp>();
+/** The compiled form of a rule value: `/re/` as a regex, anything else as a glob. */
+function rulePattern(value: string): Pattern {
+  return isRegex(value) ? compileRegex(value.slice(1, -1)) : compileGlob(value);
+}
 
-function globToRegExp(glob: string): RegExp {
-  let re = globCache.get(glob);
-  if (!re) {
-    const body = glob
-      .split('')
-      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}/-]/g, '\\$&')))
-      .join('');
-    re = new RegExp(`^${body}$`, 's');
-    if (globCache.size > 1000) globCache.clear();
-    globCache.set(glob, re);
+function tryRulePattern(value: string): Pattern | undefined {
+  try {
+    return rulePattern(value);
+  } catch (err) {
+    if (err instanceof InvalidPatternError) return undefined;
+    throw err;
   }
-  return re;
 }
 
 function invalid(text: string, why: string): SwarmError {

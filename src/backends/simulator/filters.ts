@@ -4,6 +4,7 @@
  * (status, type, event), `FuzzyMatch` (exact or prefix: events' container) and `MatchKVList` (labels).
  * @module
  */
+import { dockerMatch } from '../patterns.js';
 import { badRequest } from './reply.js';
 
 /** Parsed filters: key → values, in the order given. */
@@ -34,17 +35,12 @@ export function parseFilters(text: string | undefined): Filters {
   return out;
 }
 
-/** dockerd `Match`: no values → true; else some value, as a regular expression, matches `source`. */
+/**
+ * dockerd `Match`: no values → true; else some value equals `source` or, as a Go regular expression
+ * (linear-time, see `patterns.ts`), matches it. A value Go cannot compile is skipped, as dockerd does.
+ */
 export function regexMatch(filters: Filters, key: string, source: string): boolean {
-  const values = filters.get(key);
-  if (!values || values.length === 0) return true;
-  return values.some((v) => {
-    try {
-      return new RegExp(v).test(source);
-    } catch {
-      return false; // Go skips a value that does not compile
-    }
-  });
+  return dockerMatch(filters.get(key), source);
 }
 
 /** dockerd `ExactMatch`: no values → true; else `source` is one of them. */

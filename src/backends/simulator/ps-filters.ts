@@ -75,6 +75,7 @@ export function selectContainers(
   const since = f.get('since')?.map((r) => resolve(r).seq);
   const beforeSeq = before ? Math.min(...before) : Number.POSITIVE_INFINITY;
   const sinceSeq = since ? Math.max(...since) : Number.NEGATIVE_INFINITY;
+  const ids = f.has('id') ? idIndexMatches(containers, f.get('id') ?? []) : undefined;
   // Without filters every row matches: skip the per-row check (`ps -a` of 10,000 rows).
   const filtered = f.size > 0 || q.exited.length > 0;
   const out: SimContainer[] = [];
@@ -82,6 +83,7 @@ export function selectContainers(
     if (q.limit > 0 && out.length >= q.limit) break;
     if (!isRunning(c) && !q.all && q.limit <= 0) continue;
     if (c.seq >= beforeSeq || c.seq <= sinceSeq) continue;
+    if (ids && !ids.has(c.id)) continue;
     if (filtered && !matches(c, q)) continue;
     out.push(c);
   }
@@ -91,7 +93,6 @@ export function selectContainers(
 function matches(c: SimContainer, q: ListQuery): boolean {
   const f = q.filters;
   if (f.has('name') && !regexMatch(f, 'name', `/${c.name}`) && !regexMatch(f, 'name', c.name)) return false;
-  if (!regexMatch(f, 'id', c.id)) return false;
   if (!exactMatch(f, 'status', c.status)) return false;
   if (!labelMatch(f, 'label', c.config.Labels)) return false;
   if (q.exited.length > 0 && (isRunning(c) || c.startedAt === 0 || !q.exited.includes(c.exitCode))) {
@@ -104,6 +105,21 @@ function matches(c: SimContainer, q: ListQuery): boolean {
   // The simulator has no volumes, published ports on filters, or isolation: those filters select nothing.
   for (const key of ['expose', 'publish', 'volume', 'isolation']) if (f.has(key)) return false;
   return true;
+}
+
+/**
+ * dockerd 20.10 resolves `id` values in its truncated-id index, not as regular expressions (a real daemon
+ * answers `id=^<prefix>` and an inner substring with no rows): a value selects the one container whose id
+ * it prefixes, and nothing when it is empty or prefixes several.
+ */
+function idIndexMatches(containers: readonly SimContainer[], values: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (const v of values) {
+    if (v === '') continue;
+    const hits = containers.filter((c) => c.id.startsWith(v));
+    if (hits.length === 1) out.add((hits[0] as SimContainer).id);
+  }
+  return out;
 }
 
 function isAncestor(c: SimContainer, ref: string): boolean {
