@@ -63,10 +63,16 @@ export interface SimulatorInstance extends StageInstance {
 /** Builds a simulator instance around a fresh engine. */
 export function createSimulator(
   parsed: SimulatorArgs,
-  ctx: Pick<StageContext, 'clock'>,
+  ctx: Pick<StageContext, 'clock'> & Partial<Pick<StageContext, 'log'>>,
   wallBase?: number,
 ): SimulatorInstance {
-  const engine = new Engine({ name: parsed.name, clock: ctx.clock, labels: parsed.labels, wallBase });
+  const engine = new Engine({
+    name: parsed.name,
+    clock: ctx.clock,
+    labels: parsed.labels,
+    wallBase,
+    ...(ctx.log ? { log: ctx.log } : {}),
+  });
   for (let i = 0; i < parsed.seed; i++) {
     const { Id } = engine.create(
       { name: `${parsed.name}-c${i}` },

@@ -20,6 +20,11 @@ const STATUS_BY_CODE: Partial<Record<ErrorCodeValue, number>> = {
   [ErrorCode.NotImplemented]: 501,
   [ErrorCode.NodeDown]: 503,
   [ErrorCode.ConnectionLost]: 502,
+  [ErrorCode.InvalidPattern]: 400,
+  [ErrorCode.Unauthenticated]: 401,
+  [ErrorCode.Forbidden]: 403,
+  [ErrorCode.LimitReached]: 503,
+  [ErrorCode.ActorStopped]: 503,
 };
 
 /** An error ready for the HTTP edge: a status and the text for `{"message": …}`. */
