@@ -305,6 +305,9 @@ export const aggregateStage: StageDefinition = {
     'a call still waiting when its node is declared down fails then (503 naming the node), not at the deadline.',
     '--nodes-file F: one command per line ("name=command" to name it), re-read on change; a file with a bad',
     'line is refused as a whole and the running nodes kept. A `control` message adds or removes children.',
+    'Nodes added at run time (control, --nodes-file) can only be dockerclient, remote or simulator: never a stage',
+    'that runs a program or opens a listener. Each node is a supervised child: one that keeps crashing gives up',
+    'alone (the others keep serving) and is rebuilt after 1 s, doubling to 30 s.',
   ].join('\n'),
   create(args, ctx) {
     return createAggregate(parseAggregateArgs(args), ctx);
