@@ -5,6 +5,7 @@
  * retried behind the caller's back; requests arriving while it is down are refused at once (503).
  * @module
  */
+import { backoffDelay } from '../actors/backoff.js';
 import type { Message } from '../actors/message.js';
 import { errorReply } from '../actors/server.js';
 import type { TimerHandle } from '../clock.js';
@@ -116,7 +117,11 @@ function createRemote(args: string[], ctx: StageContext): RemoteInstance {
   const schedule = () => {
     if (state === 'stopped') return;
     state = 'down';
-    const delay = Math.min(REMOTE_BACKOFF.maxMs, REMOTE_BACKOFF.minMs * 2 ** attempt++);
+    const delay = backoffDelay(attempt++, {
+      min: REMOTE_BACKOFF.minMs,
+      max: REMOTE_BACKOFF.maxMs,
+      randomFactor: 0,
+    });
     nextAt = clock.now() + delay;
     timer = clock.setTimeout(() => {
       timer = undefined;

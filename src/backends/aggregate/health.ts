@@ -6,7 +6,9 @@
  * `backoff` (exponential, capped low so a node that comes back rejoins within seconds, not hours).
  * @module
  */
+
 import { assign, createActor, fromPromise, setup } from 'xstate';
+import { backoffDelay } from '../../actors/backoff.js';
 import type { Clock } from '../../clock.js';
 
 /** Tunables, all in ms except `failureThreshold`. */
@@ -87,7 +89,11 @@ export const healthMachine = setup({
     probeInterval: ({ context }) => context.probeInterval,
     degradedProbeInterval: ({ context }) => context.degradedProbeInterval,
     backoff: ({ context }) =>
-      Math.min(context.backoffMax, context.backoffBase * 2 ** Math.max(0, context.attempt - 1)),
+      backoffDelay(Math.max(0, context.attempt - 1), {
+        min: context.backoffBase,
+        max: context.backoffMax,
+        randomFactor: 0,
+      }),
   },
 }).createMachine({
   id: 'node-health',
