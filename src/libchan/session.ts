@@ -300,6 +300,8 @@ export class Session implements Transport, Host {
     this.#flow.control(FrameType.GoAway, encodeCodeReason(code, err.message, lastPeerId));
     this.#flow.flush();
     this.#wire.end();
+    // Whatever else it sends is dropped unread: a flooding peer meets a full socket, not our CPU.
+    this.#wire.pause?.();
     this.#teardown(err, false);
     this.#closeTimer = this.#clock.setTimeout(() => this.#wire.destroy(), this.#closeTimeoutMs);
   }

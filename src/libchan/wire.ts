@@ -41,6 +41,8 @@ export interface Wire {
    * without it never reports backpressure; one with it calls `handlers.drain` once they are taken.
    */
   bufferedAmount?(): number;
+  /** Stops reading: the session will not look at another byte (it gave up on the peer). */
+  pause?(): void;
 }
 
 /** Adapts a connected `net.Socket` or `tls.TLSSocket`. */
@@ -76,6 +78,9 @@ export function socketWire(sock: Socket, info: WireInfo): Wire {
     },
     bufferedAmount() {
       return sock.writableLength;
+    },
+    pause() {
+      sock.pause();
     },
   };
 }

@@ -84,6 +84,9 @@ export function wsWire(ws: WebSocket, info: WireInfo): Wire {
     bufferedAmount() {
       return unsent;
     },
+    pause() {
+      ws.pause();
+    },
     end() {
       ws.close(1000);
     },
