@@ -7,6 +7,7 @@
  * @module
  */
 import { timingSafeEqual } from 'node:crypto';
+import { chmod } from 'node:fs/promises';
 import { isVerb, type Message } from '../actors/message.js';
 import { errorReply } from '../actors/server.js';
 import { ErrorCode, SwarmError } from '../errors.js';
@@ -18,12 +19,24 @@ import {
   type LinkUrl,
   type ListenLimits,
   listenLink,
+  MIN_TOKEN_BYTES,
   parseLinkArgs,
+  TOKEN_ENV,
 } from './link/address.js';
+import { AuthFailures, peerHost } from './link/auth-failures.js';
 import { safeSend } from './link/forwarder.js';
 import type { StageContext, StageDefinition, StageInstance } from './stage.js';
 
-const OPTIONS = new Set(['token', 'tlscert', 'tlskey', 'tlscacert', 'insecure', 'max-connections']);
+const OPTIONS = new Set([
+  'token',
+  'token-file',
+  'tlscert',
+  'tlskey',
+  'tlscacert',
+  'insecure',
+  'allow-control',
+  'max-connections',
+]);
 
 /** Connections a listener keeps open at once unless `--max-connections` says otherwise. */
 const DEFAULT_MAX_CONNECTIONS = 256;
@@ -36,18 +49,35 @@ function sameToken(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** Refuses configurations that would let anyone on the network drive the chain. */
+/** How a listener knows its peers: a shared token, a verified client certificate, or not at all. */
+function authMode(flags: LinkFlags): 'token' | 'mutual TLS' | 'none' {
+  if (flags.token !== undefined) return 'token';
+  return flags.tlscacert ? 'mutual TLS' : 'none';
+}
+
+/**
+ * Refuses configurations that would let anyone on the network drive the chain. TLS without a client CA
+ * encrypts but authenticates nobody, so it counts as plain here.
+ */
 function checkExposure(url: LinkUrl, flags: LinkFlags): void {
   const tlsScheme = url.scheme === 'tls' || url.scheme === 'wss';
   if (tlsScheme && (!flags.tlscert || !flags.tlskey)) {
     throw new SwarmError(ErrorCode.InvalidArgument, `listen: ${url.text} needs --tlscert and --tlskey`);
   }
-  if (url.scheme === 'unix' || tlsScheme || flags.token !== undefined || flags.insecure) return;
+  if (flags.allowControl && authMode(flags) === 'none') {
+    throw new SwarmError(
+      ErrorCode.InvalidArgument,
+      'listen: --allow-control lets peers add and remove nodes, so it needs authenticated peers. ' +
+        'Fix: add --token-file F (or --token T), or use tls:// / wss:// with --tlscacert',
+    );
+  }
+  if (url.scheme === 'unix' || authMode(flags) !== 'none' || flags.insecure) return;
   if (isLoopback(url.host)) return;
   throw new SwarmError(
     ErrorCode.InvalidArgument,
-    `listen: refusing a plain listener on ${url.text}: anyone who can reach ${url.host} could drive this chain. ` +
-      'Fix: listen on 127.0.0.1, add --token T, use tls:// or wss:// with --tlscacert, or pass --insecure to accept the risk',
+    `listen: refusing an unauthenticated listener on ${url.text}: anyone who can reach ${url.host} could drive this chain` +
+      `${tlsScheme ? ' (TLS without --tlscacert encrypts but checks no client)' : ''}. ` +
+      'Fix: listen on 127.0.0.1, add --token-file F, use tls:// or wss:// with --tlscacert, or pass --insecure to accept the risk',
   );
 }
 
@@ -94,6 +124,9 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
   const { url, flags } = parseLinkArgs('listen', args, OPTIONS);
   checkExposure(url, flags);
   let listener: Listener | undefined;
+  const failures = new AuthFailures(ctx.clock);
+  /** Sessions already logged for refused control messages: one line per session, not per message. */
+  const warnedControl = new WeakSet<Session>();
   /** Values that were not Messages, per session: logged once, and the session ends at MAX_STRAYS. */
   const strays = new WeakMap<Session, number>();
   /**
@@ -163,27 +196,79 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
           continue;
         }
         const err = new SwarmError(
-          ErrorCode.InvalidArgument,
+          ErrorCode.Unauthenticated,
           `${ctx.name}: authentication failed: the first message must be control {token} with the token given to listen --token`,
           { details: { status: 401 } },
         );
-        ctx.log.warn(`session from ${session.info.remote ?? '?'} refused: bad or missing token`);
+        const host = peerHost(session.info.remote);
+        const exhausted = failures.fail(host);
+        ctx.log.warn(
+          `session from ${session.info.remote ?? '?'} refused: bad or missing token` +
+            (exhausted ? `; ${host} is refused for ${Math.ceil(failures.retryAfterMs(host) / 1000)} s` : ''),
+        );
         refuse(message, err);
         // Graceful close: the error reply goes out before GOAWAY resets the session.
         void session.close();
         return;
       }
-      if (message.verb === 'control' && flags.token !== undefined) {
-        // A repeated handshake on an authenticated session is harmless.
-        safeSend(message.ret as Sender<Message>, { verb: 'ack', args: { authenticated: true } });
-        message.ret?.close();
+      if (message.verb === 'control') {
+        controlFromPeer(session, message);
         continue;
       }
       await forward(message);
     }
   };
 
+  /**
+   * A `control` message from a session peer. It can add and remove the aggregate's nodes, so it passes
+   * only with --allow-control and from a peer that proved who it is (token or verified certificate).
+   */
+  const controlFromPeer = (session: Session, message: Message) => {
+    const args = message.args as { token?: unknown } | undefined;
+    if (flags.token !== undefined && typeof args?.token === 'string') {
+      // A repeated handshake on an authenticated session is harmless.
+      safeSend(message.ret as Sender<Message>, { verb: 'ack', args: { authenticated: true } });
+      message.ret?.close();
+      return;
+    }
+    if (!flags.allowControl) {
+      if (!warnedControl.has(session)) {
+        warnedControl.add(session);
+        ctx.log.warn(
+          `session from ${session.info.remote ?? '?'}: control messages refused (no --allow-control)`,
+        );
+      }
+      refuse(
+        message,
+        new SwarmError(
+          ErrorCode.Forbidden,
+          `${ctx.name}: control messages from remote peers are refused; start listen with --allow-control ` +
+            '(and --token-file F or --tlscacert) to let authenticated peers add and remove nodes',
+          { details: { status: 403 } },
+        ),
+      );
+      return;
+    }
+    const proven = flags.token !== undefined || session.info.authorized === true;
+    if (!proven) {
+      refuse(
+        message,
+        new SwarmError(ErrorCode.Unauthenticated, `${ctx.name}: control needs an authenticated peer`, {
+          details: { status: 401 },
+        }),
+      );
+      return;
+    }
+    void forward(message);
+  };
+
   const onSession = (session: Session) => {
+    const host = peerHost(session.info.remote);
+    if (flags.token !== undefined && failures.blocked(host)) {
+      // Guessing the token online: this address used up its failures; no log line per attempt.
+      session.destroy();
+      return;
+    }
     ctx.log.info(`session from ${session.info.remote ?? session.info.transport} (${session.info.transport})`);
     const auth = { ok: flags.token === undefined };
     void (async () => {
@@ -207,7 +292,14 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
       return listener?.sessions.size ?? 0;
     },
     describe: () => {
-      const auth = flags.token !== undefined ? 'token' : flags.tlscacert ? 'mutual TLS' : 'no auth';
+      const mode = authMode(flags);
+      const auth =
+        (mode === 'token'
+          ? `token from ${flags.tokenSource}`
+          : mode === 'mutual TLS'
+            ? 'mutual TLS'
+            : 'no auth: anyone who can connect drives this chain') +
+        (flags.allowControl ? ', control allowed' : '');
       const where =
         url.scheme === 'unix'
           ? `unix://${listener?.address}`
@@ -218,6 +310,8 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
     },
     async start() {
       listener = await listenLink('listen', url, flags, onSession, limits);
+      // Like dockerserver's socket: owner and group only, whatever the umask.
+      if (url.scheme === 'unix') await chmod(url.path, 0o660);
     },
     async stop() {
       const l = listener;
@@ -234,14 +328,19 @@ export const listenStage: StageDefinition = {
   name: 'listen',
   summary:
     'accept remote stages over libchan (unix, tcp, tls, ws, wss) and feed their requests into this chain',
-  usage: 'listen <url> [--token T | --tlscert F --tlskey F --tlscacert F] [--insecure] [--max-connections N]',
-  example: "swarmd 'listen ws://0.0.0.0:4243 --token s3cret' 'simulator nodeB'",
+  usage:
+    'listen <url> [--token-file F | --token T] [--tlscert F --tlskey F --tlscacert F] [--allow-control] [--insecure] [--max-connections N]',
+  example:
+    "swarmd 'listen wss://0.0.0.0:4243 --tlscert s.pem --tlskey s.key --token-file /etc/swarmd/token' 'simulator nodeB'",
   help:
     'Accepts libchan sessions on <url>; every Message on every channel a peer opens goes to the next stage, and replies return through the session. ' +
-    '--token T: the first message of a session must be control {token: T}, else it gets an error and the session is closed. ' +
+    `--token-file F (or --token T, or $${TOKEN_ENV}): the first message of a session must be control {token}, else it gets an error and the session is closed; ` +
+    `tokens shorter than ${MIN_TOKEN_BYTES} bytes are refused unless --insecure, and an address with 5 failed attempts in a minute is refused for the rest of it. ` +
     'tls:// and wss:// need --tlscert/--tlskey; with --tlscacert clients must present a certificate signed by that CA (mutual TLS). ' +
-    'A plain listener (no TLS, no token) on a non-loopback address is refused unless --insecure. ' +
+    'A listener with neither a token nor a client CA authenticates nobody: off loopback it is refused unless --insecure. ' +
+    'control messages (which add and remove aggregate nodes) from peers are refused unless --allow-control, which needs a token or a client CA. ' +
     `--max-connections N (default ${DEFAULT_MAX_CONNECTIONS}): connections beyond N are closed at once. ` +
-    'With a token, a session that has not authenticated within 5 s, or sends over 64 KiB, more than one channel or any byte stream first, is ended.',
+    'With a token, a session that has not authenticated within 5 s, or sends over 64 KiB, more than one channel or any byte stream first, is ended. ' +
+    'See docs/SECURITY.md.',
   create: createListen,
 };
