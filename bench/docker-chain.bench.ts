@@ -15,8 +15,7 @@ import { pino } from 'pino';
 import { Chain } from '../src/backends/chain.js';
 import { systemClock } from '../src/clock.js';
 import { docker } from '../test/harness/docker-cli.js';
-import { startDaemons, stopDaemons } from '../test/harness/index.js';
-import { type SwarmdProc, startSwarmd } from '../test/link/swarmd-procs.js';
+import { type SwarmdProcess, startDaemons, startSwarmd, stopDaemons } from '../test/harness/index.js';
 import { type BenchCase, runSuite, sequentialP50, unixGetter } from './lib.js';
 
 /** p50 latency in ms of `n` sequential GETs on one keep-alive connection. */
@@ -43,10 +42,16 @@ const front = join(dir, 's.sock');
 const chain = new Chain({ log: pino({ level: 'silent' }), clock: systemClock });
 // The same chain as users run it: swarmd in a process of its own (one more process to schedule).
 const apart = join(dir, 'apart.sock');
-let swarmd: SwarmdProc | undefined;
+let swarmd: SwarmdProcess | undefined;
 try {
   await chain.start([`dockerserver unix://${front}`, `dockerclient unix://${daemon.socket}`]);
-  swarmd = await startSwarmd([`dockerserver unix://${apart}`, `dockerclient unix://${daemon.socket}`]);
+  swarmd = await startSwarmd(
+    [`dockerserver unix://${apart}`, `dockerclient unix://${daemon.socket}`],
+    20_000,
+    {
+      logLevel: 'info',
+    },
+  );
   for (let i = 0; i < 5; i++)
     await wall(daemon.host, ['run', '-d', '--network', 'none', 'busybox:local', 'sleep', '600']);
   const id = (await docker(['ps', '-q', '--no-trunc'], { host: daemon.host })).stdout.split(

@@ -26,7 +26,7 @@ import {
   startDaemons,
   stopDaemons,
 } from '../harness/index.js';
-import { IMAGE, nodeStatuses, POOL, type Swarmd, sleep, startSwarmd, within } from './fault-bed.js';
+import { type FaultBed, IMAGE, nodeStatuses, POOL, sleep, startBed, within } from './fault-bed.js';
 
 const RUN_MS = Number(process.env.CHAOS_MS ?? 40_000);
 const CALL_MS = 30_000;
@@ -53,7 +53,7 @@ function prng(seed: number): () => number {
 }
 
 let ds: Daemon[];
-let bed: Swarmd;
+let bed: FaultBed;
 const t00 = performance.now();
 const now = () => Math.round(performance.now() - t00);
 
@@ -147,7 +147,7 @@ function streamLane(lane: string, rnd: () => number, argsFor: (node: string) => 
 
 beforeAll(async () => {
   ds = await startDaemons(3);
-  bed = await startSwarmd(ds);
+  bed = await startBed(ds);
   // A ticking container on each node for logs -f, attach and exec; dockerd restarts it after a KILL.
   for (const n of NODES) {
     const tick = ['sh', '-c', 'while :; do echo tick; sleep 1; done'];

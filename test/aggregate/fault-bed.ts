@@ -4,11 +4,10 @@
  * and each node's status as the aggregate's `docker info` shows it.
  * @module
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Daemon, docker } from '../harness/index.js';
+import { type Daemon, docker, type SwarmdProcess, startSwarmd, until } from '../harness/index.js';
 
 export const IMAGE = 'busybox:local';
 /** dockerclient's default pool: most sockets it opens to one daemon. */
@@ -17,32 +16,26 @@ export const POOL = 8;
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const secondsSince = (t0: number) => Math.round(performance.now() - t0) / 1000;
 
-/** Polls `check` every 100 ms until it holds; resolves the seconds it took, or rejects after `limitMs`. */
+/** {@link until} `check` holds, polling every 100 ms; resolves the seconds it took, or rejects after `limitMs`. */
 export async function within(limitMs: number, what: string, check: () => Promise<boolean>): Promise<number> {
   const t0 = performance.now();
-  for (;;) {
-    if (await check()) return secondsSince(t0);
-    if (performance.now() - t0 > limitMs) throw new Error(`${what}: not within ${limitMs} ms`);
-    await sleep(100);
-  }
+  await until(check, limitMs, what, 100);
+  return secondsSince(t0);
 }
 
 /** A swarmd process serving the Docker API on `host`, aggregating the daemons. */
-export interface Swarmd {
-  proc: ChildProcess;
+export interface FaultBed extends SwarmdProcess {
   /** `unix://…` of its dockerserver socket. */
   host: string;
   /** Its folder (socket, symlinks to the daemons); the caller removes it. */
   dir: string;
-  /** Everything it printed on stderr so far. */
-  stderr(): string;
 }
 
 /**
  * Starts swarmd in front of `ds` (one aggregate node per daemon, named after it); resolves once its
  * stages run. It logs at `warn`; FAULT_BED_LOG=info adds each node's health changes, to diagnose a run.
  */
-export async function startSwarmd(ds: readonly Daemon[]): Promise<Swarmd> {
+export async function startBed(ds: readonly Daemon[]): Promise<FaultBed> {
   const dir = mkdtempSync(join(tmpdir(), 'agf-'));
   const host = `unix://${join(dir, 's.sock')}`;
   // Children reach each daemon through a symlink: the harness reaps a killed daemon's helpers by
@@ -54,25 +47,10 @@ export async function startSwarmd(ds: readonly Daemon[]): Promise<Swarmd> {
       return `"${d.name}=dockerclient unix://${link}"`;
     })
     .join(' ');
-  const proc = spawn(
-    process.execPath,
-    [
-      'bin/swarmd.js',
-      '--log-level',
-      process.env.FAULT_BED_LOG ?? 'warn',
-      `dockerserver ${host}`,
-      `aggregate ${children}`,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stderr = '';
-  proc.stderr?.on('data', (d) => (stderr += d));
-  const deadline = Date.now() + 20_000;
-  while (!/stages running/.test(stderr)) {
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`swarmd did not start:\n${stderr}`);
-    await sleep(50);
-  }
-  return { proc, host, dir, stderr: () => stderr };
+  const swarmd = await startSwarmd([`dockerserver ${host}`, `aggregate ${children}`], 20_000, {
+    logLevel: process.env.FAULT_BED_LOG ?? 'warn',
+  });
+  return { ...swarmd, host, dir };
 }
 
 /** Each node's status line (`Healthy`, `Degraded`, `Unhealthy` for down/backoff, `Pending`) from the aggregate's `docker info`. */

@@ -16,7 +16,7 @@ import {
   startDaemons,
   stopDaemons,
 } from '../harness/index.js';
-import { IMAGE, nodeStatuses, POOL, secondsSince, startSwarmd, within } from './fault-bed.js';
+import { IMAGE, nodeStatuses, POOL, secondsSince, startBed, within } from './fault-bed.js';
 
 let ds: Daemon[];
 let dir: string;
@@ -57,7 +57,7 @@ async function namesOn(d: Daemon): Promise<string[]> {
 
 beforeAll(async () => {
   ds = await startDaemons(3);
-  const swarmd = await startSwarmd(ds);
+  const swarmd = await startBed(ds);
   ({ proc, host, dir } = swarmd);
   stderr = swarmd.stderr();
   proc.stderr?.on('data', (d) => (stderr += d));

@@ -2,10 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '../harness/daemons.js';
-import { docker } from '../harness/docker-cli.js';
-import { makeTlsMaterial } from '../harness/tls.js';
-import { type SwarmdProcess, startSwarmd } from './support.js';
+import { docker, freePort, makeTlsMaterial, type SwarmdProcess, startSwarmd } from '../harness/index.js';
 
 // A chain split across two real swarmd processes: front (dockerserver → remote) and back
 // (listen → simulator), driven by the real docker CLI. The ws/tcp/tls link and its reconnects are covered by

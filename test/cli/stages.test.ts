@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { dockerApi, labelsOfNewContainer, type SwarmdProcess, stampModule, startSwarmd } from './support.js';
+import { type SwarmdProcess, startSwarmd } from '../harness/index.js';
+import { dockerApi, labelsOfNewContainer, stampModule } from './support.js';
 
 // swarmd refuses chains in the wrong order, and runs user stages given as module paths.
 

@@ -9,7 +9,7 @@ import { Chain } from '../../src/backends/chain.js';
 import { systemClock } from '../../src/clock.js';
 import { ErrorCode, isSwarmError } from '../../src/errors.js';
 import type { Sender } from '../../src/libchan/types.js';
-import { type SwarmdProcess, startSwarmd, until } from './support.js';
+import { type SwarmdProcess, startSwarmd, until } from '../harness/index.js';
 
 // A real swarmd process runs `listen → exec examples/echo-stage.mjs`; this test reaches it through
 // an in-process `remote` stage and the Client DSL, kills the stage's program and watches the chain
@@ -39,18 +39,23 @@ describe('supervision in a running swarmd', () => {
 
     // Killed from outside while idle: the supervisor restarts it without waiting for a request.
     process.kill(first, 'SIGKILL');
-    await until(() => /exec#2: restarting in \d+ ms/.test(back?.stderr() ?? ''), 15_000);
+    await until(() => /exec#2: restarting in \d+ ms/.test(back?.stderr() ?? ''), 15_000, 'a restart', 50);
     // Requests until the new program is up get an error reply or wait in the mailbox, never silence.
 
     let second = first;
-    await until(async () => {
-      try {
-        second = pidOf(await client.get({}));
-      } catch (err) {
-        if (!isSwarmError(err, ErrorCode.Remote)) throw err; // a deadline here would be silence
-      }
-      return second !== first;
-    }, 30_000);
+    await until(
+      async () => {
+        try {
+          second = pidOf(await client.get({}));
+        } catch (err) {
+          if (!isSwarmError(err, ErrorCode.Remote)) throw err; // a deadline here would be silence
+        }
+        return second !== first;
+      },
+      30_000,
+      'a second program',
+      50,
+    );
     expect(second).toBeGreaterThan(0);
     expect(() => process.kill(first, 0)).toThrow(/ESRCH/);
 
@@ -58,10 +63,15 @@ describe('supervision in a running swarmd', () => {
     const caught = await client.call('kill', {}).catch((e: unknown) => e);
     expect(caught).toMatchObject({ code: ErrorCode.Remote, details: { code: ErrorCode.ConnectionLost } });
     let third = second;
-    await until(async () => {
-      third = pidOf(await client.get({}).catch(() => ({ body: { pid: second } })));
-      return third !== second;
-    }, 30_000);
+    await until(
+      async () => {
+        third = pidOf(await client.get({}).catch(() => ({ body: { pid: second } })));
+        return third !== second;
+      },
+      30_000,
+      'a third program',
+      50,
+    );
 
     expect(back.stderr()).toMatch(/exec#2.*restart/i);
     expect(back.proc.exitCode).toBeNull();

@@ -1,71 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import { text } from 'node:stream/consumers';
 
-/** A swarmd process started from bin/swarmd.js, with its stderr collected. */
-export interface SwarmdProcess {
-  proc: ChildProcess;
-  /** Everything it wrote to stderr so far. */
-  stderr(): string;
-  /** Resolves with the exit code once it exits. */
-  exited: Promise<number | null>;
-  /** SIGTERM, then the exit code. */
-  stop(): Promise<number | null>;
-}
-
-/** This checkout's launcher. */
-export const REPO_BIN = fileURLToPath(new URL('../../bin/swarmd.js', import.meta.url));
-
-/**
- * Starts `bin/swarmd.js <args>` (or another launcher, e.g. an installed package's, in another directory)
- * and waits until every stage is up ("stages running").
- */
-export async function startSwarmd(
-  args: string[],
-  timeoutMs = 20_000,
-  as: { bin?: string; cwd?: string } = {},
-): Promise<SwarmdProcess> {
-  const proc = spawn(process.execPath, [as.bin ?? REPO_BIN, '--log-level', 'warn', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    cwd: as.cwd,
-  });
-  let err = '';
-  proc.stderr?.on('data', (d) => (err += d));
-  proc.stdout?.resume();
-  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  const s: SwarmdProcess = {
-    proc,
-    stderr: () => err,
-    exited,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-      return exited;
-    },
-  };
-  await until(
-    () => /stages? running/.test(err),
-    timeoutMs,
-    () => {
-      if (proc.exitCode !== null) throw new Error(`swarmd exited ${proc.exitCode}:\n${err}`);
-      return `swarmd did not start:\n${err}`;
-    },
-  );
-  return s;
-}
-
-/** Polls `cond` every 50 ms until it holds; `why` explains (or throws) on timeout or on every poll. */
-export async function until(
-  cond: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  why: () => string = () => 'condition not met',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    const reason = why();
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${reason}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Re-exported for test/package (the installed package's launcher); other tests import test/harness. */
+export { type SwarmdProcess, startSwarmd } from '../harness/swarmd.js';
 
 /** One Docker API call over a unix socket; the body is sent and parsed as JSON. */
 export function dockerApi(
@@ -78,12 +15,12 @@ export function dockerApi(
     const data = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = data ? { 'Content-Type': 'application/json' } : {};
     const req = request({ socketPath, method, path, headers }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => {
-        const json = res.headers['content-type']?.includes('json') && text ? JSON.parse(text) : text;
-        resolve({ status: res.statusCode ?? 0, body: json });
-      });
+      text(res)
+        .then((t) => {
+          const json = res.headers['content-type']?.includes('json') && t ? JSON.parse(t) : t;
+          resolve({ status: res.statusCode ?? 0, body: json });
+        })
+        .catch(reject);
     });
     req.on('error', reject);
     req.end(data);

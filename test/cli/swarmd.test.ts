@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerAnswers, LOCAL_DOCKER_SOCKET } from '../../src/cli/default-chain.js';
 import { main } from '../../src/cli/main.js';
-import { docker } from '../harness/docker-cli.js';
+import { docker, type SwarmdProcess, startSwarmd, until } from '../harness/index.js';
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out = new PassThrough();
@@ -60,7 +59,7 @@ describe('swarmd signals (in process)', () => {
     err.on('data', (d) => (text += d));
     const exits: number[] = [];
     const done = main(['simulator sig'], out, err, (code) => exits.push(code));
-    while (!/stage running/.test(text)) await new Promise((r) => setTimeout(r, 10));
+    await until(() => /stage running/.test(text), 15_000, 'stage running');
     process.emit('SIGTERM', 'SIGTERM');
     process.emit('SIGTERM', 'SIGTERM');
     expect(exits).toEqual([1]);
@@ -81,7 +80,7 @@ describe('swarmd signals (in process)', () => {
       out.on('data', (d) => (stdout += d));
       err.on('data', (d) => (stderr += d));
       const done = main([], out, err, () => {});
-      while (!/stages running/.test(stderr)) await new Promise((r) => setTimeout(r, 10));
+      await until(() => /stages running/.test(stderr), 15_000, 'stages running');
       const sock = join(runtime, 'swarmd.sock');
       expect(stdout).toBe(`export DOCKER_HOST=unix://${sock}\n`);
       const local = await dockerAnswers(LOCAL_DOCKER_SOCKET);
@@ -115,34 +114,21 @@ describe('swarmd signals (in process)', () => {
 describe('swarmd process with the real docker CLI', () => {
   let dir: string;
   let sock: string;
-  let proc: ChildProcess;
-  let stderr = '';
+  let swarmd: SwarmdProcess;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'swd-'));
     sock = join(dir, 's.sock');
-    proc = spawn(
-      process.execPath,
-      ['bin/swarmd.js', '--log-level', 'warn', `dockerserver unix://${sock}`, 'simulator node1'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    proc.stderr?.on('data', (d) => (stderr += d));
-    const deadline = Date.now() + 15_000;
-    while (!/stages running/.test(stderr)) {
-      if (Date.now() > deadline || proc.exitCode !== null)
-        throw new Error(`swarmd did not start:\n${stderr}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    swarmd = await startSwarmd([`dockerserver unix://${sock}`, 'simulator node1'], 15_000);
   });
 
   afterAll(() => {
-    proc.kill('SIGKILL');
+    swarmd.proc.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('shows each stage coming up, back end first', () => {
+    const stderr = swarmd.stderr();
     expect(stderr.indexOf('stage simulator#2 up')).toBeGreaterThanOrEqual(0);
     expect(stderr.indexOf('stage simulator#2 up')).toBeLessThan(stderr.indexOf('stage dockerserver#1 up'));
   });
@@ -169,10 +155,8 @@ describe('swarmd process with the real docker CLI', () => {
   });
 
   it('stops in order on SIGTERM, exits 0 and removes its socket', async () => {
-    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-    proc.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(stderr).toMatch(/SIGTERM: stopping stages in order/);
+    expect(await swarmd.stop()).toBe(0);
+    expect(swarmd.stderr()).toMatch(/SIGTERM: stopping stages in order/);
     expect(existsSync(sock)).toBe(false);
   });
 });

@@ -1,23 +1,22 @@
 import { rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SwarmdProcess, startSwarmd, until } from '../harness/index.js';
 import { tempDir } from './support.js';
-import { type SwarmdProc, startSwarmd } from './swarmd-procs.js';
 
 const dir = tempDir();
 const sock = join(dir, 'e.sock');
-let swarmd: SwarmdProc;
+let swarmd: SwarmdProcess;
 
 /** One HTTP request to swarmd's Docker API socket. */
 function http(method: string, path: string): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
     const req = request({ socketPath: sock, method, path }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }),
-      );
+      text(res)
+        .then((t) => resolve({ status: res.statusCode ?? 0, body: t ? JSON.parse(t) : undefined }))
+        .catch(reject);
     });
     req.on('error', reject);
     req.end();
@@ -26,7 +25,9 @@ function http(method: string, path: string): Promise<{ status: number; body: unk
 
 describe("swarmd 'dockerserver …' 'exec node examples/echo-stage.mjs'", () => {
   beforeAll(async () => {
-    swarmd = await startSwarmd([`dockerserver unix://${sock}`, 'exec node examples/echo-stage.mjs']);
+    swarmd = await startSwarmd([`dockerserver unix://${sock}`, 'exec node examples/echo-stage.mjs'], 20_000, {
+      logLevel: 'info',
+    });
   });
   afterAll(async () => {
     await swarmd.kill();
@@ -34,7 +35,7 @@ describe("swarmd 'dockerserver …' 'exec node examples/echo-stage.mjs'", () => 
   });
 
   it('serves Docker API requests from the external program', async () => {
-    expect(swarmd.stderr).toMatch(/running "node examples\/echo-stage.mjs" \(pid \d+\)/);
+    expect(swarmd.stderr()).toMatch(/running "node examples\/echo-stage.mjs" \(pid \d+\)/);
     expect(await http('GET', '/v1.41/containers/json')).toEqual({ status: 200, body: ['echo-a', 'echo-b'] });
     const v = await http('GET', '/v1.41/version');
     expect(v).toMatchObject({ status: 200, body: { stage: 'echo', args: { op: 'version' } } });
@@ -47,14 +48,18 @@ describe("swarmd 'dockerserver …' 'exec node examples/echo-stage.mjs'", () => 
     expect(JSON.stringify(killed.body)).toMatch(
       /program \\"node examples\/echo-stage.mjs\\" exited with code 3/,
     );
-    const deadline = Date.now() + 15_000;
     let after = before;
-    while (after === before && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-      const r = await http('GET', '/v1.41/version');
-      if (r.status === 200) after = (r.body as { pid: number }).pid;
-    }
+    await until(
+      async () => {
+        const r = await http('GET', '/v1.41/version');
+        if (r.status === 200) after = (r.body as { pid: number }).pid;
+        return after !== before;
+      },
+      15_000,
+      'a new program pid',
+      200,
+    );
     expect(after).not.toBe(before);
-    expect(swarmd.stderr).toMatch(/restarted/);
+    expect(swarmd.stderr()).toMatch(/restarted/);
   });
 });

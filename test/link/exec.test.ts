@@ -5,7 +5,8 @@ import { type ExecInstance, execStage } from '../../src/backends/exec.js';
 import { DEFAULT_RESTART_POLICY, StageActor } from '../../src/backends/stage-actor.js';
 import { systemClock } from '../../src/clock.js';
 import { ErrorCode } from '../../src/errors.js';
-import { ask, ctx, errText, until } from './support.js';
+import { until } from '../harness/until.js';
+import { ask, ctx, errText } from './support.js';
 
 const ECHO = ['node', 'examples/echo-stage.mjs'];
 

@@ -11,7 +11,8 @@ import { ErrorCode } from '../../src/errors.js';
 import { pipe, type Session, unix } from '../../src/libchan/index.js';
 import { EOF } from '../../src/libchan/types.js';
 import { sharedTlsPems } from '../harness/tls.js';
-import { ask, ctx, echoDownstream, errText, recorder, tempDir, until } from './support.js';
+import { until } from '../harness/until.js';
+import { ask, ctx, echoDownstream, errText, recorder, tempDir } from './support.js';
 
 const dir = tempDir();
 const TOKEN = 's3cret-s3cret-s3cret';

@@ -9,6 +9,8 @@ import { kSender, type Sender } from '../../src/libchan/types.js';
 
 import { quietLog, recorder } from '../services/support.js';
 
+/** Re-exported for test/security; link tests import it from test/harness. */
+export { until } from '../harness/until.js';
 export { quietLog, recorder } from '../services/support.js';
 
 /** A stage context. */
@@ -53,15 +55,6 @@ export async function ask(
   const r = recorder();
   void handle({ verb, args, ret: r });
   return r.done;
-}
-
-/** Polls `cond` every 10 ms up to `ms`. */
-export async function until(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** The message text of an `error` reply ('' for anything else). */

@@ -1,19 +1,26 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, dockerLive } from '../harness/index.js';
+import {
+  type DockerRunResult,
+  docker,
+  dockerLive,
+  freePort,
+  type SwarmdProcess,
+  startSwarmd,
+  until,
+} from '../harness/index.js';
 import { sharedTlsPems } from '../harness/tls.js';
 import { tempDir } from './support.js';
-import { freePort, type SwarmdProc, startSwarmd } from './swarmd-procs.js';
 
 const dir = tempDir();
-const procs: SwarmdProc[] = [];
+const procs: SwarmdProcess[] = [];
 afterAll(async () => {
   await Promise.all(procs.map((p) => p.kill()));
   rmSync(dir, { recursive: true, force: true });
 });
-async function swarmd(stages: string[]): Promise<SwarmdProc> {
-  const p = await startSwarmd(stages);
+async function swarmd(stages: string[]): Promise<SwarmdProcess> {
+  const p = await startSwarmd(stages, 20_000, { logLevel: 'info' });
   procs.push(p);
   return p;
 }
@@ -21,8 +28,8 @@ async function swarmd(stages: string[]): Promise<SwarmdProc> {
 describe('docker CLI → swarmd A (dockerserver, remote) → ws + token → swarmd B (listen, simulator)', () => {
   let port: number;
   let host: string;
-  let b: SwarmdProc;
-  let a: SwarmdProc;
+  let b: SwarmdProcess;
+  let a: SwarmdProcess;
   beforeAll(async () => {
     port = await freePort();
     host = `unix://${join(dir, 'a.sock')}`;
@@ -31,10 +38,10 @@ describe('docker CLI → swarmd A (dockerserver, remote) → ws + token → swar
   });
 
   it('runs a container and lists it through both processes', async () => {
-    expect(b.stderr).toMatch(
+    expect(b.stderr()).toMatch(
       new RegExp(`accepting remote stages on ws://127\\.0\\.0\\.1:${port}/ \\(token from --token\\)`),
     );
-    expect(a.stderr).toMatch(/forwarding to ws:\/\/127\.0\.0\.1:\d+ \(linked; token from --token\)/);
+    expect(a.stderr()).toMatch(/forwarding to ws:\/\/127\.0\.0\.1:\d+ \(linked; token from --token\)/);
     expect(await docker(['run', '--rm', 'busybox:local', 'echo', 'hi'], { host })).toMatchObject({
       code: 0,
       stdout: 'hi\n',
@@ -57,21 +64,25 @@ describe('docker CLI → swarmd A (dockerserver, remote) → ws + token → swar
     await live[0]?.waitFor(/attach/); // the attach reached B's engine, so every stream is open
     await b.kill('SIGKILL');
     for (const cli of live) await cli.exited(10_000);
-    expect(a.proc.exitCode, a.stderr).toBeNull();
+    expect(a.proc.exitCode, a.stderr()).toBeNull();
     const t0 = Date.now();
     const down = await docker(['ps', '-a'], { host, timeoutMs: 10_000 });
     expect(Date.now() - t0).toBeLessThan(3_000);
     expect(down.code).not.toBe(0);
     expect(down.stderr).toMatch(new RegExp(`remote#2: (not linked to|link to) ws://127\\.0\\.0\\.1:${port}`));
     b = await swarmd([`listen ws://127.0.0.1:${port} --token s3cret-s3cret-s3cret`, 'simulator nodeB']);
-    const deadline = Date.now() + 15_000;
-    let ps = await docker(['ps', '-a'], { host });
-    while (ps.code !== 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-      ps = await docker(['ps', '-a'], { host });
-    }
+    let ps!: DockerRunResult;
+    await until(
+      async () => {
+        ps = await docker(['ps', '-a'], { host });
+        return ps.code === 0;
+      },
+      15_000,
+      'ps through A',
+      200,
+    );
     expect(ps.code).toBe(0);
-    expect(a.stderr).toMatch(/linked to ws:\/\/127\.0\.0\.1:\d+/);
+    expect(a.stderr()).toMatch(/linked to ws:\/\/127\.0\.0\.1:\d+/);
     expect(await docker(['run', '--rm', 'busybox:local', 'echo', 'again'], { host })).toMatchObject({
       code: 0,
       stdout: 'again\n',
