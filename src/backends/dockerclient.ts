@@ -7,6 +7,7 @@
  * @module
  */
 import type { Duplex } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import type { Message } from '../actors/message.js';
 import { ErrorCode, isSwarmError, SwarmError } from '../errors.js';
 import {
@@ -184,7 +185,7 @@ export class DockerClient implements StageInstance {
         body: input,
         headers: { 'content-type': 'application/x-tar' },
       });
-      return this.#complete(r.status, r.headers, await readAll(r.body));
+      return this.#complete(r.status, r.headers, await buffer(r.body));
     }
     // A detached exec start is a plain request: dockerd answers at once, without a stream.
     if (plan.route.streams && !detached) {
@@ -192,7 +193,7 @@ export class DockerClient implements StageInstance {
       const upload =
         consumesInput(plan) && input ? { body: input, headers: { 'content-type': 'application/x-tar' } } : {};
       const r = await this.engine.stream({ ...req, ...upload });
-      if (r.status >= 400) return { verb: 'error', args: httpErrorArgs(r.status, await readAll(r.body)) };
+      if (r.status >= 400) return { verb: 'error', args: httpErrorArgs(r.status, await buffer(r.body)) };
       const stream = this.#track(bodyAsDuplex(r.body));
       return {
         verb: 'ack',
@@ -253,12 +254,6 @@ function consumesInput(plan: PlannedCall): boolean {
   const op = plan.route.op;
   if (op === 'image.create') return plan.query.fromSrc === '-';
   return op === 'container.attach' || op === 'exec.start' || plan.method === 'PUT';
-}
-
-async function readAll(body: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of body) chunks.push(Buffer.from(c as Buffer));
-  return Buffer.concat(chunks);
 }
 
 /** The dockerclient stage: forwards every Docker API message to one real daemon. */
