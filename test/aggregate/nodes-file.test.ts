@@ -16,6 +16,7 @@ import { createAggregate } from '../../src/backends/aggregate.js';
 import type { DockerArgs, DockerResult } from '../../src/backends/docker/api.js';
 import type { StageInstance } from '../../src/backends/stage.js';
 import { SimulatedClock } from '../../src/clock.js';
+import { until } from '../harness/until.js';
 import { SimChildren } from './sim-children.js';
 
 let running: StageInstance | undefined;
@@ -60,18 +61,6 @@ function replace(file: string, text: string): void {
   renameSync(`${file}.tmp`, file);
 }
 
-/** Polls `check` until it holds; fails after `limitMs` with the last value seen. */
-async function eventually<T>(limitMs: number, get: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() - t0 > limitMs)
-      throw new Error(`not within ${limitMs} ms; last value: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 async function start(initial: string) {
   dir = mkdtempSync(join(tmpdir(), 'agg-nodes-'));
   const file = join(dir, 'nodes');
@@ -108,20 +97,12 @@ describe('aggregate --nodes-file', () => {
 
     // Add a third (named) node: it shows up in info and listings.
     replace(file, 'simulator f1 --seed 2\nsimulator f2 --seed 2\nf3=simulator f3 --seed 1\n');
-    await eventually(
-      5000,
-      () => infoNodes(agg),
-      (n) => n.includes('f3'),
-    );
+    await until(async () => (await infoNodes(agg)).includes('f3'), 5000, 'f3 in docker info', 20);
     expect(await names(agg)).toEqual(['/f1-c0', '/f1-c1', '/f2-c0', '/f2-c1', '/f3-c0']);
 
     // Remove the first line: its rows go; the unnamed line after it keeps its name and its child.
     replace(file, 'simulator f2 --seed 2\nf3=simulator f3 --seed 1\n');
-    await eventually(
-      5000,
-      () => names(agg),
-      (n) => !n.some((x) => x.startsWith('/f1')),
-    );
+    await until(async () => !(await names(agg)).some((x) => x.startsWith('/f1')), 5000, 'no /f1 rows', 20);
     expect(await names(agg)).toEqual(['/f2-c0', '/f2-c1', '/f3-c0']);
     expect((await nodes(agg)).map((n) => n.name)).toEqual(['node2', 'f3']);
     expect(made).toEqual(['node1', 'node2', 'f3']); // nothing respawned
@@ -139,10 +120,14 @@ describe('aggregate --nodes-file', () => {
 
     // A bad line: the whole file is refused with an error naming the file and line; nothing changes.
     replace(file, 'simulator f2 --seed 2\nsimulator f4 --seed 1 | tee x\n');
-    const logged = await eventually(
+    const logged = await until(
+      () => {
+        const errs = logs.filter((l) => l.level >= 50);
+        return errs.length > 0 && errs;
+      },
       5000,
-      async () => logs.filter((l) => l.level >= 50),
-      (errs) => errs.length > 0,
+      'an error logged',
+      20,
     );
     expect(logged[0]?.msg).toMatch(
       new RegExp(`nodes file ${file}: line 2: .*shell operator '\\|'.*the running nodes are kept`),
@@ -153,10 +138,14 @@ describe('aggregate --nodes-file', () => {
 
     // Fixed: applied again (f3 dropped, f4 added).
     replace(file, 'simulator f2 --seed 2\nsimulator f4 --seed 1\n');
-    await eventually(
+    await until(
+      async () => {
+        const n = await names(agg);
+        return n.includes('/f4-c0') && !n.includes('/f3-c0');
+      },
       5000,
-      () => names(agg),
-      (n) => n.includes('/f4-c0') && !n.includes('/f3-c0'),
+      '/f4-c0 and no /f3-c0',
+      20,
     );
     expect((await nodes(agg)).map((n) => n.name)).toEqual(['node2', 'node1']);
   });

@@ -4,9 +4,10 @@
  * against that dockerd. dockerode sends unversioned paths unless told a version, and its attach /
  * exec start use `Upgrade: tcp` hijacking while its logs use plain streamed responses.
  */
+import { buffer } from 'node:stream/consumers';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demux, readAll } from '../dockerclient/support.js';
+import { demux } from '../dockerclient/support.js';
 import { type Chain, normalise, startChain } from './support.js';
 
 const IMG = 'busybox:local';
@@ -36,14 +37,14 @@ async function sequence(socketPath: string, p: string, version?: string) {
   });
   // Attached (hijacked) before start: sees every byte and ends when the container exits.
   const attached = await c.attach({ stream: true, stdout: true, stderr: true, hijack: true });
-  const attachedBytes = readAll(attached);
+  const attachedBytes = buffer(attached);
   // The same without hijacking: a plain POST whose response body is the raw stream.
   const plain = await c.attach({ stream: true, stdout: true, stderr: true, hijack: false });
-  const plainBytes = readAll(plain);
+  const plainBytes = buffer(plain);
   await c.start();
   // logs -f started while it runs: the chunked stream must end by itself when the container exits.
   const follow = (await c.logs({ follow: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
-  const followBytes = readAll(follow);
+  const followBytes = buffer(follow);
   out.wait = await c.wait();
   out.attached = demux(await attachedBytes);
   out.attachedPlain = demux(await plainBytes);
@@ -93,7 +94,7 @@ async function sequence(socketPath: string, p: string, version?: string) {
     AttachStderr: true,
   });
   const exStream = await ex.start({ hijack: true, stdin: false });
-  out.exec = demux(await readAll(exStream));
+  out.exec = demux(await buffer(exStream));
   const exInfo = await ex.inspect();
   out.execInspect = { ExitCode: exInfo.ExitCode, Running: exInfo.Running };
   await s.remove({ force: true });

@@ -21,6 +21,7 @@ import {
   docker,
   startDaemons,
   stopDaemons,
+  until,
 } from '../harness/index.js';
 import { testContext } from './support.js';
 
@@ -183,34 +184,19 @@ export function chainSuite(pool: number) {
   };
 }
 
-/** Polls an async `check` every 100 ms until it holds or `ms` passed; returns its last value. */
-export async function poll(check: () => Promise<boolean>, ms = 15_000): Promise<boolean> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return check();
-}
-
 /**
  * Expects nothing left open within `ms`: dockerclient holds no stream, and the daemon sees no more
  * connections with a live client end than dockerclient's `pool`.
  */
 export async function expectSettled(chain: Chain, pool: number, ms = 5_000): Promise<void> {
-  const done = await eventually(
+  const done = await until(
     () => chain.dc.engine.streamsOpen === 0 && connectionsOn(chain.d.socket) <= pool,
     ms,
-  );
+    'nothing open',
+    20,
+  ).catch(() => false);
   expect(
     { done, streams: chain.dc.engine.streamsOpen, sockets: connectionsOn(chain.d.socket) },
     'dockerclient streams / daemon sockets',
   ).toMatchObject({ done: true });
-}
-
-/** Polls `check` every 20 ms until it is true or `ms` passed; returns its last value. */
-export async function eventually(check: () => boolean, ms = 3_000): Promise<boolean> {
-  const t0 = Date.now();
-  while (!check() && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 20));
-  return check();
 }

@@ -16,9 +16,10 @@ import {
   dockerLive,
   dockerTty,
   type LiveCli,
+  until,
 } from '../harness/index.js';
 import { busyboxPath } from '../harness/install.js';
-import { chainSuite, eventually, IMG, NET, norm, poll, TTY_SIZE, UNTIL_GO } from './cli-chain.js';
+import { chainSuite, IMG, NET, norm, TTY_SIZE, UNTIL_GO } from './cli-chain.js';
 
 /** Pooled sockets dockerclient may keep to the daemon here: small, so a leaked stream socket shows. */
 const POOL = 2;
@@ -35,10 +36,12 @@ describe('more docker CLI commands through dockerserver → dockerclient → doc
   /** Waits until dockerd logged an `attach` to `name` (the CLI's hijack reached the daemon). */
   async function attachedTo(name: string): Promise<void> {
     const args = ['events', '--since', '5m', '--until', '0s', '--filter', `container=${name}`];
-    const seen = await poll(
+    const seen = await until(
       async () =>
         (await docker([...args, '--filter', 'event=attach'], { host: chain().d.host })).stdout !== '',
       15_000,
+      `attach to ${name} seen by dockerd`,
+      100,
     );
     expect(seen, `attach to ${name} seen by dockerd`).toBe(true);
   }
@@ -161,7 +164,7 @@ describe('more docker CLI commands through dockerserver → dockerclient → doc
       expect((await on(p, ['run', '-d', '--name', `${p}u`, ...NET, IMG, 'sh', '-c', trap])).code).toBe(0);
       // pid 1 ignores signals it has no handler for: send USR1 only once the trap is set.
       const ready = async () => (await on(p, ['logs', `${p}u`])).stdout.includes('ready');
-      expect(await poll(ready, 10_000)).toBe(true);
+      expect(await until(ready, 10_000, 'the trap set', 100)).toBe(true);
     }
     expect(await same((p) => ['kill', '-s', 'USR1', `${p}u`])).toEqual({
       stdout: 'P-u\n',
@@ -219,13 +222,13 @@ describe('more docker CLI commands through dockerserver → dockerclient → doc
     await kill(logs, 'logs -f');
     const attach = dockerLive(['attach', '--no-stdin', 'cc-q'], chain().host);
     await attachedTo('cc-q');
-    expect(await eventually(() => chain().dc.engine.streamsOpen === 2)).toBe(true); // the attach and the CLI's wait
+    expect(await until(() => chain().dc.engine.streamsOpen === 2, 3_000, 'two streams', 20)).toBe(true); // the attach and the CLI's wait
     await kill(attach, 'attach', async () => {
       // The CLI's wait (a plain request) ends at once. Its attach it had half-closed right after the 101
       // (no stdin), so the end that dockerserver holds cannot see the process die until something is
       // written to it; dockerd holds its own end of a directly attached CLI the same way. The next
       // output does it: then everything is released, down to the daemon's attach.
-      expect(await eventually(() => chain().dc.engine.streamsOpen === 1)).toBe(true);
+      expect(await until(() => chain().dc.engine.streamsOpen === 1, 3_000, 'one stream', 20)).toBe(true);
       const poke = await docker(['exec', 'cc-q', 'sh', '-c', 'echo poke > /proc/1/fd/1'], {
         host: chain().d.host,
       });
@@ -248,7 +251,9 @@ describe('more docker CLI commands through dockerserver → dockerclient → doc
       const args = ['events', '--since', since, '--filter', `container=${name}`, '--format', '{{.Action}}'];
       const cli = dockerLive(args, hostOf(p));
       if (p === 'cc-')
-        expect(await eventually(() => chain().dc.engine.streamsOpen > before, 10_000)).toBe(true);
+        expect(
+          await until(() => chain().dc.engine.streamsOpen > before, 10_000, 'the events stream', 20),
+        ).toBe(true);
       expect((await on(p, ['create', '--name', name, ...NET, IMG, 'true'])).code).toBe(0);
       await cli.waitFor(/^create\n/m);
       expect((await on(p, ['start', name])).code).toBe(0);

@@ -21,8 +21,9 @@ import {
   freePort,
   startDaemons,
   stopDaemons,
+  until,
 } from '../harness/index.js';
-import { comparer, eventually, IMG, NET, norm, TTY_SIZE, UNTIL_GO } from './cli-chain.js';
+import { comparer, IMG, NET, norm, TTY_SIZE, UNTIL_GO } from './cli-chain.js';
 
 /** dockerclient's pool to the daemon: small, so a stream socket left open shows above it. */
 const POOL = 2;
@@ -149,7 +150,7 @@ describe.each(['unix', 'ws'] as const)(
       expect(outputs[0]).toBe(
         'create\nstart\nattach\nexec_create: sh -c : > /go\nexec_start: sh -c : > /go\nexec_die\ndie\n',
       );
-      expect(await eventually(() => connectionsOn(d.socket) <= POOL, 5_000)).toBe(true);
+      expect(await until(() => connectionsOn(d.socket) <= POOL, 5_000, 'the pool only', 20)).toBe(true);
     });
 
     it('the front end going away under live logs -f and attach: the back end lets go of the daemon streams', async () => {
@@ -165,10 +166,12 @@ describe.each(['unix', 'ws'] as const)(
         const logs = dockerLive(['logs', '-f', 'cc-g'], extraHost);
         const attach = dockerLive(['attach', '--no-stdin', 'cc-g'], extraHost);
         await logs.waitFor(/up\n/);
-        expect(await eventually(() => connectionsOn(d.socket) >= baseline + 2, 5_000)).toBe(true);
+        expect(
+          await until(() => connectionsOn(d.socket) >= baseline + 2, 5_000, 'two daemon streams', 20),
+        ).toBe(true);
         await extra.stop(); // the session to the back end ends with it
         for (const cli of [logs, attach]) await cli.exited(10_000);
-        expect(await eventually(() => connectionsOn(d.socket) <= POOL, 5_000)).toBe(true);
+        expect(await until(() => connectionsOn(d.socket) <= POOL, 5_000, 'the pool only', 20)).toBe(true);
       } finally {
         await extra.stop();
       }

@@ -7,8 +7,8 @@
  * `rm -v` (the anonymous volume goes, without `-v` it stays), and the whole `docker inspect` document.
  */
 import { describe, expect, it } from 'vitest';
-import { type DockerRunResult, docker, dockerLive } from '../harness/index.js';
-import { chainSuite, eventually, IMG, NET, norm, poll, UNTIL_GO } from './cli-chain.js';
+import { type DockerRunResult, docker, dockerLive, until } from '../harness/index.js';
+import { chainSuite, IMG, NET, norm, UNTIL_GO } from './cli-chain.js';
 
 /** Pooled sockets dockerclient may keep to the daemon here: small, so a leaked stream socket shows. */
 const POOL = 2;
@@ -135,12 +135,17 @@ describe('docker CLI signals, start -a, logs, stats, rm -v, inspect through the 
       const script = `echo line1; echo line2; echo line3; ${UNTIL_GO}; echo line4; echo line5`;
       await ok(p, ['run', '-d', '--name', `${p}lg`, ...NET, IMG, 'sh', '-c', script]);
       expect(
-        await poll(async () => (await on(p, ['logs', `${p}lg`])).stdout === 'line1\nline2\nline3\n'),
+        await until(
+          async () => (await on(p, ['logs', `${p}lg`])).stdout === 'line1\nline2\nline3\n',
+          15_000,
+          'three lines logged',
+          100,
+        ),
       ).toBe(true);
       // A time strictly between line3 and line4: taken after line3 was logged, before /go exists.
       const t = Date.now();
       mid[p] = (t / 1000).toFixed(3);
-      await eventually(() => Date.now() > t + 20);
+      await until(() => Date.now() > t + 20, 3_000, '20 ms', 20);
       await ok(p, ['exec', `${p}lg`, 'sh', '-c', ': > /go']);
       expect(await ok(p, ['wait', `${p}lg`])).toBe('0\n');
     }

@@ -1,13 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorArgs } from '../../src/actors/message.js';
 import { type DockerResult, type DockerStreamResult, resultBody } from '../../src/backends/docker/api.js';
 import { parseEngineArgs } from '../../src/backends/docker/engine-address.js';
 import { DockerClient, dockerclientStage, type HealthState } from '../../src/backends/dockerclient.js';
 import { ErrorCode } from '../../src/errors.js';
-import { type Daemon, startDaemons, stopDaemons } from '../harness/index.js';
-import { ask, demux, readAll, testContext } from './support.js';
+import { type Daemon, startDaemons, stopDaemons, until } from '../harness/index.js';
+import { ask, demux, testContext } from './support.js';
 
 function connectionsTo(port: number): number {
   const out = execFileSync('ss', ['-Htn', 'state', 'established', `( dport = :${port} )`]).toString();
@@ -71,10 +72,10 @@ describe('dockerclient stage against a private dockerd', () => {
     const wait = await ask(dc, { op: 'container.wait', id, query: { condition: 'next-exit' } });
     expect(wait.verb).toBe('ack');
     expect((await ask(dc, { op: 'container.start', id: 'dc-life' })).args).toMatchObject({ status: 204 });
-    expect(JSON.parse((await readAll(wait.stream!)).toString())).toEqual({ Error: null, StatusCode: 3 });
+    expect(JSON.parse((await buffer(wait.stream!)).toString())).toEqual({ Error: null, StatusCode: 3 });
     const logs = await ask(dc, { op: 'container.logs', id, query: { stdout: '1', stderr: '1' } });
     expect(logs.args).toMatchObject({ status: 200, mode: 'chunked' });
-    expect(demux(await readAll(logs.stream!))).toEqual({ stdout: 'out1\n', stderr: 'err1\n' });
+    expect(demux(await buffer(logs.stream!))).toEqual({ stdout: 'out1\n', stderr: 'err1\n' });
     const list = await ask(dc, { op: 'container.list', query: { all: '1' } });
     expect((resultBody(list.args as DockerResult) as { Id: string }[]).map((c) => c.Id)).toContain(id);
     expect((await ask(dc, { op: 'container.remove', id })).args).toMatchObject({ status: 204 });
@@ -108,7 +109,7 @@ describe('dockerclient stage against a private dockerd', () => {
     );
     expect(att.verb).toBe('ack');
     expect((att.args as DockerStreamResult).mode).toBe('raw-stream');
-    const output = readAll(att.stream!);
+    const output = buffer(att.stream!);
     await ask(dc, { op: 'container.start', id });
     stdin.end('hello through cat\n');
     expect(demux(await output).stdout).toBe('hello through cat\n');
@@ -198,21 +199,23 @@ describe('dockerclient stage against a private dockerd', () => {
     const seen: HealthState[] = [];
     const unsub = dc.subscribe((s) => seen.push(s));
     // down probes at once and a failed probe moves to backoff, so either counts as "down".
-    const until = async (states: HealthState[], ms: number) => {
-      const t0 = Date.now();
-      while (!states.includes(dc.health) && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 20));
-      return dc.health;
-    };
-    expect(await until(['healthy'], 5_000)).toBe('healthy');
+    const reached = (states: HealthState[], ms: number) =>
+      until(
+        () => states.includes(dc.health) && dc.health,
+        ms,
+        () => `${states} (still ${dc.health})`,
+        20,
+      );
+    expect(await reached(['healthy'], 5_000)).toBe('healthy');
     d.kill('SIGKILL');
     const t0 = Date.now();
-    expect(await until(['down', 'backoff'], 5_000)).toMatch(/down|backoff/);
+    expect(await reached(['down', 'backoff'], 5_000)).toMatch(/down|backoff/);
     const downAfter = Date.now() - t0;
     const failed = await ask(dc, { op: 'info' });
     expect(failed.args).toMatchObject({ status: 502, code: ErrorCode.ConnectionLost });
     await d.restart();
     const t1 = Date.now();
-    expect(await until(['healthy'], 10_000)).toBe('healthy');
+    expect(await reached(['healthy'], 10_000)).toBe('healthy');
     unsub();
     expect(seen).toContain('degraded');
     expect(seen.some((s) => s === 'down' || s === 'backoff')).toBe(true);

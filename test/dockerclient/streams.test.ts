@@ -1,22 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DockerResult, resultBody } from '../../src/backends/docker/api.js';
 import { parseEngineArgs } from '../../src/backends/docker/engine-address.js';
 import { DockerClient } from '../../src/backends/dockerclient.js';
-import { type Daemon, startDaemons, stopDaemons } from '../harness/index.js';
-import { ask, readAll, testContext } from './support.js';
+import { type Daemon, startDaemons, stopDaemons, until } from '../harness/index.js';
+import { ask, testContext } from './support.js';
 
 function connectionsTo(port: number): number {
   const out = execFileSync('ss', ['-Htn', 'state', 'established', `( dport = :${port} )`]).toString();
   return out.split('\n').filter((l) => l.trim() !== '').length;
-}
-
-async function eventually(check: () => boolean, ms = 2_000): Promise<boolean> {
-  const t0 = Date.now();
-  while (!check() && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 20));
-  return check();
 }
 
 describe('dockerclient byte streams against a private dockerd', () => {
@@ -50,7 +45,7 @@ describe('dockerclient byte streams against a private dockerd', () => {
     });
     const get = await ask(dc, { op: 'container.archive.get', id, query: { path: '/hello.txt' } });
     expect(get.verb).toBe('ack');
-    expect((await readAll(get.stream!)).toString()).toContain('hello archive\n');
+    expect((await buffer(get.stream!)).toString()).toContain('hello archive\n');
     const missing = await ask(dc, { op: 'container.archive.get', id, query: { path: '/nope' } });
     expect(missing.verb).toBe('error');
     expect(missing.args).toMatchObject({ status: 404 });
@@ -75,10 +70,10 @@ describe('dockerclient byte streams against a private dockerd', () => {
     expect(first.subarray(8).toString()).toBe('tick\n');
     const during = connectionsTo(port);
     logs.stream!.destroy();
-    expect(await eventually(() => connectionsTo(port) < during)).toBe(true);
+    expect(await until(() => connectionsTo(port) < during, 2_000, 'fewer connections', 20)).toBe(true);
     await ask(viaTcp, { op: 'container.remove', id, query: { force: '1' } });
     await viaTcp.stop();
-    expect(await eventually(() => connectionsTo(port) === 0)).toBe(true);
+    expect(await until(() => connectionsTo(port) === 0, 2_000, 'no connections', 20)).toBe(true);
   });
 
   it('exec start with Detach answers set; image inspect by name', async () => {

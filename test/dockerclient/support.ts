@@ -36,13 +36,6 @@ export async function ask(
   return out.message;
 }
 
-/** Reads a stream to its end. */
-export async function readAll(s: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of s) chunks.push(Buffer.from(c as Buffer));
-  return Buffer.concat(chunks);
-}
-
 /** Payloads of docker's multiplexed stream frames, per stream id (1 stdout, 2 stderr). */
 export function demux(buf: Buffer): { stdout: string; stderr: string } {
   const out = { stdout: '', stderr: '' };

@@ -8,7 +8,8 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DockerServer } from '../../src/backends/dockerserver.js';
 import { SimulatedClock } from '../../src/clock.js';
-import { docker, type OpHandler, raw, reply, responder, startServer, tempDir, until } from './helpers.js';
+import { until } from '../harness/until.js';
+import { docker, type OpHandler, raw, reply, responder, startServer, tempDir } from './helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

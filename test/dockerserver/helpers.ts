@@ -10,6 +10,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { pino } from 'pino';
 import type { Message, Verb } from '../../src/actors/message.js';
 import type { DockerArgs, DockerOp } from '../../src/backends/docker/api.js';
@@ -125,23 +126,9 @@ export function raw(
 ): Promise<RawResult> {
   return new Promise((resolve, reject) => {
     const req = request({ socketPath, method, path, headers }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => {
-        text += d.toString();
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      res.on('error', reject);
+      text(res).then((body) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }), reject);
     });
     req.on('error', reject);
     req.end(body);
   });
-}
-
-/** Resolves when `predicate` holds, polling every 5 ms (fails after 5 s). */
-export async function until(predicate: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (predicate()) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error('condition not met within 5 s');
 }

@@ -4,6 +4,7 @@
  * exec-start body read from the upgraded socket, exit codes from wait / exec inspect.
  */
 import { connect } from 'node:net';
+import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DockerServer } from '../../src/backends/dockerserver.js';
 import { docker, raw, startServer, tempDir } from './helpers.js';
@@ -53,18 +54,11 @@ describe('hijacked streams with the docker CLI', () => {
   });
 
   it('answers an upgrade for a missing container with a JSON 404 (no 101) and closes', async () => {
-    const answer = await new Promise<string>((resolve, reject) => {
-      const s = connect(sock);
-      let got = '';
-      s.on('data', (d) => {
-        got += d.toString();
-      });
-      s.on('end', () => resolve(got));
-      s.on('error', reject);
-      s.write(
-        'POST /v1.41/containers/nosuch/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n',
-      );
-    });
+    const s = connect(sock);
+    s.write(
+      'POST /v1.41/containers/nosuch/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n',
+    );
+    const answer = (await buffer(s)).toString();
     expect(answer).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
     expect(answer).toContain('\r\nContent-Type: application/json\r\n');
     expect(answer.endsWith('\r\n\r\n{"message":"No such container: nosuch"}\n')).toBe(true);
@@ -76,20 +70,16 @@ describe('hijacked streams with the docker CLI', () => {
     const execReply = await fetchJson(`/v1.41/containers/${id}/exec`, { Cmd: ['cat'], AttachStdin: true });
     const execId = execReply.Id as string;
     const body = '{"Detach":false,"Tty":false}';
-    const out = await new Promise<Buffer>((resolve, reject) => {
-      const s = connect({ path: sock, allowHalfOpen: true });
-      const chunks: Buffer[] = [];
-      s.on('data', (d) => chunks.push(d));
-      s.on('end', () => resolve(Buffer.concat(chunks)));
-      s.on('error', reject);
-      s.write(
-        `POST /v1.41/exec/${execId}/start HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
-      );
-      setTimeout(() => {
-        s.write(`${body.slice(10)}stdin-bytes`);
-        s.end();
-      }, 30);
-    });
+    const s = connect({ path: sock, allowHalfOpen: true });
+    const read = buffer(s);
+    s.write(
+      `POST /v1.41/exec/${execId}/start HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+    );
+    setTimeout(() => {
+      s.write(`${body.slice(10)}stdin-bytes`);
+      s.end();
+    }, 30);
+    const out = await read;
     const text = out.toString('latin1');
     expect(text).toMatch(/^HTTP\/1\.1 101 UPGRADED\r\n/);
     expect(text).toContain('Content-Type: application/vnd.docker.raw-stream\r\n');

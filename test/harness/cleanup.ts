@@ -7,8 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { until } from './until.js';
 
 /** Pids whose command line mentions `dir` (containerd and shims started for one daemon). */
 function pidsUsing(dir: string): number[] {
@@ -56,8 +55,8 @@ export async function reapHelpers(dir: string, includeShims: boolean): Promise<v
       // already gone
     }
   }
-  const until = Date.now() + 10_000;
-  while (pids.some(alive) && Date.now() < until) await sleep(50);
+  // Up to 10 s; it goes on regardless.
+  await until(() => !pids.some(alive), 10_000, 'killed helpers to exit', 50).catch(() => {});
   rmSync(join(dir, 'x', 'containerd', 'containerd.pid'), { force: true });
 }
 

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { mountsUnder, reapHelpers } from './cleanup.js';
 import { docker } from './docker-cli.js';
 import { busyboxPath, ensureDockerInstalled } from './install.js';
+import { until } from './until.js';
 
 /** Options for {@link startDaemons}. */
 export interface DaemonOptions {
@@ -188,15 +189,15 @@ class PrivateDaemon implements Daemon {
         r();
       });
     });
-    const deadline = Date.now() + this.readyTimeoutMs;
-    while (Date.now() < deadline) {
-      if (!this.running)
-        throw new Error(`dockerd ${this.name} exited while starting:\n${this.log().slice(-2000)}`);
-      if (await pingSocket(this.socket)) return;
-      await sleep(150);
-    }
-    throw new Error(
-      `dockerd ${this.name} not ready after ${this.readyTimeoutMs} ms:\n${this.log().slice(-2000)}`,
+    await until(
+      async () => {
+        if (!this.running)
+          throw new Error(`dockerd ${this.name} exited while starting:\n${this.log().slice(-2000)}`);
+        return pingSocket(this.socket);
+      },
+      this.readyTimeoutMs,
+      () => `dockerd ${this.name} to be ready:\n${this.log().slice(-2000)}`,
+      150,
     );
   }
 

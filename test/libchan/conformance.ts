@@ -6,6 +6,7 @@ import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex, PassThrough, Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, isSwarmError } from '../../src/errors.js';
 import {
@@ -19,16 +20,10 @@ import {
   type Receiver,
   type Sender,
 } from '../../src/libchan/index.js';
+import { until } from '../harness/until.js';
 import type { Harness, HarnessFactory, HarnessOptions } from './harness.js';
 
 const T = 10_000;
-
-/** Reads a Node stream to the end as a string. */
-export async function readAll(s: Readable | Duplex): Promise<string> {
-  let out = '';
-  for await (const chunk of s) out += chunk.toString();
-  return out;
-}
 
 /** Two Duplex ends joined back to back (Node 20 has no `duplexPair`). */
 export function duplexPair(): [Duplex, Duplex] {
@@ -74,14 +69,6 @@ class Collector implements Sender<unknown> {
 
 async function settle(ms = 20): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
-}
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await settle(5);
-  }
 }
 
 function expectCode(err: unknown, code: string): void {
@@ -143,8 +130,8 @@ export function conformance(name: string, factory: HarnessFactory): void {
       expect(await m.r.receive()).toBe(2);
       m.io.end('srv');
       mine.end('cli');
-      expect(await readAll(mine)).toBe('srv');
-      expect(await readAll(m.io)).toBe('cli');
+      expect(await text(mine)).toBe('srv');
+      expect(await text(m.io)).toBe('cli');
     });
 
     it('4 channel in an unknown field', { timeout: T }, async () => {
@@ -169,7 +156,7 @@ export function conformance(name: string, factory: HarnessFactory): void {
       p.end('late');
       const rx = await h.server.waitReceiveChannel<{ data: Readable }>();
       const m = (await rx.receive()) as { data: Readable };
-      expect(await readAll(m.data)).toBe('early late');
+      expect(await text(m.data)).toBe('early late');
     });
 
     it('6 a local duplex bridged both ways', { timeout: T }, async () => {
@@ -265,7 +252,7 @@ export function conformance(name: string, factory: HarnessFactory): void {
       tx.close();
       const r = await back.server.waitReceiveChannel<{ body: Readable }>();
       const m = (await r.receive()) as { body: Readable };
-      expect(await readAll(m.body)).toBe(body);
+      expect(await text(m.body)).toBe(body);
       expect(await proxied).toBe(1);
     });
 
@@ -279,7 +266,7 @@ export function conformance(name: string, factory: HarnessFactory): void {
       h.client.newSendChannel().send({ file: createReadStream(file) });
       const rx = await h.server.waitReceiveChannel<{ file: Readable }>();
       const m = (await rx.receive()) as { file: Readable };
-      expect(await readAll(m.file)).toBe(content);
+      expect(await text(m.file)).toBe(content);
     });
 
     it('12 late rendezvous', { timeout: T }, async () => {
@@ -306,8 +293,8 @@ export function conformance(name: string, factory: HarnessFactory): void {
         const rx = await h.server.waitReceiveChannel<{ i: number; ret: Sender<number>; data: Readable }>();
         let n = 0;
         for await (const m of rx) {
-          const text = await readAll(m.data);
-          await m.ret.send(m.i + text.length);
+          const got = await text(m.data);
+          await m.ret.send(m.i + got.length);
           m.ret.close();
           n++;
         }
@@ -480,7 +467,7 @@ export function conformance(name: string, factory: HarnessFactory): void {
       ss.close();
       expect(await m.sr.receive()).toBe(EOF);
       p.end('x');
-      expect(await readAll(m.p)).toBe('x');
+      expect(await text(m.p)).toBe('x');
       tx.close();
       expect(await rx.receive()).toBe(EOF);
       await until(() => {

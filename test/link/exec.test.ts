@@ -1,25 +1,13 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ExecInstance, execStage } from '../../src/backends/exec.js';
 import { DEFAULT_RESTART_POLICY, StageActor } from '../../src/backends/stage-actor.js';
 import { systemClock } from '../../src/clock.js';
 import { ErrorCode } from '../../src/errors.js';
 import { until } from '../harness/until.js';
+import { capturingLog } from '../services/support.js';
 import { ask, ctx, errText } from './support.js';
 
 const ECHO = ['node', 'examples/echo-stage.mjs'];
-
-function capturingLog() {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(String(chunk));
-      cb();
-    },
-  });
-  return { log: pino({ level: 'info' }, sink), lines };
-}
 
 describe('exec stage with examples/echo-stage.mjs', () => {
   const { log, lines } = capturingLog();

@@ -2,6 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { text as readText } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/actors/message.js';
 import { type ListenInstance, listenStage } from '../../src/backends/listen.js';
@@ -63,8 +64,7 @@ describe('listen + remote in one process', () => {
     ]);
     const [ack] = await ask(r.handle, 'attach', { id: 'c1' });
     expect(ack?.verb).toBe('ack');
-    let text = '';
-    for await (const chunk of ack?.stream ?? []) text += chunk;
+    const text = ack?.stream ? await readText(ack.stream) : '';
     expect(text).toBe('bytes from the far side');
   });
 

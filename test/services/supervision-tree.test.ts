@@ -4,7 +4,6 @@
  * node whose program keeps dying gives up alone: the aggregate keeps serving the other nodes, the
  * chain is not told a stage failed, and the node is rebuilt after a capped backoff.
  */
-import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/actors/message.js';
@@ -12,32 +11,14 @@ import { Chain } from '../../src/backends/chain.js';
 import type { DockerResult } from '../../src/backends/docker/api.js';
 import { DEFAULT_RESTART_POLICY } from '../../src/backends/stage-actor.js';
 import { systemClock } from '../../src/clock.js';
-import { recorder } from './support.js';
-
-function capturingLog() {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(String(chunk));
-      cb();
-    },
-  });
-  return { log: pino({ level: 'info' }, sink), lines };
-}
+import { until } from '../harness/until.js';
+import { capturingLog, recorder } from './support.js';
 
 async function get(chain: Chain, op: string): Promise<Message> {
   const ret = recorder();
   await chain.head?.send({ verb: 'get', args: { op, query: { all: '1' } }, ret });
   return (await ret.done)[0] as Message;
 }
-
-const until = async (cond: () => boolean, ms: number, what: string) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 let chain: Chain | undefined;
 afterEach(async () => {
@@ -78,14 +59,19 @@ describe('one supervision tree', () => {
     ]);
     // Live traffic to the healthy nodes while `bad` crashes three times and its supervisor gives up.
     const seen: number[] = [];
-    const deadline = Date.now() + 20_000;
-    while (!lines.some((l) => /stage bad: gave up; rebuilding it in \d+ ms/.test(l))) {
-      if (Date.now() > deadline) throw new Error(`no give-up seen:\n${lines.join('')}`);
-      const reply = await get(chain, 'container.list');
-      expect(reply.verb).toBe('set');
-      seen.push(((reply.args as DockerResult).body as unknown[]).length);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const running = chain;
+    await until(
+      async () => {
+        if (lines.some((l) => /stage bad: gave up; rebuilding it in \d+ ms/.test(l))) return true;
+        const reply = await get(running, 'container.list');
+        expect(reply.verb).toBe('set');
+        seen.push(((reply.args as DockerResult).body as unknown[]).length);
+        return false;
+      },
+      20_000,
+      () => `a give-up:\n${lines.join('')}`,
+      50,
+    );
     expect(lines.filter((l) => /stage bad: restarting in \d+ ms/.test(l)).length).toBeGreaterThanOrEqual(2);
     // Both healthy nodes answered every listing (2 seeded containers each).
     expect(seen.length).toBeGreaterThan(0);

@@ -2,7 +2,7 @@
  * Test helpers: a reply collector (a minimal Sender per src/libchan/types.ts) and a driver that sends
  * Docker requests to a simulator instance on a SimulatedClock.
  */
-import type { Duplex, PassThrough } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import type { Message } from '../../src/actors/message.js';
 import type { DockerArgs, DockerOp } from '../../src/backends/docker/api.js';
 import { createSimulator, parseSimulatorArgs, type SimulatorInstance } from '../../src/backends/simulator.js';
@@ -46,16 +46,6 @@ export function collector(): { sender: Sender<Message>; reply: Promise<Reply>; s
     },
   };
   return { sender, reply, state };
-}
-
-/** Reads everything a stream produces until it ends. */
-export function drain(s: Duplex | PassThrough): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    s.on('data', (c: Buffer) => parts.push(Buffer.from(c)));
-    s.once('end', () => resolve(Buffer.concat(parts)));
-    s.once('error', reject);
-  });
 }
 
 /** Splits multiplexed frames into [stream, text] pairs. */

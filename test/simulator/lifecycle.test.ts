@@ -1,6 +1,7 @@
 import type { PassThrough } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { describe, expect, test } from 'vitest';
-import { deframe, drain, harness } from './helpers.js';
+import { deframe, harness } from './helpers.js';
 
 describe('simulator lifecycle', () => {
   test('run --rm: attach, wait removed, start → frames, exit code, auto-removal', async () => {
@@ -17,11 +18,11 @@ describe('simulator lifecycle', () => {
       headers: { 'Content-Type': 'application/json' },
     });
     expect((await h.call('container.start', { id })).args.status).toBe(204);
-    expect(deframe(await drain(at.stream as PassThrough))).toEqual([
+    expect(deframe(await buffer(at.stream as PassThrough))).toEqual([
       [1, 'out1\n'],
       [2, 'err1\n'],
     ]);
-    expect((await drain(w.stream as PassThrough)).toString()).toBe('{"Error":null,"StatusCode":3}\n');
+    expect((await buffer(w.stream as PassThrough)).toString()).toBe('{"Error":null,"StatusCode":3}\n');
     const gone = await h.call('container.inspect', { id });
     expect(gone.args).toMatchObject({ status: 404, message: `No such container: ${id}` });
   });
@@ -103,7 +104,7 @@ describe('simulator lifecycle', () => {
     ).State;
     expect(state).toMatchObject({ Status: 'exited', ExitCode: 4 });
     const logs = await h.call('container.logs', { id, query: { stdout: '1', stderr: '1' } });
-    expect(deframe(await drain(logs.stream as PassThrough))).toEqual([[1, 'done\n']]);
+    expect(deframe(await buffer(logs.stream as PassThrough))).toEqual([[1, 'done\n']]);
   });
 
   test('rm of a running container is refused; rm -f kills and removes; names free up', async () => {
@@ -134,7 +135,7 @@ describe('simulator lifecycle', () => {
     await h.call('container.start', { id: id2 });
     await h.settle();
     const logs = await h.call('container.logs', { id: id2, query: { stdout: '1', stderr: '1' } });
-    expect(deframe(await drain(logs.stream as PassThrough))).toEqual([
+    expect(deframe(await buffer(logs.stream as PassThrough))).toEqual([
       [2, 'sh: nosuch: not found\n'],
       [1, 'after\n'],
     ]);

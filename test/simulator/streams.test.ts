@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { describe, expect, test } from 'vitest';
-import { deframe, drain, harness } from './helpers.js';
+import { deframe, harness } from './helpers.js';
 
 const ATTACH = { stream: '1', stdout: '1', stderr: '1', stdin: '1' };
 const INTERACTIVE = { AttachStdin: true, OpenStdin: true, StdinOnce: true };
@@ -15,10 +16,10 @@ describe('simulator streams', () => {
     await h.settle();
     const w = await h.call('container.wait', { id, query: { condition: 'next-exit' } });
     await h.call('container.start', { id });
-    const frames = deframe(await drain(at.stream as PassThrough));
+    const frames = deframe(await buffer(at.stream as PassThrough));
     expect(frames.map(([s]) => s).every((s) => s === 1)).toBe(true);
     expect(frames.map(([, t]) => t).join('')).toBe('piped-in\nsecond\n');
-    expect((await drain(w.stream as PassThrough)).toString()).toBe('{"Error":null,"StatusCode":0}\n');
+    expect((await buffer(w.stream as PassThrough)).toString()).toBe('{"Error":null,"StatusCode":0}\n');
   });
 
   test('cat with stdin attached after start keeps running until stdin ends', async () => {
@@ -31,7 +32,7 @@ describe('simulator streams', () => {
     await h.settle();
     expect(h.engine.containers.get(id).status).toBe('running');
     stdin.end('two\n');
-    const frames = deframe(await drain(at.stream as PassThrough));
+    const frames = deframe(await buffer(at.stream as PassThrough));
     expect(frames.map(([, t]) => t).join('')).toBe('one\ntwo\n');
     expect(h.engine.containers.get(id).status).toBe('exited');
   });
@@ -41,7 +42,7 @@ describe('simulator streams', () => {
     const id = await h.create(['sh'], { ...INTERACTIVE, Tty: true });
     const stdin = new PassThrough();
     const at = await h.call('container.attach', { id, query: ATTACH, stream: stdin });
-    const out = drain(at.stream as PassThrough);
+    const out = buffer(at.stream as PassThrough);
     await h.call('container.start', { id });
     stdin.write('echo hi-tty\r');
     await h.settle();
@@ -60,30 +61,30 @@ describe('simulator streams', () => {
     await h.call('container.start', { id });
     await h.settle();
     const at = await h.call('container.attach', { id, query: { logs: '1', stdout: '1' } });
-    expect(deframe(await drain(at.stream as PassThrough))).toEqual([[1, 'hello\n']]);
+    expect(deframe(await buffer(at.stream as PassThrough))).toEqual([[1, 'hello\n']]);
   });
 
   test('wait: not-running answers at once when stopped; next-exit waits for the next run; removed waits for rm', async () => {
     const h = harness();
     const id = await h.create(['sh', '-c', 'sleep 1; exit 7']);
     const early = await h.call('container.wait', { id });
-    expect((await drain(early.stream as PassThrough)).toString()).toContain('"StatusCode":0');
+    expect((await buffer(early.stream as PassThrough)).toString()).toContain('"StatusCode":0');
     await h.call('container.start', { id });
     await h.settle();
     const notRunning = await h.call('container.wait', { id, query: { condition: 'not-running' } });
     const removed = await h.call('container.wait', { id, query: { condition: 'removed' } });
     let removedDone = false;
-    const removedBody = drain(removed.stream as PassThrough).then((b) => {
+    const removedBody = buffer(removed.stream as PassThrough).then((b) => {
       removedDone = true;
       return b.toString();
     });
     h.clock.advance(1000);
-    expect((await drain(notRunning.stream as PassThrough)).toString()).toBe(
+    expect((await buffer(notRunning.stream as PassThrough)).toString()).toBe(
       '{"Error":null,"StatusCode":7}\n',
     );
     const next = await h.call('container.wait', { id, query: { condition: 'next-exit' } });
     let nextDone = false;
-    const nextBody = drain(next.stream as PassThrough).then((b) => {
+    const nextBody = buffer(next.stream as PassThrough).then((b) => {
       nextDone = true;
       return b.toString();
     });
@@ -118,15 +119,15 @@ describe('simulator streams', () => {
     await h.call('container.start', { id });
     await h.settle();
     const tail = await h.call('container.logs', { id, query: { stdout: '1', stderr: '1', tail: '2' } });
-    expect(deframe(await drain(tail.stream as PassThrough))).toEqual([
+    expect(deframe(await buffer(tail.stream as PassThrough))).toEqual([
       [2, 'b\n'],
       [1, 'c\n'],
     ]);
     const onlyOut = await h.call('container.logs', { id, query: { stdout: '1', timestamps: '1' } });
-    const lines = deframe(await drain(onlyOut.stream as PassThrough)).map(([, t]) => t);
+    const lines = deframe(await buffer(onlyOut.stream as PassThrough)).map(([, t]) => t);
     expect(lines).toEqual(['2026-01-01T00:00:00Z a\n', '2026-01-01T00:00:00Z c\n']);
     const follow = await h.call('container.logs', { id, query: { stdout: '1', follow: '1', tail: '0' } });
-    const followed = drain(follow.stream as PassThrough);
+    const followed = buffer(follow.stream as PassThrough);
     h.clock.advance(2000);
     expect(deframe(await followed)).toEqual([[1, 'd\n']]);
     const none = await h.call('container.logs', { id, query: {} });

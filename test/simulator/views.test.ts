@@ -1,10 +1,11 @@
 import type { PassThrough } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { parseFilters } from '../../src/backends/simulator/filters.js';
 import { parseListQuery } from '../../src/backends/simulator/ps-filters.js';
 import { parseSimulatorArgs, simulatorStage } from '../../src/backends/simulator.js';
-import { drain, harness } from './helpers.js';
+import { harness } from './helpers.js';
 
 type Row = { Id: string; Names: string[]; State: string; Labels: Record<string, string>; SizeRw?: number };
 const names = (rows: unknown) => (rows as Row[]).map((r) => r.Names[0]);
@@ -118,7 +119,7 @@ describe('simulator list, filters, images, system', () => {
     await h.call('container.remove', { id });
     const replay = await h.call('events', { query: { since: String(t0), until: String(t0 + 1) } });
     expect(replay.args).toMatchObject({ status: 200, mode: 'chunked' });
-    const evs = (await drain(replay.stream as PassThrough))
+    const evs = (await buffer(replay.stream as PassThrough))
       .toString()
       .trim()
       .split('\n')
@@ -141,13 +142,13 @@ describe('simulator list, filters, images, system', () => {
         filters: JSON.stringify({ event: { start: true, destroy: true } }),
       },
     });
-    const actions = (await drain(filtered.stream as PassThrough)).toString().trim().split('\n');
+    const actions = (await buffer(filtered.stream as PassThrough)).toString().trim().split('\n');
     expect(actions.map((l) => JSON.parse(l).Action)).toEqual(['start', 'destroy']);
     // live, with an until 2 s ahead: a create arrives, then the stream ends when the clock passes until
     const live = await h.call('events', {
       query: { until: String(t0 + 3), filters: '{"container":{"live1":true}}' },
     });
-    const body = drain(live.stream as PassThrough);
+    const body = buffer(live.stream as PassThrough);
     await h.create(['true'], {}, 'other1');
     await h.create(['true'], {}, 'live1');
     h.clock.advance(2000);
@@ -163,7 +164,7 @@ describe('simulator list, filters, images, system', () => {
     const pull = await h.call('image.create', {
       query: { fromImage: 'docker.io/library/busybox', tag: 'nosuch' },
     });
-    const lines = (await drain(pull.stream as PassThrough))
+    const lines = (await buffer(pull.stream as PassThrough))
       .toString()
       .trim()
       .split('\n')
