@@ -11,7 +11,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker } from '../harness/index.js';
+import { docker, until } from '../harness/index.js';
 import { DOCKER_COMPOSE } from '../harness/install.js';
 import { type Chain, normalise, type RunResult, run, startChain } from './support.js';
 
@@ -50,12 +50,15 @@ describe('docker-compose 1.29 through the chain, vs direct', () => {
 
   /** Waits (at most 20 s) until `container`'s log on `host` contains `text`: no race with `logs`. */
   async function logged(host: string, container: string, text: string) {
-    for (let i = 0; i < 100; i++) {
-      const r = await docker(['logs', container], { host });
-      if ((r.stdout + r.stderr).includes(text)) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`${container} never logged ${text}`);
+    await until(
+      async () => {
+        const r = await docker(['logs', container], { host });
+        return (r.stdout + r.stderr).includes(text);
+      },
+      20_000,
+      `${container} to log ${text}`,
+      200,
+    );
   }
 
   it('up -d, ps, logs, exec, run, down: same output and exit codes', { timeout: 180_000 }, async () => {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineClient } from '../../src/backends/docker/engine-client.js';
 import { ErrorCode, isSwarmError } from '../../src/errors.js';
-import { type Daemon, startDaemons, stopDaemons } from '../harness/index.js';
+import { type Daemon, startDaemons, stopDaemons, until } from '../harness/index.js';
 
 /** Established TCP connections to `port` (only this test talks to its private daemon). */
 function connectionsTo(port: number): number {
@@ -157,8 +157,7 @@ describe('EngineClient against a private dockerd', () => {
       // Closing a hijacked socket and the event stream frees their slots (and their sockets).
       if (h1.upgraded) h1.socket.destroy();
       events.body.destroy();
-      const t0 = Date.now();
-      while (tcp.streamsOpen > 1 && Date.now() - t0 < 2_000) await new Promise((r) => setTimeout(r, 20));
+      await until(() => tcp.streamsOpen <= 1, 2_000, 'two stream slots freed', 20);
       expect(tcp.streamsOpen).toBe(1);
       const h3 = await attach(a);
       expect(h3.upgraded).toBe(true);

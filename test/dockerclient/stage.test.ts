@@ -166,11 +166,16 @@ describe('dockerclient stage against a private dockerd', () => {
     await Promise.all(calls);
     // Streams are not pooled: each abandoned event stream had its own socket, closed with it.
     const t0 = Date.now();
-    let used = connectionsTo(port);
-    while ((used > 4 || dc.engine.streamsOpen > 0) && Date.now() - t0 < 2_000) {
-      await new Promise((r) => setTimeout(r, 20));
-      used = connectionsTo(port);
-    }
+    let used = -1;
+    await until(
+      () => {
+        used = connectionsTo(port);
+        return used <= 4 && dc.engine.streamsOpen === 0;
+      },
+      2_000,
+      () => `at most 4 sockets (${used}) and no stream open (${dc.engine.streamsOpen})`,
+      20,
+    );
     console.log(
       `[stage] sockets ${Date.now() - t0} ms after 30 calls: ${used}; streams open ${dc.engine.streamsOpen}`,
     );

@@ -22,6 +22,7 @@ import { type DockerOp, ROUTES } from '../../src/backends/docker/api.js';
 import { isHttpError, type MatchedRoute, matchRoute } from '../../src/backends/docker/http-router.js';
 import { resolveRoute } from '../../src/backends/docker/http-unsupported.js';
 import type { DockerServer } from '../../src/backends/dockerserver.js';
+import { until } from '../harness/until.js';
 import { type OpHandler, raw, reply, responder, startServer, tempDir } from './helpers.js';
 
 const hex = fc.stringMatching(/^(?:[0-9a-f]{12}|[0-9a-f]{64})$/);
@@ -363,7 +364,7 @@ describe('afterwards', () => {
     expect((await ping()).status).toBe(200);
     // getConnections answers on the next tick: poll it (5 ms apart, 5 s at most).
     const open = () => new Promise<number>((r, j) => httpServer.getConnections((e, n) => (e ? j(e) : r(n))));
-    for (let i = 0; i < 1000 && (await open()) > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await until(async () => (await open()) === 0, 5_000, 'no connection open', 5);
     expect(await open()).toBe(0);
   });
 });
