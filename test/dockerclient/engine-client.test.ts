@@ -1,14 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineClient } from '../../src/backends/docker/engine-client.js';
 import { ErrorCode, isSwarmError } from '../../src/errors.js';
-import { type Daemon, startDaemons, stopDaemons, until } from '../harness/index.js';
-
-/** Established TCP connections to `port` (only this test talks to its private daemon). */
-function connectionsTo(port: number): number {
-  const out = execFileSync('ss', ['-Htn', 'state', 'established', `( dport = :${port} )`]).toString();
-  return out.split('\n').filter((l) => l.trim() !== '').length;
-}
+import { connectionsTo, type Daemon, startDaemons, stopDaemons, until } from '../harness/index.js';
 
 describe('EngineClient against a private dockerd', () => {
   let d: Daemon;

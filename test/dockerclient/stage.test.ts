@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,13 +6,8 @@ import { type DockerResult, type DockerStreamResult, resultBody } from '../../sr
 import { parseEngineArgs } from '../../src/backends/docker/engine-address.js';
 import { DockerClient, dockerclientStage, type HealthState } from '../../src/backends/dockerclient.js';
 import { ErrorCode } from '../../src/errors.js';
-import { type Daemon, startDaemons, stopDaemons, until } from '../harness/index.js';
+import { connectionsTo, type Daemon, startDaemons, stopDaemons, until } from '../harness/index.js';
 import { ask, demux, testContext } from './support.js';
-
-function connectionsTo(port: number): number {
-  const out = execFileSync('ss', ['-Htn', 'state', 'established', `( dport = :${port} )`]).toString();
-  return out.split('\n').filter((l) => l.trim() !== '').length;
-}
 
 const FAST_HEALTH = { probeInterval: 200, degradedProbeInterval: 100, backoffBase: 100, backoffMax: 400 };
 

@@ -6,13 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DockerResult, resultBody } from '../../src/backends/docker/api.js';
 import { parseEngineArgs } from '../../src/backends/docker/engine-address.js';
 import { DockerClient } from '../../src/backends/dockerclient.js';
-import { type Daemon, startDaemons, stopDaemons, until } from '../harness/index.js';
+import { connectionsTo, type Daemon, startDaemons, stopDaemons, until } from '../harness/index.js';
 import { ask, testContext } from './support.js';
-
-function connectionsTo(port: number): number {
-  const out = execFileSync('ss', ['-Htn', 'state', 'established', `( dport = :${port} )`]).toString();
-  return out.split('\n').filter((l) => l.trim() !== '').length;
-}
 
 describe('dockerclient byte streams against a private dockerd', () => {
   let d: Daemon;

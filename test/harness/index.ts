@@ -22,7 +22,7 @@ export {
 } from './docker-cli.js';
 export { DOCKER_CLI, ensureDockerInstalled } from './install.js';
 export { dockerLive, dockerTty, type LiveCli, type TtyCli } from './live-cli.js';
-export { connectionsOn } from './sockets.js';
+export { connectionsOn, connectionsTo } from './sockets.js';
 export { REPO_BIN, type SwarmdOptions, type SwarmdProcess, startSwarmd } from './swarmd.js';
 export { CLIENT_CN, makeTlsMaterial, sharedTlsPems, type TlsMaterial, type TlsPems } from './tls.js';
 export { type Held, until } from './until.js';

@@ -20,3 +20,9 @@ export function connectionsOn(socket: string): number {
       return i >= 0 && f[i + 3] !== undefined && f[i + 3] !== '0';
     }).length;
 }
+
+/** Established TCP connections to `port` on this host (`ss -tn`): for a private daemon's TCP listener. */
+export function connectionsTo(port: number): number {
+  const out = execFileSync('ss', ['-Htn', 'state', 'established', `( dport = :${port} )`]).toString();
+  return out.split('\n').filter((l) => l.trim() !== '').length;
+}
