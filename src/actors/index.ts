@@ -1,6 +1,6 @@
 /**
  * The actor runtime: system, runner, refs, ask, lifecycle, supervision, dead letters — plus the verb
- * message envelope.
+ * message envelope and its replies.
  * @module
  */
 export { ActorRef, type AnyActorRef } from './actor-ref.js';
@@ -32,6 +32,13 @@ export {
   DeadLetters,
 } from './dead-letters.js';
 export {
+  type ActorSnapshot,
+  actorsOf,
+  inspectTree,
+  type SupervisorSnapshot,
+  type TreeSnapshot,
+} from './inspection.js';
+export {
   createLifecycleActor,
   isFinalLifecycleState,
   type LifecycleEvent,
@@ -41,10 +48,28 @@ export {
   nextLifecycleState,
 } from './lifecycle.js';
 export * from './message.js';
+export {
+  closeReply,
+  type ErrorReplyDefaults,
+  errorReply,
+  OneShotReply,
+  ReplyProxy,
+  type ReplyProxyHooks,
+  ReplyQueue,
+  type ReplyTo,
+  refuse,
+  reply,
+  replyChannel,
+  replyError,
+  replyOnce,
+  replyPromise,
+  sendReply,
+} from './reply.js';
 export { BATCH_SIZE, TURN_BUDGET } from './scheduler.js';
 export {
   type AnySpec,
   type ChildSpec,
+  type ChildView,
   type RestartType,
   type Strategy,
   Supervisor,

@@ -70,6 +70,27 @@ interface Entry {
   sup?: Supervisor;
   attempts: number;
   lastStart: number;
+  /** Restarts of this child so far (inspection). */
+  restarts: number;
+  /** Abnormal exits so far, and the last one (inspection). */
+  failures: number;
+  lastError?: Error;
+  lastErrorAt?: number;
+}
+
+/** What inspection sees of one child (`inspectTree` in inspection.ts). */
+export interface ChildView {
+  id: string;
+  restart: RestartType;
+  /** The actor, for an actor child. */
+  ref?: ActorRef<unknown>;
+  /** The nested supervisor, for a supervisor child. */
+  supervisor?: Supervisor;
+  restarts: number;
+  failures: number;
+  lastError?: Error;
+  /** Clock time of `lastError`. */
+  lastErrorAt?: number;
 }
 
 /** An OTP-style supervisor over actors and nested supervisors. */
@@ -85,6 +106,7 @@ export class Supervisor implements ChildOwner {
   #status: SupervisorStatus = 'running';
   #rebuildTimer: TimerHandle | undefined;
   #exit: ((reason: ExitReason) => void) | undefined;
+  #giveUps = 0;
   /** Resolves with the reason once this supervisor stopped (`shutdown`) or gave up (the error). */
   readonly terminated: Promise<ExitReason>;
 
@@ -108,6 +130,25 @@ export class Supervisor implements ChildOwner {
   /** Child ids in start order. */
   childIds(): string[] {
     return [...this.#children.keys()];
+  }
+
+  /** Times this supervisor gave up (restart intensity exceeded); a rebuilt one may give up again. */
+  get giveUps(): number {
+    return this.#giveUps;
+  }
+
+  /** Each child as inspection sees it, in start order (a snapshot: cheap, for sampling, not per message). */
+  childViews(): ChildView[] {
+    return [...this.#children.values()].map((e) => ({
+      id: e.id,
+      restart: e.restart,
+      ref: e.cell?.self,
+      supervisor: e.sup,
+      restarts: e.restarts,
+      failures: e.failures,
+      lastError: e.lastError,
+      lastErrorAt: e.lastErrorAt,
+    }));
   }
 
   /** The ref of an actor child. */
@@ -142,7 +183,8 @@ export class Supervisor implements ChildOwner {
       throw new SwarmError(ErrorCode.Closed, `supervisor ${this.name} is ${this.#status}`);
     if (this.#children.has(id))
       throw new SwarmError(ErrorCode.Conflict, `child ${id} already exists`, { details: { id } });
-    const entry: Entry = { id, restart, attempts: 0, lastStart: this.system.clock.now() };
+    const now = this.system.clock.now();
+    const entry: Entry = { id, restart, attempts: 0, lastStart: now, restarts: 0, failures: 0 };
     this.#children.set(id, entry);
     return entry;
   }
@@ -182,6 +224,11 @@ export class Supervisor implements ChildOwner {
   }
 
   #onExit(entry: Entry, reason: ExitReason): void {
+    if (reason instanceof Error) {
+      entry.failures++;
+      entry.lastError = reason;
+      entry.lastErrorAt = this.system.clock.now();
+    }
     const restart = entry.restart === 'permanent' || (entry.restart === 'transient' && isAbnormal(reason));
     if (this.#status !== 'running' || !restart) {
       this.#halt(entry, reason);
@@ -194,6 +241,7 @@ export class Supervisor implements ChildOwner {
       return;
     }
     const delay = this.#delayFor(entry, now);
+    entry.restarts++;
     this.system.inspector?.({
       type: 'supervisor',
       supervisor: this.name,
@@ -294,6 +342,7 @@ export class Supervisor implements ChildOwner {
       action: 'give-up',
       child: entry.id,
     });
+    this.#giveUps++;
     this.#halt(entry, reason);
     this.#haltAll('shutdown');
     this.#status = 'failed';

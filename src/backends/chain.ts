@@ -21,7 +21,13 @@ import { lexStage } from './lexer.js';
 import { findStage, isModulePath, loadStageModule, stageNames } from './registry.js';
 import { redactSecrets } from './secrets.js';
 import { type StageContext, type StageDefinition, stageRole } from './stage.js';
-import { childrenSupervisor, type RestartPolicy, StageActor, type StagePlacement } from './stage-actor.js';
+import {
+  childrenSupervisor,
+  type RequestObserver,
+  type RestartPolicy,
+  StageActor,
+  type StagePlacement,
+} from './stage-actor.js';
 
 /** Options for {@link Chain}. */
 export interface ChainOptions {
@@ -39,6 +45,8 @@ export interface ChainOptions {
   onStageFailed?: (stage: StageActor, err: Error) => void;
   /** Called as each stage comes up, with its describe() line. */
   onStageUp?: (stage: StageActor, description: string) => void;
+  /** Sees every request each stage's handler takes (swarmd `--admin` metrics); default none. */
+  observer?: RequestObserver;
   /** How long {@link Chain.stop} waits for one stage before moving on to the next. Default 10 000 ms. */
   stopTimeoutMs?: number;
 }
@@ -232,6 +240,7 @@ export class Chain {
       onFailed: (stage, err) => this.#options.onStageFailed?.(stage, err),
     };
     if (this.#options.policy) options.policy = this.#options.policy;
+    if (this.#options.observer) options.observer = this.#options.observer;
     actor = new StageActor(definition, args, ctx, options);
     return actor;
   }

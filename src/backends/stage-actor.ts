@@ -13,7 +13,7 @@ import type { ActorRef } from '../actors/actor-ref.js';
 import type { BackoffOptions } from '../actors/backoff.js';
 import type { ActorContext, Behavior, ExitReason } from '../actors/behavior.js';
 import type { Message } from '../actors/message.js';
-import { errorReply } from '../actors/server.js';
+import { refuse } from '../actors/reply.js';
 import { Supervisor } from '../actors/supervisor.js';
 import { ActorSystem } from '../actors/system.js';
 import { ErrorCode, SwarmError } from '../errors.js';
@@ -65,6 +65,25 @@ export type StageStatus =
   | 'stopping'
   | 'stopped'
   | 'failed';
+
+/**
+ * Sees every request a stage's handler takes (swarmd `--admin`). `enter` returns the message to hand
+ * the handler — typically the same request with `ret` wrapped to time the first reply. Without an
+ * observer the request path is unchanged.
+ */
+export interface RequestObserver {
+  enter(stage: string, message: Message): Message;
+}
+
+/** A daemon's health as its owner (an aggregate node) reports it on the node's stage. */
+export interface HealthReport {
+  /** The health machine's state: `connecting`, `healthy`, `degraded`, `down`, `backoff`. */
+  state: string;
+  /** Clock time of the last change, ms. */
+  since: number;
+  /** The last failure, cleared by a success. */
+  reason?: string;
+}
 
 /** Where a stage's supervisor hangs in the tree. */
 export interface StagePlacement {
@@ -130,6 +149,9 @@ export class StageActor implements Sender<Message> {
   readonly #capacity: number;
   readonly #placement: StagePlacement;
   readonly #onFailed: (stage: StageActor, err: Error) => void;
+  readonly #observer: RequestObserver | undefined;
+  /** The health of what this stage talks to, when its owner reports one (an aggregate's node). */
+  health: HealthReport | undefined;
   #restartCount = 0;
   /** Bumped on every build, so a late `crash` from a replaced instance is recognised and ignored. */
   #generation = 0;
@@ -144,6 +166,7 @@ export class StageActor implements Sender<Message> {
       policy?: RestartPolicy;
       capacity?: number;
       onFailed?: (stage: StageActor, err: Error) => void;
+      observer?: RequestObserver;
     } & StagePlacement = {},
   ) {
     this.name = ctx.name;
@@ -154,6 +177,7 @@ export class StageActor implements Sender<Message> {
     this.#capacity = options.capacity ?? 1024;
     this.#placement = options;
     this.#onFailed = options.onFailed ?? (() => {});
+    this.#observer = options.observer;
   }
 
   /**
@@ -299,6 +323,7 @@ export class StageActor implements Sender<Message> {
     /** Set by the stop hook: a build still running then belongs to an incarnation that is over. */
     let ended = false;
     const self = this;
+    const observer = this.#observer;
     return {
       start(ctx: ActorContext<Message>) {
         if (instance) return;
@@ -316,6 +341,7 @@ export class StageActor implements Sender<Message> {
         })();
       },
       receive(message) {
+        if (observer !== undefined) message = observer.enter(self.name, message);
         return (instance as StageInstance).handle(message) ?? undefined;
       },
       onFailure(message, error) {
@@ -323,7 +349,7 @@ export class StageActor implements Sender<Message> {
           { err: error, verb: message?.verb },
           `stage ${self.name} crashed handling ${message?.verb}`,
         );
-        answer(
+        refuse(
           message,
           new SwarmError(ErrorCode.ActorFailed, `stage ${self.name} failed: ${error.message}`, {
             cause: error,
@@ -381,24 +407,11 @@ export class StageActor implements Sender<Message> {
   #refuse(message: Message): void {
     const why = this.#status === 'failed' ? 'failed' : this.#closed ? 'closed' : this.#status;
     const reason = this.#failure ? `: ${this.#failure.message}` : '';
-    answer(
+    refuse(
       message,
       new SwarmError(ErrorCode.ActorStopped, `stage ${this.name} is ${why}${reason}`, {
         details: { status: 503, stage: this.name },
       }),
     );
-  }
-}
-
-/** Answers `message` with `err` (once), destroying any stream it carried. */
-function answer(message: Message | undefined, err: SwarmError): void {
-  message?.stream?.destroy();
-  const ret = message?.ret;
-  if (!ret || ret.closed) return;
-  try {
-    void ret.send(errorReply(err))?.catch(() => {});
-    ret.close();
-  } catch {
-    // the requester is gone; nobody is left to tell
   }
 }

@@ -45,6 +45,11 @@ Options:
   -v, --version          print the version
   -l, --list             list the stages
       --log-level LEVEL  trace | debug | info | warn | error | silent (default info; logs go to stderr)
+      --admin URL        serve the admin page (live supervision tree, health, history), /metrics
+                         (Prometheus), /api/tree, /healthz and /readyz on http://127.0.0.1:PORT,
+                         https://host:PORT or unix:///path (default off). Off loopback it needs
+                         --admin-token-file F (or --admin-token T, ≥ 16 bytes); with https://
+                         also --admin-tlscert F --admin-tlskey F. Probes need no token.
 
 Stages:
 ${stages}

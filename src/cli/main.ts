@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { Chain } from '../backends/chain.js';
 import { systemClock } from '../clock.js';
 import { ErrorCode, isSwarmError } from '../errors.js';
+import { type Admin, type AdminConfig, RequestStats, startAdmin, takeAdminArgs } from './admin/index.js';
 import { defaultChain } from './default-chain.js';
 import { helpText, listText, version } from './help.js';
 import { parseCli } from './options.js';
@@ -30,8 +31,11 @@ export async function main(
   exit: (code: number) => void = (code) => process.exit(code),
 ): Promise<number> {
   let options: ReturnType<typeof parseCli>;
+  let adminConfig: AdminConfig | undefined;
   try {
-    options = parseCli(argv);
+    const taken = takeAdminArgs(argv);
+    adminConfig = taken.admin;
+    options = parseCli(taken.rest);
   } catch (e) {
     err.write(`swarmd: ${(e as Error).message}\n`);
     return ExitCode.Usage;
@@ -74,9 +78,12 @@ export async function main(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   };
+  // --admin: every stage's requests are counted and timed (RequestStats); off, nothing is wrapped.
+  const stats = adminConfig ? new RequestStats() : undefined;
   const chain = new Chain({
     log,
     clock: systemClock,
+    observer: stats?.observer,
     onStageUp: (stage, description) => err.write(`swarmd: stage ${stage.name} up: ${description}\n`),
     onStageFailed: (stage, e) => {
       err.write(`swarmd: stage ${stage.name} gave up: ${e.message}\n`);
@@ -90,12 +97,25 @@ export async function main(
     err.write(`swarmd: ${(e as Error).message}\n`);
     return isSwarmError(e, ErrorCode.InvalidArgument) ? ExitCode.Usage : ExitCode.Failure;
   }
+  let admin: Admin | undefined;
+  if (adminConfig && stats) {
+    try {
+      admin = await startAdmin({ config: adminConfig, chain, stats, clock: systemClock, log });
+    } catch (e) {
+      detach();
+      await chain.stop();
+      err.write(`swarmd: admin server could not start: ${(e as Error).message}\n`);
+      return ExitCode.Failure;
+    }
+    err.write(`swarmd: admin page on ${admin.url}\n`);
+  }
   err.write(
     `swarmd: ${chain.stages.length} stage${chain.stages.length === 1 ? '' : 's'} running; Ctrl-C stops\n`,
   );
   if (dockerHost) out.write(`export DOCKER_HOST=${dockerHost}\n`);
 
   const code = await stopped;
+  await admin?.close();
   await chain.stop();
   detach();
   err.write('swarmd: stopped\n');

@@ -12,6 +12,7 @@
 import type { ErrorArgs, Message } from '../../actors/message.js';
 import { ErrorCode, SwarmError } from '../../errors.js';
 import type { DockerResult } from '../docker/api.js';
+import { StageActor } from '../stage-actor.js';
 import { isUnreachable } from './calls.js';
 import type { ContainerRow } from './filters.js';
 import {
@@ -54,8 +55,18 @@ export class AggregateNode extends NodeCalls {
     // Starts the machine, whose first probe goes out now: everything the call path needs is set.
     this.#health = createHealthActor(() => this.#probe(), opts.clock, opts.health);
     let last = healthState(this.#health);
+    // The node's stage carries its health, so an inspector of the tree sees it (swarmd --admin).
+    const stage = opts.address instanceof StageActor ? opts.address : undefined;
+    if (stage) stage.health = { state: last, since: opts.clock.now() };
     this.#health.subscribe(() => {
       const now = healthState(this.#health);
+      if (stage?.health && (stage.health.state !== now || stage.health.reason !== this.lastError)) {
+        stage.health = {
+          state: now,
+          since: now === stage.health.state ? stage.health.since : opts.clock.now(),
+        };
+        if (this.lastError !== undefined) stage.health.reason = this.lastError;
+      }
       if (now !== last) {
         const from = last;
         last = now;

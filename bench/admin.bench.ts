@@ -1,0 +1,172 @@
+/**
+ * What `swarmd --admin` costs (issue 15). Two cases, each against the same thing with the admin off in
+ * the same run:
+ * - a `swarmd` process `dockerserver → simulator`, `GET /containers/json` over keep-alive HTTP
+ *   (requests/s, 16 connections), with `--admin` on and one page (an SSE client) connected;
+ * - the in-process chain benchmark (10 pass-through stages + echo, 64 in flight, bench/chain.bench.ts)
+ *   with the admin's request observer and its 1 s sampler + SSE stream running: the worst case, since
+ *   each hop there costs tens of nanoseconds and every hop's request is timed.
+ * Run: `npx tsx bench/admin.bench.ts` (or `npm run bench -- admin.bench.ts`).
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, get as httpGet, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { Message } from '../src/actors/message.js';
+import { Chain } from '../src/backends/chain.js';
+import { findStage } from '../src/backends/registry.js';
+import type { StageDefinition } from '../src/backends/stage.js';
+import { startAdmin } from '../src/cli/admin/index.js';
+import { RequestStats } from '../src/cli/admin/requests.js';
+import { systemClock } from '../src/clock.js';
+import { kSender, type Sender } from '../src/libchan/types.js';
+import { freePort, type SwarmdProcess, startSwarmd } from '../test/harness/index.js';
+import { type BenchCase, opsPerSecond, runSuite } from './lib.js';
+
+const log = pino({ level: 'silent' });
+const WINDOW = 64;
+const IN = 200_000;
+
+const testStages: Record<string, StageDefinition> = {
+  pass: {
+    name: 'pass',
+    summary: '',
+    usage: '',
+    example: '',
+    create: (_a, ctx) => ({ handle: (m: Message) => ctx.downstream?.send(m) }),
+  },
+  echo: {
+    name: 'echo',
+    role: 'terminal',
+    summary: '',
+    usage: '',
+    example: '',
+    create: () => ({
+      handle(m: Message) {
+        void m.ret?.send({ verb: 'set', args: m.args });
+        m.ret?.close();
+      },
+    }),
+  },
+};
+const lookup = (name: string) => testStages[name] ?? findStage(name);
+
+class Done implements Sender<Message> {
+  readonly [kSender] = true as const;
+  closed = false;
+  constructor(readonly resolve: () => void) {}
+  send(): undefined {
+    return undefined;
+  }
+  close(): void {
+    this.closed = true;
+    this.resolve();
+  }
+}
+
+function drive(to: Sender<Message>, n: number): Promise<number> {
+  return opsPerSecond(n, async () => {
+    let sent = 0;
+    const worker = async () => {
+      while (sent < n) {
+        sent++;
+        await new Promise<void>((resolve) => {
+          void to.send({ verb: 'get', args: { op: 'ping' }, ret: new Done(resolve) });
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: WINDOW }, worker));
+  });
+}
+
+/** An SSE client that reads (and discards) every event; returns a stop function and an event count. */
+function sseClient(url: string): { stop: () => void; events: () => number } {
+  let n = 0;
+  const req = httpGet(`${url}/api/events`, (res) => {
+    res.on('data', (d: Buffer) => {
+      n += d.toString().split('\n\n').length - 1;
+    });
+  });
+  req.on('error', () => {});
+  return { stop: () => req.destroy(), events: () => n };
+}
+
+const passes = [...Array.from({ length: 10 }, () => 'pass'), 'echo'];
+const off = new Chain({ log, clock: systemClock, lookup });
+await off.start(passes);
+const stats = new RequestStats();
+const on = new Chain({ log, clock: systemClock, lookup, observer: stats.observer });
+await on.start(passes);
+const admin = await startAdmin({ url: 'http://127.0.0.1:0', chain: on, stats, clock: systemClock, log });
+const inPage = sseClient(admin.url);
+
+// The same chain as users run it, in swarmd processes of their own: admin off, and admin on + a page.
+const dir = mkdtempSync(join(tmpdir(), 'admin-bench-'));
+const adminPort = await freePort();
+const procs: SwarmdProcess[] = [
+  await startSwarmd([`dockerserver unix://${join(dir, 'off.sock')}`, 'simulator n1']),
+  await startSwarmd([
+    '--admin',
+    `http://127.0.0.1:${adminPort}`,
+    `dockerserver unix://${join(dir, 'on.sock')}`,
+    'simulator n1',
+  ]),
+];
+const procPage = sseClient(`http://127.0.0.1:${adminPort}`);
+
+/** `n` GETs of /containers/json over `conns` keep-alive connections to one socket; returns req/s. */
+function httpLoad(socketPath: string, n: number, conns = 16): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: conns });
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = request(
+        { socketPath, path: '/v1.41/containers/json', agent, headers: { host: 'docker' } },
+        (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${res.statusCode}`))));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  return opsPerSecond(n, async () => {
+    let sent = 0;
+    const worker = async () => {
+      while (sent < n) {
+        sent++;
+        await one();
+      }
+    };
+    await Promise.all(Array.from({ length: conns }, worker));
+  }).finally(() => agent.destroy());
+}
+
+const HTTP = 5_000;
+const cases: BenchCase[] = [
+  {
+    name: 'swarmd process dockerserver → simulator, GET /containers/json, --admin on + page connected',
+    unit: 'req/s',
+    run: () => httpLoad(join(dir, 'on.sock'), HTTP),
+    baseline: { name: 'the same swarmd without --admin', run: () => httpLoad(join(dir, 'off.sock'), HTTP) },
+    goal: { ratio: 0.95 },
+  },
+  {
+    name: 'in-process chain, 10 pass-through stages + echo, admin observer + sampler + page',
+    unit: 'req/s',
+    run: () => drive(on.head as Sender<Message>, IN),
+    baseline: { name: 'the same chain without the admin', run: () => drive(off.head as Sender<Message>, IN) },
+  },
+];
+
+await runSuite('Admin overhead', cases);
+if (!process.argv.includes('--json'))
+  console.log(`(SSE events received: in-process page ${inPage.events()}, swarmd page ${procPage.events()})`);
+inPage.stop();
+procPage.stop();
+await admin.close();
+await on.stop();
+await off.stop();
+for (const p of procs) await p.stop();
+rmSync(dir, { recursive: true, force: true });

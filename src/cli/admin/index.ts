@@ -1,0 +1,69 @@
+/**
+ * swarmd `--admin`: a live page of the supervision tree, Prometheus `/metrics`, `/api/tree`,
+ * `/healthz` and `/readyz` for one running {@link Chain}. The chain must have been built with
+ * `observer: stats.observer` for per-stage request metrics. One sample a second (on the injected
+ * clock) feeds the page's history and is pushed to every connected page.
+ * @module
+ */
+import type { Logger } from 'pino';
+import type { Chain } from '../../backends/chain.js';
+import type { Clock, TimerHandle } from '../../clock.js';
+import { type AdminConfig, parseAdminUrl } from './args.js';
+import { createMetrics } from './metrics.js';
+import { AdminModel } from './model.js';
+import type { RequestStats } from './requests.js';
+import { serveAdmin } from './server.js';
+
+export { type AdminConfig, takeAdminArgs } from './args.js';
+export { RequestStats } from './requests.js';
+
+/** Sample period, ms: the page updates this often. */
+export const SAMPLE_MS = 1000;
+
+/** What {@link startAdmin} needs. */
+export interface AdminOptions {
+  /** Where to listen: a parsed config, or a URL (`http://127.0.0.1:0` picks a free port). */
+  config?: AdminConfig;
+  url?: string;
+  chain: Chain;
+  stats: RequestStats;
+  clock: Clock;
+  log: Logger;
+}
+
+/** A running admin endpoint. */
+export interface Admin {
+  readonly url: string;
+  readonly model: AdminModel;
+  close(): Promise<void>;
+}
+
+/** Starts sampling and serving; throws when the address cannot be bound. */
+export async function startAdmin(opts: AdminOptions): Promise<Admin> {
+  const config = opts.config ?? { address: parseAdminUrl(opts.url ?? 'http://127.0.0.1:0') };
+  const model = new AdminModel(opts.chain, opts.stats, opts.clock);
+  const registry = createMetrics(opts.chain, opts.stats, model);
+  const server = await serveAdmin(config, model, registry);
+  let timer: TimerHandle | undefined;
+  let stopped = false;
+  const tick = () => {
+    if (stopped) return;
+    try {
+      const view = model.tick();
+      if (server.clients > 0) server.broadcast(JSON.stringify(view));
+    } catch (err) {
+      opts.log.warn({ err }, 'admin: sample failed');
+    }
+    timer = opts.clock.setTimeout(tick, SAMPLE_MS);
+  };
+  tick();
+  return {
+    url: server.url,
+    model,
+    async close() {
+      stopped = true;
+      if (timer !== undefined) opts.clock.clearTimeout(timer);
+      await server.close();
+    },
+  };
+}
