@@ -16,13 +16,13 @@ import {
   startDaemons,
   stopDaemons,
 } from '../harness/index.js';
-import { IMAGE, nodeStatuses, POOL, secondsSince, startBed, within } from './fault-bed.js';
+import { type FaultBed, IMAGE, nodeStatuses, POOL, secondsSince, startBed, within } from './fault-bed.js';
 
 let ds: Daemon[];
 let dir: string;
 let proc: ChildProcess;
 let host: string;
-let stderr = '';
+let bed: FaultBed;
 
 const swarm = (args: string[], timeoutMs = 20_000) => docker(args, { host, timeoutMs });
 const daemon = (name: string) => ds.find((d) => d.name === name) as Daemon;
@@ -57,10 +57,8 @@ async function namesOn(d: Daemon): Promise<string[]> {
 
 beforeAll(async () => {
   ds = await startDaemons(3);
-  const swarmd = await startBed(ds);
-  ({ proc, host, dir } = swarmd);
-  stderr = swarmd.stderr();
-  proc.stderr?.on('data', (d) => (stderr += d));
+  bed = await startBed(ds);
+  ({ proc, host, dir } = bed);
   // One long-lived container pinned on each daemon, to find again after faults.
   for (const d of ds) {
     const r = await swarm([
@@ -182,7 +180,7 @@ describe('aggregate over 3 real dockerd daemons (swarmd + docker CLI)', () => {
       report('KILL: node3 down', downS, 5);
       expect((await psAll()).get('keep-node3')).toBe('Host Down');
       // swarmd survived the broken stream, and the merged stream still carries the other daemons' events.
-      expect(proc.exitCode, stderr).toBeNull();
+      expect(proc.exitCode, bed.stderr()).toBeNull();
       await eventOnNode1('ev-after-kill');
       // The routed streams end with their daemon instead of hanging.
       await within(5_000, 'logs -f and attach on node3 ended', async () =>
