@@ -24,7 +24,8 @@ const here = resolve(fileURLToPath(import.meta.url), '../..');
 /** Builds an aggregate over `nodes` children, and one engine with all the rows, from the tree at `root`. */
 async function build(root: string) {
   const { parseAggregateArgs } = await import(`${root}/src/backends/aggregate/args.ts`);
-  const { replySink } = await import(`${root}/src/backends/aggregate/reply.ts`);
+  // The reply channel is this tree's for both (a Sender is known by a global symbol, not its module).
+  const { replyPromise } = await import(`${here}/src/actors/reply.ts`);
   const { createAggregate } = await import(`${root}/src/backends/aggregate.ts`);
   const { SimulatedClock } = await import(`${root}/src/clock.ts`);
   const { SimChildren } = await import(`${root}/test/aggregate/sim-children.ts`);
@@ -41,7 +42,7 @@ async function build(root: string) {
   const single = new SimChildren(new SimulatedClock()).make(['one', '--seed', String(nodes * 10)]);
   // biome-ignore lint/suspicious/noExplicitAny: the two trees' types are not the same module
   const list = async (target: any) => {
-    const { sender, first } = replySink();
+    const { sender, first } = replyPromise();
     const msg = { verb: 'ls', args: { op: 'container.list', query: { all: '1' } }, ret: sender };
     if ('address' in target) target.address.send(msg);
     else void target.handle(msg);

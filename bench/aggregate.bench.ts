@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { Message } from '../src/actors/message.js';
+import { replyPromise } from '../src/actors/reply.js';
 import { parseAggregateArgs } from '../src/backends/aggregate/args.js';
-import { replySink } from '../src/backends/aggregate/reply.js';
 import { createAggregate } from '../src/backends/aggregate.js';
 import { Chain } from '../src/backends/chain.js';
 import type { DockerResult } from '../src/backends/docker/api.js';
@@ -49,7 +49,7 @@ async function aggregateOf(nodes: number): Promise<{ agg: StageInstance; childre
 async function listDirect(children: SimChild[], expected: number): Promise<void> {
   const answers = await Promise.all(
     children.map((c) => {
-      const { sender, first } = replySink();
+      const { sender, first } = replyPromise();
       c.address.send({ verb: 'ls', args: { op: 'container.list', query: { all: '1' } }, ret: sender });
       return first;
     }),
@@ -59,7 +59,7 @@ async function listDirect(children: SimChild[], expected: number): Promise<void>
 }
 
 async function list(target: StageInstance | SimChild, expected: number): Promise<void> {
-  const { sender, first } = replySink();
+  const { sender, first } = replyPromise();
   const msg: Message = { verb: 'ls', args: { op: 'container.list', query: { all: '1' } }, ret: sender };
   if ('address' in target) target.address.send(msg);
   else void target.handle(msg);

@@ -3,10 +3,12 @@
  * events shared by the runner, the system and supervisors.
  * @module
  */
-import { ErrorCode, isSwarmError } from '../errors.js';
-import { isSender } from '../libchan/types.js';
+import { ErrorCode } from '../errors.js';
+import { isSender, type Sender } from '../libchan/types.js';
 import type { ActorRef, AnyActorRef } from './actor-ref.js';
 import type { LifecycleState } from './lifecycle.js';
+import type { Message } from './message.js';
+import { replyError } from './reply.js';
 
 /** Why an actor exited: `normal` (it stopped itself), `shutdown` (it was stopped), or the error it failed with. */
 export type ExitReason = 'normal' | 'shutdown' | Error;
@@ -87,16 +89,11 @@ export type InspectionEvent =
 /** An inspection callback. */
 export type Inspector = (event: InspectionEvent) => void;
 
-/** Default failure reply: a verb request (`ret` Sender) gets an `error` reply and its `ret` closed. */
+/**
+ * Default failure reply: a verb request (`ret` Sender) gets {@link replyError}'s `error` reply, with
+ * `SWARM_ERR_ACTOR_FAILED` for an error that is not a SwarmError, and its `ret` closed.
+ */
 export function replyWithError(message: unknown, error: Error): void {
   const ret = (message as { ret?: unknown } | null | undefined)?.ret;
-  if (!isSender(ret) || ret.closed) return;
-  const code = isSwarmError(error) ? error.code : ErrorCode.ActorFailed;
-  try {
-    const p = ret.send({ verb: 'error', args: { message: error.message, code } });
-    p?.catch(() => {}); // the requester went away; the failure is still reported to the supervisor
-    ret.close();
-  } catch {
-    // a refused reply is the requester's loss, not a reason to unwind the actor
-  }
+  if (isSender(ret)) replyError(ret as Sender<Message>, error, { code: ErrorCode.ActorFailed });
 }

@@ -9,8 +9,9 @@
 import type { Duplex } from 'node:stream';
 import { type Clock, systemClock } from '../clock.js';
 import { DeadlineExceededError, ErrorCode, SwarmError } from '../errors.js';
-import { type Abortable, kAbort, kSender, type Sender } from '../libchan/types.js';
+import type { Sender } from '../libchan/types.js';
 import type { ErrorArgs, Message, Verb } from './message.js';
+import { ReplyQueue } from './reply.js';
 import { expectedReplies, unexpectedVerb } from './verbs.js';
 
 /** Options of a {@link Client}. */
@@ -24,103 +25,6 @@ export interface ClientOptions {
 export interface CallOptions {
   deadlineMs?: number;
   stream?: Duplex;
-}
-
-/**
- * Collects the replies to one request: the first settles {@link ReplyQueue.first}; later ones queue
- * for {@link ReplyQueue.rest}. Bounded by the request's lifetime, not by a count: a stage that
- * streams notifications on a reply channel must be read (or the channel closed) by its caller.
- */
-class ReplyQueue implements Sender<Message>, Abortable {
-  readonly [kSender] = true as const;
-  readonly first: Promise<Message>;
-  #resolveFirst!: (m: Message) => void;
-  #rejectFirst!: (e: Error) => void;
-  #gotFirst = false;
-  #closed = false;
-  #error: Error | undefined;
-  readonly #later: Message[] = [];
-  #wake: (() => void) | undefined;
-
-  constructor() {
-    this.first = new Promise<Message>((resolve, reject) => {
-      this.#resolveFirst = resolve;
-      this.#rejectFirst = reject;
-    });
-    // A request that failed before anyone awaited its reply must not surface as an unhandled rejection.
-    this.first.catch(() => {});
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  send(message: Message): undefined {
-    if (this.#closed) throw new SwarmError(ErrorCode.Closed, 'reply channel is closed');
-    if (!this.#gotFirst) {
-      this.#gotFirst = true;
-      this.#resolveFirst(message);
-    } else {
-      this.#later.push(message);
-      this.#wake?.();
-    }
-    return undefined;
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (!this.#gotFirst) {
-      this.#gotFirst = true;
-      this.#rejectFirst(new SwarmError(ErrorCode.UnexpectedEof, 'reply channel closed before any reply'));
-    }
-    this.#wake?.();
-  }
-
-  /** Fails a request still waiting for its first reply. */
-  fail(err: Error): void {
-    if (!this.#gotFirst) {
-      this.#gotFirst = true;
-      this.#rejectFirst(err);
-    }
-    this.#closed = true;
-    for (const m of this.#later.splice(0)) m.stream?.destroy();
-    this.#wake?.();
-  }
-
-  /**
-   * The reply channel broke (a session proxying it lost its connection): a request still waiting
-   * fails with that error (ConnectionLost), and {@link ReplyQueue.rest} throws it after the replies
-   * that did arrive — never mistaken for a clean end.
-   */
-  [kAbort](err: Error): void {
-    if (!this.#gotFirst) {
-      this.fail(err);
-      return;
-    }
-    this.#error ??= err;
-    this.#closed = true;
-    this.#wake?.();
-  }
-
-  /** The replies after the first, until the channel closes; throws if it broke instead. */
-  async *rest(): AsyncGenerator<Message> {
-    for (;;) {
-      const next = this.#later.shift();
-      if (next) {
-        yield next;
-        continue;
-      }
-      if (this.#closed) {
-        if (this.#error) throw this.#error;
-        return;
-      }
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-      this.#wake = undefined;
-    }
-  }
 }
 
 /** Turns an `error` reply into the typed error the caller sees. */

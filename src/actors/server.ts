@@ -5,8 +5,8 @@
  * closed.
  * @module
  */
-import { isSwarmError, toError } from '../errors.js';
-import type { ErrorArgs, Message, Verb } from './message.js';
+import type { Message, Verb } from './message.js';
+import { refuse, reply } from './reply.js';
 import { notImplemented } from './verbs.js';
 
 /** Handles one request; may reply on `message.ret` any number of times before returning. */
@@ -14,21 +14,6 @@ export type VerbHandler = (message: Message) => void | Promise<void>;
 
 /** Handles a request whose answer is a single value (sent as `reply` with that value as args). */
 export type ValueHandler<R = unknown> = (args: unknown, message: Message) => R | Promise<R>;
-
-/** Builds the `error` reply for `err`, keeping a SwarmError's code and an HTTP status if it has one. */
-export function errorReply(err: unknown): Message<ErrorArgs> {
-  const e = toError(err);
-  const status = isSwarmError(e) && typeof e.details?.status === 'number' ? e.details.status : undefined;
-  const args: ErrorArgs = { message: e.message };
-  if (isSwarmError(e)) args.code = e.code;
-  if (status !== undefined) args.status = status;
-  return { verb: 'error', args };
-}
-
-/** Sends `reply` to `message.ret` if the request has one; replies to one-way messages are dropped. */
-export function reply(message: Message, answer: Message): void | Promise<void> {
-  return message.ret?.send(answer);
-}
 
 /** A verb dispatcher with typed helpers. */
 export class Server {
@@ -100,13 +85,8 @@ export class Server {
       if (handler) await handler(message);
       else await reply(message, notImplemented(message.verb, this.#name));
     } catch (err) {
-      message.stream?.destroy();
       // The requester may be gone already; failing to tell it is not the server's crash.
-      try {
-        if (message.ret && !message.ret.closed) await message.ret.send(errorReply(err));
-      } catch {
-        // nothing left to tell
-      }
+      refuse(message, err);
     } finally {
       message.ret?.close();
     }

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Message } from '../actors/message.js';
+import { replyError, replyOnce } from '../actors/reply.js';
 import { ErrorCode, SwarmError } from '../errors.js';
 import {
   type AggregateArgs,
@@ -22,7 +23,6 @@ import { type DockerEvent, nodeEvent } from './aggregate/events.js';
 import type { HealthOptions } from './aggregate/health.js';
 import type { AggregateNode } from './aggregate/node.js';
 import { type NodeLine, nameNodeLines, readNodesFile, watchNodesFile } from './aggregate/nodes-file.js';
-import { replyError, replySet } from './aggregate/reply.js';
 import {
   clusterInfo,
   clusterVersion,
@@ -31,7 +31,8 @@ import {
   mergedEvents,
   pruneContainers,
 } from './aggregate/views.js';
-import { type DockerArgs, type DockerResult, resultBody } from './docker/api.js';
+import { type DockerArgs, type DockerResult, replySet, resultBody } from './docker/api.js';
+import { statusOf } from './docker/http-errors.js';
 import { redactSecrets } from './secrets.js';
 import type { StageContext, StageDefinition, StageInstance } from './stage.js';
 
@@ -170,8 +171,7 @@ export function createAggregate(
         const watcher = { inject, nodeUp };
         watchers.add(watcher);
         reply.stream?.on('close', () => watchers.delete(watcher));
-        await message.ret?.send(reply);
-        message.ret?.close();
+        await replyOnce(message, reply);
         return;
       }
       case 'image.inspect': {
@@ -270,7 +270,8 @@ export function createAggregate(
       try {
         await dispatch(message);
       } catch (err) {
-        replyError(message.ret, asSwarmError(err));
+        const e = asSwarmError(err);
+        replyError(message, e, { status: statusOf(e) });
       }
     },
     async stop() {

@@ -4,9 +4,8 @@
  * @module
  */
 import type { Message } from '../actors/message.js';
-import { errorReply } from '../actors/server.js';
+import { ReplyProxy, refuse } from '../actors/reply.js';
 import { ErrorCode, SwarmError } from '../errors.js';
-import { kSender, type Sender } from '../libchan/types.js';
 import type { StageDefinition, StageInstance } from './stage.js';
 
 /** One line summarising a message's args (Docker ops show op and id). */
@@ -40,20 +39,14 @@ export const debugStage: StageDefinition = {
       handle(message: Message) {
         const t0 = ctx.clock.now();
         ctx.log.info(`--> ${message.verb} ${summarize(message.args)}`);
-        const upstream = message.ret;
-        const ret: Sender<Message> | undefined = upstream && {
-          [kSender]: true,
-          send(reply: Message) {
-            ctx.log.info(
-              `<-- ${reply.verb} ${summarize(reply.args)} (${(ctx.clock.now() - t0).toFixed(1)} ms)`,
-            );
-            return upstream.send(reply);
-          },
-          close: () => upstream.close(),
-          get closed() {
-            return upstream.closed;
-          },
-        };
+        const ret =
+          message.ret &&
+          new ReplyProxy(message.ret, {
+            onReply: (reply) =>
+              ctx.log.info(
+                `<-- ${reply.verb} ${summarize(reply.args)} (${(ctx.clock.now() - t0).toFixed(1)} ms)`,
+              ),
+          });
         if (!ctx.downstream) {
           const err = new SwarmError(
             ErrorCode.NotImplemented,
@@ -62,8 +55,8 @@ export const debugStage: StageDefinition = {
               details: { status: 501 },
             },
           );
-          void ret?.send(errorReply(err));
-          ret?.close();
+          // Through the proxy, so the refusal is logged like any reply.
+          refuse({ ...message, ret }, err);
           return;
         }
         const forwarded: Message = { ...message };

@@ -10,7 +10,8 @@ import { createServer as createHttpServer, type IncomingMessage, type Server } f
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Message } from '../actors/message.js';
-import { ErrorCode } from '../errors.js';
+import { refuse } from '../actors/reply.js';
+import { ErrorCode, SwarmError } from '../errors.js';
 import { DEFAULT_JSON_BODY_LIMIT } from './docker/http-body.js';
 import { handleClientErrors } from './docker/http-client-error.js';
 import type { Edge } from './docker/http-edge.js';
@@ -64,12 +65,12 @@ export class DockerServer implements StageInstance {
   /** Requests from an upstream stage pass straight through to the next one. */
   handle(message: Message): void | Promise<void> {
     if (this.#ctx.downstream) return this.#ctx.downstream.send(message);
-    message.stream?.destroy();
-    void message.ret?.send({
-      verb: 'error',
-      args: { message: `${this.#ctx.name} has no next stage`, code: ErrorCode.NotImplemented, status: 501 },
-    });
-    message.ret?.close();
+    refuse(
+      message,
+      new SwarmError(ErrorCode.NotImplemented, `${this.#ctx.name} has no next stage`, {
+        details: { status: 501 },
+      }),
+    );
   }
 
   async start(): Promise<void> {

@@ -9,10 +9,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import { chmod } from 'node:fs/promises';
 import { isVerb, type Message } from '../actors/message.js';
-import { errorReply } from '../actors/server.js';
+import { ReplyProxy, refuse, replyOnce } from '../actors/reply.js';
 import { ErrorCode, SwarmError } from '../errors.js';
-import type { Listener, Receiver, Sender, Session } from '../libchan/index.js';
-import { kSender } from '../libchan/types.js';
+import type { Listener, Receiver, Session } from '../libchan/index.js';
 import {
   isLoopback,
   type LinkFlags,
@@ -24,7 +23,6 @@ import {
   TOKEN_ENV,
 } from './link/address.js';
 import { AuthFailures, peerHost } from './link/auth-failures.js';
-import { safeSend } from './link/forwarder.js';
 import type { StageContext, StageDefinition, StageInstance } from './stage.js';
 
 const OPTIONS = new Set([
@@ -81,39 +79,6 @@ function checkExposure(url: LinkUrl, flags: LinkFlags): void {
   );
 }
 
-/**
- * A reply channel guard: a reply to a peer that has gone away must not crash the replying stage.
- * A class so it can itself be sent across another session (see TrackedReply in link/forwarder).
- */
-class GuardedReply implements Sender<Message> {
-  readonly [kSender] = true as const;
-  constructor(readonly ret: Sender<Message>) {}
-  send(reply: Message): Promise<void> | undefined {
-    return safeSend(this.ret, reply);
-  }
-  close(): void {
-    try {
-      this.ret.close();
-    } catch {
-      // the session is gone
-    }
-  }
-  get closed(): boolean {
-    return this.ret.closed;
-  }
-}
-
-function refuse(message: Message, err: SwarmError): void {
-  message.stream?.destroy();
-  if (!message.ret) return;
-  safeSend(message.ret, errorReply(err));
-  try {
-    message.ret.close();
-  } catch {
-    // the session is gone
-  }
-}
-
 /** A listen stage instance (exported for tests: `address`, `sessions`). */
 export interface ListenInstance extends StageInstance {
   readonly address: string | undefined;
@@ -160,7 +125,8 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
       return;
     }
     const out: Message = { ...message };
-    if (message.ret) out.ret = new GuardedReply(message.ret);
+    // A reply to a peer that has gone away must not crash the replying stage.
+    if (message.ret) out.ret = new ReplyProxy(message.ret);
     // The next stage's mailbox may push back: the session loop awaits this, so the peer's channel
     // credit runs out and the far side slows down instead of us buffering without bound.
     return ctx.downstream.send(out)?.catch(() => {});
@@ -191,8 +157,7 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
         ) {
           auth.ok = true;
           session.authenticate();
-          safeSend(message.ret as Sender<Message>, { verb: 'ack', args: { authenticated: true } });
-          message.ret?.close();
+          replyOnce(message, { verb: 'ack', args: { authenticated: true } });
           continue;
         }
         const err = new SwarmError(
@@ -227,8 +192,7 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
     const args = message.args as { token?: unknown } | undefined;
     if (flags.token !== undefined && typeof args?.token === 'string') {
       // A repeated handshake on an authenticated session is harmless.
-      safeSend(message.ret as Sender<Message>, { verb: 'ack', args: { authenticated: true } });
-      message.ret?.close();
+      replyOnce(message, { verb: 'ack', args: { authenticated: true } });
       return;
     }
     if (!flags.allowControl) {

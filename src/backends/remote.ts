@@ -7,7 +7,7 @@
  */
 import { backoffDelay } from '../actors/backoff.js';
 import type { Message } from '../actors/message.js';
-import { errorReply } from '../actors/server.js';
+import { refuse } from '../actors/reply.js';
 import type { TimerHandle } from '../clock.js';
 import { ConnectionLostError, ErrorCode, SwarmError, toError } from '../errors.js';
 import { pipe, type Session } from '../libchan/index.js';
@@ -20,7 +20,7 @@ import {
   parseLinkArgs,
   TOKEN_ENV,
 } from './link/address.js';
-import { LinkForwarder, safeSend } from './link/forwarder.js';
+import { LinkForwarder } from './link/forwarder.js';
 import type { StageContext, StageDefinition, StageInstance } from './stage.js';
 
 const OPTIONS = new Set(['token', 'token-file', 'tlscert', 'tlskey', 'tlscacert', 'deadline', 'insecure']);
@@ -180,16 +180,13 @@ function createRemote(args: string[], ctx: StageContext): RemoteInstance {
         link.forward(message).catch(() => {});
         return;
       }
-      message.stream?.destroy();
-      if (!message.ret) return;
       const wait = Math.max(0, Math.round(nextAt - clock.now()));
       const err = new ConnectionLostError(
         `stage ${ctx.name}: not linked to ${url.text}${lastError ? ` (${lastError.message})` : ''}; ` +
           (state === 'stopped' ? 'stage stopped' : `next attempt in ${wait} ms`),
         { details: { status: 503, stage: ctx.name, url: url.text } },
       );
-      safeSend(message.ret, errorReply(err));
-      message.ret.close();
+      refuse(message, err);
     },
   };
 }

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ErrorArgs, Message } from '../../src/actors/message.js';
+import { replyPromise } from '../../src/actors/reply.js';
 import { AggregateNode } from '../../src/backends/aggregate/node.js';
-import { replySink } from '../../src/backends/aggregate/reply.js';
 import { SimulatedClock } from '../../src/clock.js';
 import { ErrorCode, SwarmError } from '../../src/errors.js';
 import { kSender, type Sender } from '../../src/libchan/types.js';
@@ -70,7 +70,7 @@ describe('aggregate node: calls in flight when the node goes down', () => {
         askAt = clock.now();
       },
     );
-    const { sender, first } = replySink();
+    const { sender, first } = replyPromise();
     let fwdAt: number | undefined;
     node.forward({ verb: 'stop', args: {}, ret: sender }, { op: 'container.stop', id: 'x', query: {} });
     void first.then(() => {

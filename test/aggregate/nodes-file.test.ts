@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ErrorArgs, Message } from '../../src/actors/message.js';
+import { replyPromise } from '../../src/actors/reply.js';
 import { parseAggregateArgs } from '../../src/backends/aggregate/args.js';
 import { nameNodeLines, parseNodesFile } from '../../src/backends/aggregate/nodes-file.js';
-import { replySink } from '../../src/backends/aggregate/reply.js';
 import { createAggregate } from '../../src/backends/aggregate.js';
 import type { DockerArgs, DockerResult } from '../../src/backends/docker/api.js';
 import type { StageInstance } from '../../src/backends/stage.js';
@@ -29,7 +29,7 @@ afterEach(async () => {
 });
 
 async function ask(agg: StageInstance, verb: Message['verb'], args: unknown): Promise<Message> {
-  const { sender, first } = replySink();
+  const { sender, first } = replyPromise();
   void agg.handle({ verb, args, ret: sender } as Message);
   return first;
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { statusOf } from '../../src/backends/aggregate/reply.js';
-import { statusOfErrorArgs } from '../../src/backends/docker/http-errors.js';
+import { statusOf, statusOfErrorArgs } from '../../src/backends/docker/http-errors.js';
 import { ErrorCode, SwarmError } from '../../src/errors.js';
 
 describe('aggregate error statuses', () => {

@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ErrorArgs, Message, Verb } from '../../src/actors/message.js';
+import { replyPromise } from '../../src/actors/reply.js';
 import { parseAggregateArgs } from '../../src/backends/aggregate/args.js';
-import { replySink } from '../../src/backends/aggregate/reply.js';
 import { type ControlArgs, createAggregate } from '../../src/backends/aggregate.js';
 import type { DockerArgs, DockerResult } from '../../src/backends/docker/api.js';
 import type { StageInstance } from '../../src/backends/stage.js';
@@ -37,12 +37,12 @@ async function call(
   extra: Partial<DockerArgs> = {},
   verb: Verb = 'get',
 ) {
-  const { sender, first } = replySink();
+  const { sender, first } = replyPromise();
   void agg.handle({ verb, args: { op, query: {}, ...extra }, ret: sender });
   return first;
 }
 async function control(agg: StageInstance, args: ControlArgs) {
-  const { sender, first } = replySink();
+  const { sender, first } = replyPromise();
   void agg.handle({ verb: 'control', args, ret: sender });
   return first;
 }

@@ -8,12 +8,13 @@
  * @module
  */
 import type { ErrorArgs, Message, Verb } from '../../actors/message.js';
+import { OneShotReply, ReplyProxy, replyError } from '../../actors/reply.js';
 import type { Clock } from '../../clock.js';
 import { ErrorCode, SwarmError } from '../../errors.js';
 import type { Sender } from '../../libchan/types.js';
 import { type DockerArgs, type DockerResult, withParsedBody } from '../docker/api.js';
+import { statusOf } from '../docker/http-errors.js';
 import { graceFor, READS, remoteError, type SharedDeadline } from './calls.js';
-import { replyCallback, replyError, replyProxy } from './reply.js';
 
 /** What the call path needs to reach one child. */
 export interface NodeCallOptions {
@@ -126,7 +127,8 @@ export abstract class NodeCalls {
     changes = !READS.has(args.op),
   ): void {
     if (!this.reachable) {
-      replyError(message.ret, this.downError());
+      const err = this.downError();
+      replyError(message, err, { status: statusOf(err) });
       return;
     }
     const deadline = changes ? this.opDeadline + graceFor(args) : this.deadline;
@@ -139,7 +141,7 @@ export abstract class NodeCalls {
       this.#inFlight.delete(cut);
       proxy.cut();
       if (report) this.reportFailure(err.message);
-      replyError(message.ret, err);
+      replyError(message, err, { status: statusOf(err) });
       onFirst?.(undefined);
     };
     const cut = (err: SwarmError) => abandon(err, false);
@@ -147,19 +149,21 @@ export abstract class NodeCalls {
       () => abandon(this.#deadlineError(args.op, deadline), true),
       deadline,
     );
-    const proxy = replyProxy(message.ret, (first) => {
-      if (!open) return;
-      open = false;
-      this.clock.clearTimeout(timer);
-      this.#inFlight.delete(cut);
-      this.report(first);
-      onFirst?.(first);
+    const proxy = new ReplyProxy(message.ret, {
+      onReply: (reply, first) => {
+        if (!first || !open) return;
+        open = false;
+        this.clock.clearTimeout(timer);
+        this.#inFlight.delete(cut);
+        this.report(reply);
+        onFirst?.(reply);
+      },
     });
     this.#inFlight.add(cut);
     const sendFailed = (e: unknown) =>
       abandon(new SwarmError(ErrorCode.ConnectionLost, `node ${this.name}: ${(e as Error).message}`), true);
     try {
-      void this.address.send({ ...message, args, ret: proxy.sender })?.catch(sendFailed);
+      void this.address.send({ ...message, args, ret: proxy })?.catch(sendFailed);
     } catch (e) {
       sendFailed(e);
     }
@@ -216,7 +220,7 @@ export abstract class NodeCalls {
     if (shared) shared.add(expire);
     else timer = this.clock.setTimeout(expire, deadline);
     if (!probe) this.#inFlight.add(cut);
-    const ret = replyCallback(settle, () =>
+    const ret = new OneShotReply<Message>(settle, () =>
       settle(
         undefined,
         new SwarmError(

@@ -6,7 +6,9 @@
  * events, stats stream, wait, archive get), or an `error` ({@link ErrorArgs} with an HTTP status).
  * @module
  */
+import type { Duplex } from 'node:stream';
 import type { Verb } from '../../actors/message.js';
+import { type ReplyTo, replyOnce } from '../../actors/reply.js';
 
 /** Every Docker operation swarmd understands. */
 export type DockerOp =
@@ -101,6 +103,16 @@ export interface DockerStreamResult {
   headers: Record<string, string>;
   /** `raw-stream` = hijacked (101 upgrade); `chunked` = an HTTP response body streamed as it comes. */
   mode: 'raw-stream' | 'chunked';
+}
+
+/** Answers a Docker request with a complete result (`set`) and finishes it ({@link replyOnce}). */
+export function replySet(to: ReplyTo, result: DockerResult): void {
+  void replyOnce(to, { verb: 'set', args: result });
+}
+
+/** Answers a Docker request with a stream (`ack` carrying it) and finishes it ({@link replyOnce}). */
+export function replyStream(to: ReplyTo, result: DockerStreamResult, stream: Duplex): void {
+  void replyOnce(to, { verb: 'ack', args: result, stream });
 }
 
 /** One row of the route table. */

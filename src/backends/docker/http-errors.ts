@@ -6,7 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { ErrorArgs } from '../../actors/message.js';
-import { ErrorCode, type ErrorCodeValue } from '../../errors.js';
+import { ErrorCode, type ErrorCodeValue, type SwarmError } from '../../errors.js';
 
 /** The only Content-Type the docker CLI accepts for error bodies. No charset. */
 export const JSON_CONTENT_TYPE = 'application/json';
@@ -43,6 +43,16 @@ export function statusOfErrorArgs(args: ErrorArgs): number {
   if (typeof args.status === 'number' && args.status >= 400 && args.status <= 599) return args.status;
   const byCode = args.code === undefined ? undefined : STATUS_BY_CODE[args.code as ErrorCodeValue];
   return byCode ?? 500;
+}
+
+/**
+ * The HTTP status a Docker front end should use for a SwarmError: its explicit `details.status`, else
+ * the mapping of its code above (for a stage that names the status in its own `error` replies).
+ */
+export function statusOf(err: SwarmError): number {
+  const explicit = err.details?.status;
+  if (typeof explicit === 'number') return explicit;
+  return statusOfErrorArgs({ message: err.message, code: err.code });
 }
 
 /** Reads an `error` reply's args defensively (a stage may send anything). */

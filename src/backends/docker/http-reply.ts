@@ -1,14 +1,14 @@
 /**
- * A one-shot reply channel for a request the front end forwards: a {@link Sender} to put in the
- * message's `ret`, and a promise of the first answer (`set`, `ack` or `error`) or of why none came
- * (deadline, channel closed, client gone). Small and local on purpose: it implements the libchan
- * Sender contract for exactly one request with a deadline on the injected clock, nothing more.
+ * The reply channel of a request the front end forwards: the runtime's {@link OneShotReply} to put
+ * in the message's `ret`, and a promise of the first answer (`set`, `ack` or `error`) or of why none
+ * came (deadline, channel closed, client gone), with the deadline on the injected clock.
  * @module
  */
 import type { Message } from '../../actors/message.js';
+import { OneShotReply } from '../../actors/reply.js';
 import type { Clock } from '../../clock.js';
 import { ErrorCode, SwarmError } from '../../errors.js';
-import { kSender, type Sender } from '../../libchan/types.js';
+import type { Sender } from '../../libchan/types.js';
 
 /** How a forwarded request ended, from the front end's point of view. */
 export type ReplyOutcome =
@@ -29,10 +29,11 @@ export interface ReplyWaiter {
 
 const ANSWERS = new Set(['set', 'ack', 'error']);
 
+const CANCELLED = new SwarmError(ErrorCode.Closed, 'the client went away');
+
 /** Opens a reply channel that settles on the first answer or after `timeoutMs` on `clock`. */
 export function awaitReply(clock: Clock, timeoutMs: number): ReplyWaiter {
   let settled = false;
-  let closed = false;
   let resolve!: (o: ReplyOutcome) => void;
   const outcome = new Promise<ReplyOutcome>((r) => {
     resolve = r;
@@ -44,35 +45,15 @@ export function awaitReply(clock: Clock, timeoutMs: number): ReplyWaiter {
     resolve(o);
   };
   const timer = clock.setTimeout(() => settle({ kind: 'timeout' }), timeoutMs);
-
-  const sender: Sender<Message> = {
-    [kSender]: true,
-    send(message: Message) {
-      if (closed) throw new SwarmError(ErrorCode.Closed, 'reply channel is closed');
-      // Only the first answer counts; a stream on anything later (or after a timeout / cancel) has
-      // no reader, so destroy it rather than leak it.
-      if (settled || !ANSWERS.has(message.verb)) {
-        message.stream?.destroy();
-        return undefined;
-      }
-      settle({ kind: 'reply', message });
-      return undefined;
+  // Only the first answer counts; anything before it (a log line) or after it, or after a timeout,
+  // has no reader, so its stream is destroyed rather than leaked.
+  const sender = new OneShotReply<Message>(
+    (message) => {
+      if (settled) message.stream?.destroy();
+      else settle({ kind: 'reply', message });
     },
-    close() {
-      closed = true;
-      settle({ kind: 'eof' });
-    },
-    get closed() {
-      return closed;
-    },
-  };
-
-  return {
-    sender,
-    outcome,
-    cancel() {
-      closed = true;
-      settle({ kind: 'cancelled' });
-    },
-  };
+    (err) => settle(err === CANCELLED ? { kind: 'cancelled' } : { kind: 'eof' }),
+    (message) => ANSWERS.has(message.verb),
+  );
+  return { sender, outcome, cancel: () => sender.fail(CANCELLED) };
 }

@@ -6,10 +6,10 @@
  * @module
  */
 import type { Message } from '../../actors/message.js';
-import { errorReply } from '../../actors/server.js';
+import { closeReply, ReplyProxy, replyError } from '../../actors/reply.js';
 import { ErrorCode, SwarmError } from '../../errors.js';
 import type { Session } from '../../libchan/index.js';
-import { type Abortable, kAbort, kSender, type Sender } from '../../libchan/types.js';
+import type { Sender } from '../../libchan/types.js';
 
 /** One request in flight: the caller's reply channel, wrapped. */
 interface InFlight {
@@ -54,15 +54,15 @@ export class LinkForwarder {
       const finish = (err?: SwarmError) => {
         if (done) return false;
         done = true;
+        // Replies after the end (or after a lost link was answered) are dropped.
+        wrapped.cut();
         this.#inflight.delete(entry);
         if (err) {
-          safeSend(ret, errorReply(err));
+          replyError(ret, err);
           reject(err);
-        } else resolve();
-        try {
-          ret.close();
-        } catch {
-          // the caller's channel already died; nobody left to tell
+        } else {
+          closeReply(ret);
+          resolve();
         }
         return true;
       };
@@ -73,7 +73,9 @@ export class LinkForwarder {
         setImmediate(() => {
           if (!this.#sessionOver) finish(this.#asLost(err));
         });
-      const wrapped = new TrackedReply(ret, () => done, finish, aborted);
+      // The reply channel sent across in place of the caller's: it notices the end of the request
+      // (close) and a broken link (the session aborts it).
+      const wrapped = new ReplyProxy(ret, { onClose: () => finish(), onAbort: aborted });
       this.#inflight.add(entry);
       this.#send({ ...message, ret: wrapped }, (err) => finish(this.#asLost(err)));
     });
@@ -100,57 +102,5 @@ export class LinkForwarder {
     } catch (err) {
       onError(err as Error);
     }
-  }
-}
-
-/**
- * The reply channel sent across in place of the caller's: it notices the end of the request (close)
- * and a broken link (the session aborts it). A class, not an object literal: the codec recognises
- * channel ends by `instanceof`-style checks on class instances and would try to encode a plain
- * object's methods.
- */
-class TrackedReply implements Sender<Message>, Abortable {
-  readonly [kSender] = true as const;
-  constructor(
-    readonly ret: Sender<Message>,
-    readonly isDone: () => boolean,
-    readonly finish: () => void,
-    readonly abort: (err: Error) => void,
-  ) {}
-
-  send(reply: Message): Promise<void> | undefined {
-    if (this.isDone()) {
-      reply.stream?.destroy();
-      return undefined;
-    }
-    return safeSend(this.ret, reply);
-  }
-
-  close(): void {
-    this.finish();
-  }
-
-  get closed(): boolean {
-    return this.isDone() || this.ret.closed;
-  }
-
-  [kAbort](err: Error): void {
-    this.abort(err);
-  }
-}
-
-/**
- * Sends a reply to a channel that may already be gone (its session died): the failure must not
- * become the replying stage's crash. A lost reply's stream is destroyed so nothing leaks.
- */
-export function safeSend(ret: Sender<Message>, reply: Message): Promise<void> | undefined {
-  try {
-    const p = ret.send(reply);
-    return p?.catch(() => {
-      reply.stream?.destroy();
-    });
-  } catch {
-    reply.stream?.destroy();
-    return undefined;
   }
 }

@@ -9,7 +9,7 @@
  * @module
  */
 import { MAX_JSON_DEPTH } from '../docker/http-body.js';
-import { EngineError } from './reply.js';
+import { EngineError } from './engine-errors.js';
 
 /** A Go type, as far as decoding JSON into it goes. `name` is how Go prints it in errors. */
 type GoType =

@@ -6,9 +6,9 @@
 import type { ContainerConfig, SimContainer } from './container.js';
 import { checkCreateBody } from './create-schema.js';
 import type { Engine } from './engine.js';
+import { badRequest, conflict, EngineError } from './engine-errors.js';
 import { generateName, randomId, VALID_NAME } from './ids.js';
 import { normalizeRef, type SimImage } from './images.js';
-import { badRequest, conflict, EngineError } from './reply.js';
 
 /** dockerd 20.10's HostConfig defaults, under whatever the request sets. */
 const DEFAULT_HOST_CONFIG: Record<string, unknown> = {

@@ -7,9 +7,9 @@
 import { PassThrough } from 'node:stream';
 import type { TimerHandle } from '../../clock.js';
 import type { SimContainer } from './container.js';
+import { badRequest } from './engine-errors.js';
 import { exactMatch, type Filters, fuzzyMatch, labelMatch, parseFilters } from './filters.js';
 import { normalizeRef } from './images.js';
-import { badRequest } from './reply.js';
 import { parseTimestamp, unixNanos, unixSeconds, type WallClock } from './time.js';
 
 /** One event as dockerd 20.10 sends it. */

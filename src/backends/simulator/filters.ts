@@ -5,7 +5,7 @@
  * @module
  */
 import { dockerMatch } from '../patterns.js';
-import { badRequest } from './reply.js';
+import { badRequest } from './engine-errors.js';
 
 /** Parsed filters: key → values, in the order given. */
 export type Filters = Map<string, string[]>;

@@ -4,13 +4,14 @@
  * @module
  */
 import type { Message } from '../../actors/message.js';
-import type { DockerArgs, DockerOp } from '../docker/api.js';
+import { refuse } from '../../actors/reply.js';
+import { type DockerArgs, type DockerOp, replySet, replyStream } from '../docker/api.js';
 import { isRunning } from './container.js';
 import type { Engine } from './engine.js';
+import { asEngineError, EngineError } from './engine-errors.js';
 import { commandText, inspectDocument, listRow } from './format.js';
 import { imageInspect, imageRow } from './images.js';
 import { parseListQuery, selectContainers } from './ps-filters.js';
-import { EngineError, replyError, replySet, replyStream } from './reply.js';
 import { attach, flag, logs, pull, wait } from './streams.js';
 import { API_VERSION, diskUsageBody, infoBody, versionBody } from './system.js';
 
@@ -156,7 +157,6 @@ export async function handleDocker(engine: Engine, m: Message): Promise<void> {
     }
     await h(engine, m as Message<DockerArgs>, args);
   } catch (err) {
-    m.stream?.destroy();
-    replyError(m, err);
+    refuse(m, asEngineError(err));
   }
 }

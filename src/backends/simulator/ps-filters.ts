@@ -4,9 +4,9 @@
  * @module
  */
 import { isRunning, type SimContainer, STATUSES } from './container.js';
+import { badRequest } from './engine-errors.js';
 import { exactMatch, type Filters, labelMatch, parseFilters, regexMatch } from './filters.js';
 import { normalizeRef } from './images.js';
-import { badRequest } from './reply.js';
 
 /** Filter keys dockerd's container list accepts. */
 export const PS_FILTER_KEYS: ReadonlySet<string> = new Set([

@@ -4,7 +4,7 @@
  * @module
  */
 import type { SimContainer } from './container.js';
-import { EngineError, noSuchContainer } from './reply.js';
+import { EngineError, noSuchContainer } from './engine-errors.js';
 
 /** Containers of one engine. */
 export class ContainerStore {

@@ -7,9 +7,9 @@
 import { type Duplex, PassThrough } from 'node:stream';
 import { isRunning, type LogFollower, type SimContainer, type Waiter } from './container.js';
 import { type Engine, waitBody } from './engine.js';
+import { badRequest, conflict } from './engine-errors.js';
 import { containerEvent, imageEvent } from './events.js';
 import { encodeEntry } from './output.js';
-import { badRequest, conflict } from './reply.js';
 import { parseTimestamp } from './time.js';
 
 /** A Docker boolean query flag (`1`, `true`). */
