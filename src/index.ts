@@ -4,7 +4,9 @@
  * - Chains of stages: {@link Chain}, {@link defineStage} and the stage contract ({@link StageDefinition},
  *   {@link StageContext}, {@link StageInstance}, {@link StageRole}).
  * - Actors: {@link ActorSystem}, {@link Supervisor}, {@link ask}.
- * - Verb messages: {@link Message}, the verbs and their catalog, the {@link Server} and {@link Client} DSLs.
+ * - Verb messages: {@link Message}, the verbs and their catalog, the {@link Server} and {@link Client} DSLs,
+ *   and replies ({@link replyOnce}, {@link replyError}, the reply channels {@link OneShotReply},
+ *   {@link ReplyQueue}, {@link ReplyProxy}).
  * - Channels (libchan): {@link Sender}, {@link Receiver}, {@link pipe}, {@link copy}, {@link Session} and
  *   its transports (`unix`, `tcp`, `tls`, `ws`, {@link memoryPair}).
  * - Docker as messages: {@link DockerArgs}, {@link DockerResult}, the route table {@link ROUTES}.
@@ -36,7 +38,24 @@ export {
   type TreeSnapshot,
 } from './actors/inspection.js';
 export { type ErrorArgs, isVerb, type Message, VERBS, type Verb, VerbCode } from './actors/message.js';
-export { errorReply, reply, Server, type ValueHandler, type VerbHandler } from './actors/server.js';
+export {
+  closeReply,
+  type ErrorReplyDefaults,
+  errorReply,
+  OneShotReply,
+  ReplyProxy,
+  type ReplyProxyHooks,
+  ReplyQueue,
+  type ReplyTo,
+  refuse,
+  reply,
+  replyChannel,
+  replyError,
+  replyOnce,
+  replyPromise,
+  sendReply,
+} from './actors/reply.js';
+export { Server, type ValueHandler, type VerbHandler } from './actors/server.js';
 export {
   type ChildSpec,
   type ChildView,

@@ -1,6 +1,6 @@
 /**
  * The actor runtime: system, runner, refs, ask, lifecycle, supervision, dead letters — plus the verb
- * message envelope.
+ * message envelope and its replies.
  * @module
  */
 export { ActorRef, type AnyActorRef } from './actor-ref.js';
@@ -48,6 +48,23 @@ export {
   nextLifecycleState,
 } from './lifecycle.js';
 export * from './message.js';
+export {
+  closeReply,
+  type ErrorReplyDefaults,
+  errorReply,
+  OneShotReply,
+  ReplyProxy,
+  type ReplyProxyHooks,
+  ReplyQueue,
+  type ReplyTo,
+  refuse,
+  reply,
+  replyChannel,
+  replyError,
+  replyOnce,
+  replyPromise,
+  sendReply,
+} from './reply.js';
 export { BATCH_SIZE, TURN_BUDGET } from './scheduler.js';
 export {
   type AnySpec,

@@ -13,7 +13,7 @@ import type { ActorRef } from '../actors/actor-ref.js';
 import type { BackoffOptions } from '../actors/backoff.js';
 import type { ActorContext, Behavior, ExitReason } from '../actors/behavior.js';
 import type { Message } from '../actors/message.js';
-import { errorReply } from '../actors/server.js';
+import { refuse } from '../actors/reply.js';
 import { Supervisor } from '../actors/supervisor.js';
 import { ActorSystem } from '../actors/system.js';
 import { ErrorCode, SwarmError } from '../errors.js';
@@ -349,7 +349,7 @@ export class StageActor implements Sender<Message> {
           { err: error, verb: message?.verb },
           `stage ${self.name} crashed handling ${message?.verb}`,
         );
-        answer(
+        refuse(
           message,
           new SwarmError(ErrorCode.ActorFailed, `stage ${self.name} failed: ${error.message}`, {
             cause: error,
@@ -407,24 +407,11 @@ export class StageActor implements Sender<Message> {
   #refuse(message: Message): void {
     const why = this.#status === 'failed' ? 'failed' : this.#closed ? 'closed' : this.#status;
     const reason = this.#failure ? `: ${this.#failure.message}` : '';
-    answer(
+    refuse(
       message,
       new SwarmError(ErrorCode.ActorStopped, `stage ${this.name} is ${why}${reason}`, {
         details: { status: 503, stage: this.name },
       }),
     );
-  }
-}
-
-/** Answers `message` with `err` (once), destroying any stream it carried. */
-function answer(message: Message | undefined, err: SwarmError): void {
-  message?.stream?.destroy();
-  const ret = message?.ret;
-  if (!ret || ret.closed) return;
-  try {
-    void ret.send(errorReply(err))?.catch(() => {});
-    ret.close();
-  } catch {
-    // the requester is gone; nobody is left to tell
   }
 }
