@@ -9,6 +9,7 @@
 import type { Duplex } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import type { Message } from '../actors/message.js';
+import { replyOnce } from '../actors/reply.js';
 import { ErrorCode, isSwarmError, SwarmError } from '../errors.js';
 import {
   createHealthActor,
@@ -132,7 +133,6 @@ export class DockerClient implements StageInstance {
   }
 
   async handle(message: Message): Promise<void> {
-    const { ret } = message;
     let reply: Reply;
     let used = false;
     try {
@@ -146,17 +146,7 @@ export class DockerClient implements StageInstance {
     }
     // A request stream nobody consumed must not leak (its writer would wait forever).
     if (!used || reply.verb === 'error') message.stream?.destroy();
-    if (!ret || ret.closed) {
-      reply.stream?.destroy();
-      return;
-    }
-    try {
-      await ret.send(reply as Message);
-    } catch {
-      reply.stream?.destroy();
-    } finally {
-      ret.close();
-    }
+    await replyOnce(message, reply as Message);
   }
 
   async #perform(plan: PlannedCall, input: Duplex | undefined): Promise<Reply> {
