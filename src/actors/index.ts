@@ -48,23 +48,7 @@ export {
   nextLifecycleState,
 } from './lifecycle.js';
 export * from './message.js';
-export {
-  closeReply,
-  type ErrorReplyDefaults,
-  errorReply,
-  OneShotReply,
-  ReplyProxy,
-  type ReplyProxyHooks,
-  ReplyQueue,
-  type ReplyTo,
-  refuse,
-  reply,
-  replyChannel,
-  replyError,
-  replyOnce,
-  replyPromise,
-  sendReply,
-} from './reply.js';
+export * from './reply.js';
 export { BATCH_SIZE, TURN_BUDGET } from './scheduler.js';
 export {
   type AnySpec,

@@ -150,11 +150,6 @@ export class OneShotReply<R = Message> implements Sender<R> {
     return this.#closed;
   }
 
-  /** True once the answer arrived or the request ended without one. */
-  get settled(): boolean {
-    return this.#answered;
-  }
-
   send(value: R): undefined {
     if (this.#closed) {
       throw new SwarmError(
