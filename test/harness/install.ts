@@ -1,6 +1,6 @@
 /**
  * Makes sure the real Docker engine, a static busybox and the real clients the tests drive
- * (docker-compose 1.29, docker-py) are on this machine (test-bed.md: a fresh Debian machine has none
+ * (docker-compose 1.29, docker-py, chromium for the admin page, promtool) are on this machine (test-bed.md: a fresh Debian machine has none
  * of them). Installs what is missing with apt-get; we run as root.
  * @module
  */
@@ -30,6 +30,9 @@ export const SYSTEM_PYTHON = '/usr/bin/python3';
 /** Debian's docker-compose 1.29. */
 export const DOCKER_COMPOSE = '/usr/bin/docker-compose';
 
+/** Debian's chromium, for playwright-core's `executablePath` (no browser download). */
+export const CHROMIUM = '/usr/bin/chromium';
+
 /** The Debian packages the tests need, each with a check that it is already there. */
 function missingPackages(): string[] {
   const busyboxOk = existsSync('/bin/busybox') || existsSync('/usr/bin/busybox');
@@ -42,6 +45,10 @@ function missingPackages(): string[] {
     ['docker-compose', existsSync(DOCKER_COMPOSE)],
     // `ss` (leak checks count connections whose client end is open).
     ['iproute2', has('ss')],
+    // The admin page's browser test (Debian's chromium driven by playwright-core) and `promtool check
+    // metrics` for /metrics (Debian's prometheus package ships it).
+    ['chromium', existsSync(CHROMIUM)],
+    ['prometheus', has('promtool')],
   ];
   return wanted.filter(([, ok]) => !ok).map(([name]) => name);
 }

@@ -19,6 +19,8 @@ export { RequestStats } from './requests.js';
 
 /** Sample period, ms: the page updates this often. */
 export const SAMPLE_MS = 1000;
+/** How often a daemon's health is checked for a change between samples, ms. */
+export const HEALTH_MS = 200;
 
 /** What {@link startAdmin} needs. */
 export interface AdminOptions {
@@ -46,15 +48,20 @@ export async function startAdmin(opts: AdminOptions): Promise<Admin> {
   const server = await serveAdmin(config, model, registry);
   let timer: TimerHandle | undefined;
   let stopped = false;
+  let step = 0;
+  // A sample every SAMPLE_MS; in between, a daemon's health change is pushed within HEALTH_MS.
   const tick = () => {
     if (stopped) return;
     try {
-      const view = model.tick();
-      if (server.clients > 0) server.broadcast(JSON.stringify(view));
+      const full = step++ % (SAMPLE_MS / HEALTH_MS) === 0;
+      if (full) {
+        const view = model.tick();
+        if (server.clients > 0) server.broadcast(JSON.stringify(view));
+      } else if (model.refreshHealth() && server.clients > 0) server.broadcast(JSON.stringify(model.view));
     } catch (err) {
       opts.log.warn({ err }, 'admin: sample failed');
     }
-    timer = opts.clock.setTimeout(tick, SAMPLE_MS);
+    timer = opts.clock.setTimeout(tick, HEALTH_MS);
   };
   tick();
   return {

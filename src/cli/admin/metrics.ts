@@ -20,6 +20,10 @@ const HEALTH_STATES = ['connecting', 'healthy', 'degraded', 'down', 'backoff'];
 export function createMetrics(chain: Chain, stats: RequestStats, model: AdminModel): Registry {
   const register = new Registry();
   collectDefaultMetrics({ register, prefix: 'swarmd_' });
+  // prom-client names these gauges `_total`, which Prometheus reserves for counters (promtool flags
+  // them); the same numbers remain per type in swarmd_nodejs_active_{handles,requests,resources}.
+  for (const kind of ['handles', 'requests', 'resources'])
+    register.removeSingleMetric(`swarmd_nodejs_active_${kind}_total`);
   const registers = [register];
 
   new Gauge({

@@ -93,6 +93,9 @@ export class AdminModel {
     this.#lastTick = now;
     const stages = this.#stagesByName();
     const tree = this.#supervisor(inspectTree(this.#chain.supervisor), stages, seconds);
+    // Stages start last to first; show them in chain order, as typed on the command line.
+    const order = this.#chain.stages.map((s) => s.name);
+    tree.children.sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
     const notReady = this.#readiness(tree, stages);
     const view: AdminView = {
       time: now,
@@ -106,6 +109,32 @@ export class AdminModel {
     };
     this.#view = view;
     return view;
+  }
+
+  /**
+   * Copies the daemons' current health into the last sample, without taking a new one; true when it
+   * changed, so a health change reaches the page between two samples (the server checks every 200 ms).
+   */
+  refreshHealth(): boolean {
+    const view = this.#view;
+    if (view === undefined) return false;
+    const stages = this.#stagesByName();
+    let changed = false;
+    const walk = (n: NodeView) => {
+      if (n.kind === 'supervisor') {
+        for (const c of n.children) walk(c);
+        return;
+      }
+      const h = stages.get(n.id)?.health;
+      if (h && (h.state !== n.health?.state || h.reason !== n.health?.reason)) {
+        n.health = { ...h };
+        changed = true;
+      }
+    };
+    walk(view.tree);
+    if (changed) view.notReady = this.#readiness(view.tree, stages);
+    if (changed) view.ready = view.notReady.length === 0;
+    return changed;
   }
 
   /** Messages received per actor path, all time (monotonic across rebuilds), for `/metrics`. */

@@ -80,10 +80,10 @@ export const PAGE_JS = String.raw`'use strict';
   }
   function sup(s, now) {
     var kids = '';
-    for (var i = 0; i < s.children.length; i++) {
-      var c = s.children[i];
-      kids += c.kind === 'actor' ? actor(c, now) : sup(c, now);
-    }
+    var i;
+    // A supervisor's own actor first, then the supervisors under it (an aggregate's nodes).
+    for (i = 0; i < s.children.length; i++) if (s.children[i].kind === 'actor') kids += actor(s.children[i], now);
+    for (i = 0; i < s.children.length; i++) if (s.children[i].kind !== 'actor') kids += sup(s.children[i], now);
     var meta = s.status + (s.restarts ? ' · ' + s.restarts + ' restarts' : '') +
       (s.giveUps ? ' · gave up ' + s.giveUps + '×' : '');
     return '<div class="sup" data-path="' + esc(s.path) + '" data-status="' + esc(s.status) + '">' +

@@ -1,0 +1,180 @@
+/**
+ * swarmd --admin against real parts: a swarmd process `dockerserver → crashy → aggregate` of 3 private
+ * dockerd daemons, the page in Debian's chromium (playwright-core), the docker CLI for traffic, and
+ * promtool (Debian's prometheus package) to check /metrics. SIGSTOP/SIGCONT a daemon, crash a stage.
+ *
+ * The screenshot goes to the test's folder; with UPDATE_ADMIN_SCREENSHOT=1 also to docs/admin.png.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Daemon,
+  docker,
+  freePort,
+  type SwarmdProcess,
+  startDaemons,
+  startSwarmd,
+  stopDaemons,
+  until,
+} from '../harness/index.js';
+import { CHROMIUM } from '../harness/install.js';
+
+const CRASHY = fileURLToPath(new URL('./crash-stage.mjs', import.meta.url));
+const DOCS_PNG = fileURLToPath(new URL('../../docs/admin.png', import.meta.url));
+
+let daemons: Daemon[];
+let swarmd: SwarmdProcess;
+let dir: string;
+let host: string;
+let admin: string;
+let browser: Browser;
+let page: Page;
+
+interface TreeNode {
+  kind: string;
+  id: string;
+  restarts: number;
+  health?: { state: string };
+  children?: TreeNode[];
+}
+async function tree(): Promise<TreeNode> {
+  return ((await (await fetch(`${admin}/api/tree`)).json()) as { tree: TreeNode }).tree;
+}
+function find(n: TreeNode, id: string, kind = 'actor'): TreeNode | undefined {
+  if (n.id === id && n.kind === kind) return n;
+  for (const c of n.children ?? []) {
+    const hit = find(c, id, kind);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+const row = (id: string) => page.locator(`.actor[data-id="${id}"]`);
+
+beforeAll(async () => {
+  daemons = await startDaemons(3);
+  dir = mkdtempSync(join(tmpdir(), 'admin-'));
+  host = `unix://${join(dir, 's.sock')}`;
+  const port = await freePort();
+  admin = `http://127.0.0.1:${port}`;
+  const nodes = daemons.map((d) => `"${d.name}=dockerclient ${d.host}"`).join(' ');
+  swarmd = await startSwarmd(
+    ['--admin', admin, `dockerserver ${host}`, CRASHY, `aggregate ${nodes}`],
+    60_000,
+    { logLevel: 'error' },
+  );
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  page = await browser.newPage({ viewport: { width: 1500, height: 760 } });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await swarmd?.stop();
+  await stopDaemons(daemons ?? []);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 120_000);
+
+describe('the admin page in a real browser', () => {
+  it('shows the supervision tree with 3 healthy daemons, live', async () => {
+    await page.goto(admin);
+    await page.evaluate(() => {
+      (globalThis as unknown as { loadedOnce: number }).loadedOnce = 1;
+    });
+    for (const d of daemons) await row(d.name).and(page.locator('[data-health="healthy"]')).waitFor();
+    // The tree: chain → stages → the aggregate's children supervisor → one supervisor per node.
+    for (const path of ['chain/dockerserver#1', 'chain/crashy#2', 'chain/aggregate#3/children/node2']) {
+      await expect(page.locator(`.sup[data-path="${path}"]`).count()).resolves.toBe(1);
+    }
+    // Some seconds of traffic for the sparklines, then the picture for the README.
+    const end = Date.now() + 8000;
+    while (Date.now() < end) expect((await docker(['ps', '-a'], { host })).code).toBe(0);
+    const png = join(dir, 'admin.png');
+    await page.screenshot({ path: png, fullPage: true });
+    if (process.env.UPDATE_ADMIN_SCREENSHOT === '1') copyFileSync(png, DOCS_PNG);
+  }, 60_000);
+
+  it('SIGSTOP of one daemon shows on its node without a reload, SIGCONT brings it back', async () => {
+    const d = daemons[1] as Daemon;
+    const stopped = Date.now();
+    d.kill('SIGSTOP');
+    try {
+      await row(d.name).and(page.locator(':not([data-health="healthy"])')).waitFor({ timeout: 20_000 });
+      const onPage = Date.now() - stopped;
+      const h = await row(d.name).getAttribute('data-health');
+      expect(['degraded', 'down', 'backoff']).toContain(h);
+      // Each sample is pushed once a second: how long swarmd's health machine took plus at most a tick.
+      console.log(`admin test: SIGSTOP → page shows ${d.name} ${h} after ${onPage} ms`);
+      // The others stay healthy, and the page was never reloaded.
+      for (const other of [daemons[0], daemons[2]] as Daemon[])
+        expect(await row(other.name).getAttribute('data-health')).toBe('healthy');
+    } finally {
+      d.kill('SIGCONT');
+    }
+    await row(d.name).and(page.locator('[data-health="healthy"]')).waitFor({ timeout: 20_000 });
+    expect(await page.evaluate(() => (globalThis as unknown as { loadedOnce?: number }).loadedOnce)).toBe(1);
+  }, 60_000);
+
+  it('a stage that crashes shows its restart counter rise', async () => {
+    const before = Number(await row('crashy#2').getAttribute('data-restarts'));
+    const r = await docker(['inspect', 'crash-me'], { host });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('crashy: asked to crash');
+    await until(
+      async () => Number(await row('crashy#2').getAttribute('data-restarts')) > before,
+      15_000,
+      'the crashy row to show a restart',
+      100,
+    );
+    expect(find(await tree(), 'crashy#2')?.restarts).toBe(before + 1);
+    await expect(row('crashy#2').locator('.err').textContent()).resolves.toContain('asked to crash');
+    // The crashed stage came back: requests go through again.
+    expect((await docker(['ps'], { host })).code).toBe(0);
+  }, 60_000);
+});
+
+/** Parses one Prometheus text exposition into `name{labels}` → value (checked by promtool first). */
+async function scrape(): Promise<Map<string, number>> {
+  const text = await (await fetch(`${admin}/metrics`)).text();
+  const file = join(dir, 'metrics.txt');
+  writeFileSync(file, text);
+  const check = spawnSync('sh', ['-c', `promtool check metrics < ${file}`], { encoding: 'utf8' });
+  expect(check.stdout + check.stderr).toBe('');
+  expect(check.status).toBe(0);
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const cut = line.lastIndexOf(' ');
+    out.set(line.slice(0, cut), Number(line.slice(cut + 1)));
+  }
+  return out;
+}
+
+describe('/metrics, /readyz, /healthz', () => {
+  it('is valid Prometheus text (promtool) and its counters move with requests', async () => {
+    const list = 'swarmd_stage_requests_total{stage="aggregate#3",op="container.list"}';
+    const ok = 'swarmd_stage_responses_total{stage="aggregate#3",op="container.list",status="2xx"}';
+    const before = await scrape();
+    for (let i = 0; i < 10; i++) expect((await docker(['ps'], { host })).code).toBe(0);
+    const after = await scrape();
+    expect((after.get(list) ?? 0) - (before.get(list) ?? 0)).toBe(10);
+    expect((after.get(ok) ?? 0) - (before.get(ok) ?? 0)).toBe(10);
+    const count = 'swarmd_stage_request_duration_seconds_count{stage="aggregate#3",op="container.list"}';
+    expect((after.get(count) ?? 0) - (before.get(count) ?? 0)).toBe(10);
+    expect(after.get('swarmd_build_info{version="0.1.0",nodejs="' + process.versions.node + '"}')).toBe(1);
+    for (const d of daemons)
+      expect(after.get(`swarmd_node_health{node="${d.name}",state="healthy"}`)).toBe(1);
+    expect(after.get('swarmd_actor_restarts_total{stage="crashy#2"}')).toBeGreaterThanOrEqual(1);
+    expect(after.get('swarmd_actor_mailbox_capacity{stage="aggregate#3"}')).toBe(1024);
+    // Labels are bounded: stage and node names, ops, status classes, states — never a container id.
+    for (const key of after.keys()) expect(key).not.toMatch(/[0-9a-f]{12}/);
+  }, 60_000);
+
+  it('answers the probes', async () => {
+    expect((await fetch(`${admin}/healthz`)).status).toBe(200);
+    await until(async () => (await fetch(`${admin}/readyz`)).status === 200, 20_000, '/readyz 200');
+  });
+});
