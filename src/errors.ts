@@ -54,6 +54,8 @@ export const ErrorCode = {
   Forbidden: 'SWARM_ERR_FORBIDDEN',
   /** A user-supplied regular expression is not valid Go (RE2) syntax, or is longer than accepted. */
   InvalidPattern: 'SWARM_ERR_INVALID_PATTERN',
+  /** The policy stage refused a request (a rule matched, or the request could not be checked). */
+  PolicyDenied: 'SWARM_ERR_POLICY_DENIED',
 } as const;
 
 /** One of the stable codes in {@link ErrorCode}. */

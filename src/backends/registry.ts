@@ -13,6 +13,7 @@ import { dockerclientStage } from './dockerclient.js';
 import { dockerserverStage } from './dockerserver.js';
 import { execStage } from './exec.js';
 import { listenStage } from './listen.js';
+import { policyStage } from './policy.js';
 import { remoteStage } from './remote.js';
 import { simulatorStage } from './simulator.js';
 import { STAGE_ROLES, type StageDefinition, type StageRole } from './stage.js';
@@ -23,7 +24,7 @@ const withRole = (definition: StageDefinition, role: StageRole): StageDefinition
 /**
  * The built-in stages, in the order `--help` shows them (front ends first). Roles follow from what each
  * does with `ctx.downstream`: dockerserver and listen take requests from outside and forward every one;
- * debug logs and forwards; simulator, dockerclient and remote answer (remote over its link), aggregate
+ * debug logs and forwards; policy forwards what its rules allow; simulator, dockerclient and remote answer (remote over its link), aggregate
  * answers through its own child stages, and exec through its program, so none of them has a next stage.
  */
 export const STAGES: readonly StageDefinition[] = [
@@ -32,6 +33,7 @@ export const STAGES: readonly StageDefinition[] = [
   withRole(dockerclientStage, 'terminal'),
   withRole(aggregateStage, 'terminal'),
   withRole(debugStage, 'middle'),
+  withRole(policyStage, 'middle'),
   withRole(listenStage, 'front'),
   withRole(remoteStage, 'terminal'),
   withRole(execStage, 'terminal'),
