@@ -67,12 +67,19 @@ export type StageStatus =
   | 'failed';
 
 /**
- * Sees every request a stage's handler takes (swarmd `--admin`). `enter` returns the message to hand
- * the handler — typically the same request with `ret` wrapped to time the first reply. Without an
- * observer the request path is unchanged.
+ * Samples the requests a stage's handler takes (swarmd `--admin`). Per request the stage only counts
+ * `countdown` down; at zero it hands the request to `take`, which returns the message to handle (the
+ * same, or a copy with `ret` wrapped to time the first reply) and sets the next `countdown`. Without
+ * an observer the request path is unchanged.
  */
+export interface RequestSampler {
+  countdown: number;
+  take(message: Message): Message;
+}
+
+/** Makes each stage's {@link RequestSampler} (once per stage incarnation). */
 export interface RequestObserver {
-  enter(stage: string, message: Message): Message;
+  stage(name: string): RequestSampler;
 }
 
 /** A daemon's health as its owner (an aggregate node) reports it on the node's stage. */
@@ -323,7 +330,7 @@ export class StageActor implements Sender<Message> {
     /** Set by the stop hook: a build still running then belongs to an incarnation that is over. */
     let ended = false;
     const self = this;
-    const observer = this.#observer;
+    const sampler = this.#observer?.stage(this.name);
     return {
       start(ctx: ActorContext<Message>) {
         if (instance) return;
@@ -341,7 +348,7 @@ export class StageActor implements Sender<Message> {
         })();
       },
       receive(message) {
-        if (observer !== undefined) message = observer.enter(self.name, message);
+        if (sampler !== undefined && --sampler.countdown <= 0) message = sampler.take(message);
         return (instance as StageInstance).handle(message) ?? undefined;
       },
       onFailure(message, error) {

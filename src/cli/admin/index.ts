@@ -9,7 +9,6 @@ import type { Logger } from 'pino';
 import type { Chain } from '../../backends/chain.js';
 import type { Clock, TimerHandle } from '../../clock.js';
 import { type AdminConfig, parseAdminUrl } from './args.js';
-import { createMetrics } from './metrics.js';
 import { AdminModel } from './model.js';
 import type { RequestStats } from './requests.js';
 import { serveAdmin } from './server.js';
@@ -44,6 +43,8 @@ export interface Admin {
 export async function startAdmin(opts: AdminOptions): Promise<Admin> {
   const config = opts.config ?? { address: parseAdminUrl(opts.url ?? 'http://127.0.0.1:0') };
   const model = new AdminModel(opts.chain, opts.stats, opts.clock);
+  // prom-client is loaded only when an admin server starts.
+  const { createMetrics } = await import('./metrics.js');
   const registry = createMetrics(opts.chain, opts.stats, model);
   const server = await serveAdmin(config, model, registry);
   let timer: TimerHandle | undefined;
@@ -53,6 +54,7 @@ export async function startAdmin(opts: AdminOptions): Promise<Admin> {
   const tick = () => {
     if (stopped) return;
     try {
+      opts.stats.adapt();
       const full = step++ % (SAMPLE_MS / HEALTH_MS) === 0;
       if (full) {
         const view = model.tick();

@@ -56,9 +56,14 @@ export function createMetrics(chain: Chain, stats: RequestStats, model: AdminMod
       },
     });
 
-  counter('swarmd_stage_requests_total', 'Requests a stage handler took, by op.', ['stage', 'op'], (c) => {
-    for (const [stage, s] of stats.stages) for (const [op, o] of s.ops) c.inc({ stage, op }, o.requests);
-  });
+  counter(
+    'swarmd_stage_requests_total',
+    'Requests a stage handler took, by op (exact up to 1000/s per stage, sampled and weighted above).',
+    ['stage', 'op'],
+    (c) => {
+      for (const [stage, s] of stats.stages) for (const [op, o] of s.ops) c.inc({ stage, op }, o.requests);
+    },
+  );
   counter(
     'swarmd_stage_responses_total',
     'First replies of a stage, by op and status class (2xx..5xx; error: an error without a status; none: closed unanswered).',

@@ -1,15 +1,19 @@
 /**
  * Per-stage request metrics, taken where a request enters a stage's handler and where its first reply
- * leaves: the request's `ret` is wrapped in a {@link TimedReply} that notes the reply's status class
- * and the time to it. Only swarmd `--admin` installs this observer; without it no request is wrapped.
+ * leaves: the request's `ret` is wrapped in a {@link TimedReply} that notes the reply's op, status
+ * class and the time to it. Only swarmd `--admin` installs this observer; without it no request is
+ * wrapped.
  *
- * Counts are exact. Durations feed fixed histogram buckets (for `/metrics`) and a per-stage window of
- * the last {@link WINDOW} samples (for the page's p50/p99, reset every sample tick).
+ * Adaptive sampling keeps the cost flat under load: while a stage takes up to {@link TIMED_PER_SECOND}
+ * requests a second every request is timed and counted exactly; above that 1 in N is (N a power of
+ * two, re-chosen at least every 100 ms from the recent rate) and counts N. Per request a stage only
+ * counts down; exact message counts are the actors' own mailbox counters. Durations feed fixed
+ * histogram buckets (for `/metrics`) and a per-stage window of recent samples (the page's p50/p99).
  * @module
  */
 import type { Message } from '../../actors/message.js';
 import { ROUTES } from '../../backends/docker/api.js';
-import type { RequestObserver } from '../../backends/stage-actor.js';
+import type { RequestObserver, RequestSampler } from '../../backends/stage-actor.js';
 import { kSender, type Sender } from '../../libchan/types.js';
 
 /** Histogram bucket bounds, seconds (Prometheus `le`). */
@@ -22,6 +26,9 @@ export type StatusClass = (typeof STATUS_CLASSES)[number];
 
 /** Duration samples kept per stage between two ticks. */
 const WINDOW = 1024;
+/** Requests a second per stage timed one by one; above it, sampled. */
+export const TIMED_PER_SECOND = 1000;
+const MAX_EVERY = 1 << 16;
 const KNOWN_OPS = new Set<string>(ROUTES.map((r) => r.op));
 
 /** Counters of one stage and op. */
@@ -37,12 +44,34 @@ export interface OpStats {
 }
 
 /** Counters of one stage: its ops and a window of recent durations (ms). */
-export interface StageStats {
+export interface StageStats extends RequestSampler {
   ops: Map<string, OpStats>;
+  /** Requests that entered the handler (exact below the sampling threshold, weighted above). */
   requests: number;
+  /** Replies with an error or a 5xx (weighted like the ops' counts). */
   errors: number;
   window: Float64Array;
   windowCount: number;
+  /** 1 in `every` requests is timed (`countdown` to the next one); `seen` requests at the last adapt. */
+  every: number;
+  seen: number;
+  adaptedAt: number;
+}
+
+/** Shortest interval a rate is measured over, ms. */
+const ADAPT_MS = 100;
+
+/**
+ * Sampling from the rate since the last adaptation: every request below {@link TIMED_PER_SECOND} a
+ * second, else 1 in the power of two that keeps about that many timed.
+ */
+function adaptStage(s: StageStats, now: number): void {
+  const rate = ((s.requests - s.seen) * 1000) / (now - s.adaptedAt);
+  s.seen = s.requests;
+  s.adaptedAt = now;
+  let every = 1;
+  while (every < MAX_EVERY && rate / every > TIMED_PER_SECOND) every *= 2;
+  s.every = every;
 }
 
 function newOp(): OpStats {
@@ -76,42 +105,72 @@ export class RequestStats {
 
   /** The observer for `ChainOptions.observer`. */
   readonly observer: RequestObserver = {
-    enter: (stage, message) => {
-      const s = this.stage(stage);
-      const op = opOf(message);
-      let o = s.ops.get(op);
-      if (o === undefined) {
-        o = newOp();
-        s.ops.set(op, o);
-      }
-      o.requests++;
-      s.requests++;
-      const ret = message.ret;
-      if (ret === undefined) return message;
-      return { ...message, ret: new TimedReply(ret, this, s, o, this.#now()) };
-    },
+    stage: (name) => this.stage(name),
   };
+
+  /** A stage's sampled request: counted with its weight, and its reply timed. */
+  #take(s: StageStats, message: Message): Message {
+    // This request stands for the `every` since the last timed one; then maybe re-choose `every`
+    // (here, not only on the admin's timer: a busy in-process chain may starve timers).
+    const weight = s.every;
+    s.requests += weight;
+    const now = this.#now();
+    if (now - s.adaptedAt >= ADAPT_MS) adaptStage(s, now);
+    s.countdown = s.every;
+    const op = opOf(message);
+    let o = s.ops.get(op);
+    if (o === undefined) {
+      o = newOp();
+      s.ops.set(op, o);
+    }
+    o.requests += weight;
+    const ret = message.ret;
+    if (ret === undefined) return message;
+    return { ...message, ret: new TimedReply(ret, this, s, o, now, weight) };
+  }
 
   /** The counters of `stage` (made on first use). */
   stage(name: string): StageStats {
     let s = this.stages.get(name);
     if (s === undefined) {
-      s = { ops: new Map(), requests: 0, errors: 0, window: new Float64Array(WINDOW), windowCount: 0 };
+      const stats: StageStats = {
+        ops: new Map(),
+        requests: 0,
+        errors: 0,
+        window: new Float64Array(WINDOW),
+        windowCount: 0,
+        every: 1,
+        countdown: 1,
+        seen: 0,
+        adaptedAt: this.#now(),
+        take: (m: Message): Message => this.#take(stats, m),
+      };
+      s = stats;
       this.stages.set(name, s);
     }
     return s;
   }
 
-  /** Records a first reply (or none) `ms` after the request entered. */
-  record(s: StageStats, o: OpStats, status: StatusClass, started: number): void {
+  /** Re-chooses each stage's sampling from its recent rate (the admin calls it every 200 ms). */
+  adapt(): void {
+    const now = this.#now();
+    for (const s of this.stages.values()) {
+      if (now - s.adaptedAt < ADAPT_MS) continue;
+      adaptStage(s, now);
+      s.countdown = Math.min(s.countdown, s.every);
+    }
+  }
+
+  /** Records a first reply (or none) `ms` after the request entered; it stands for `weight` requests. */
+  record(s: StageStats, o: OpStats, status: StatusClass, started: number, weight: number): void {
     const ms = this.#now() - started;
-    o.statuses[status]++;
-    if (status !== '2xx' && status !== '3xx' && status !== '4xx') s.errors++;
+    o.statuses[status] += weight;
+    if (status !== '2xx' && status !== '3xx' && status !== '4xx') s.errors += weight;
     const sec = ms / 1000;
-    o.sum += sec;
+    o.sum += sec * weight;
     let i = 0;
     while (i < BUCKETS.length && sec > (BUCKETS[i] as number)) i++;
-    (o.buckets[i] as number)++;
+    (o.buckets[i] as number) += weight;
     s.window[s.windowCount++ % WINDOW] = ms;
   }
 
@@ -138,6 +197,7 @@ class TimedReply implements Sender<Message> {
     readonly stage: StageStats,
     readonly op: OpStats,
     readonly started: number,
+    readonly weight: number,
   ) {}
 
   get closed(): boolean {
@@ -147,7 +207,7 @@ class TimedReply implements Sender<Message> {
   send(value: Message): Promise<void> | undefined {
     if (!this.#done) {
       this.#done = true;
-      this.stats.record(this.stage, this.op, statusClass(value), this.started);
+      this.stats.record(this.stage, this.op, statusClass(value), this.started, this.weight);
     }
     return this.inner.send(value);
   }
@@ -155,7 +215,7 @@ class TimedReply implements Sender<Message> {
   close(): void {
     if (!this.#done) {
       this.#done = true;
-      this.stats.record(this.stage, this.op, 'none', this.started);
+      this.stats.record(this.stage, this.op, 'none', this.started, this.weight);
     }
     this.inner.close();
   }
