@@ -235,7 +235,7 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
     }
     ctx.log.info(`session from ${session.info.remote ?? session.info.transport} (${session.info.transport})`);
     const auth = { ok: flags.token === undefined };
-    void (async () => {
+    const serve = async () => {
       try {
         for await (const rx of session.channels<Message>()) {
           serveChannel(session, rx, auth).catch((err: unknown) =>
@@ -245,7 +245,23 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
       } catch (err) {
         ctx.log.info(`session from ${session.info.remote ?? '?'} ended: ${(err as Error).message}`);
       }
-    })();
+    };
+    if (!ctx.spawnActor) {
+      void serve();
+      return;
+    }
+    // In a chain each session is an actor of this stage: it shows in the supervision tree, ends when
+    // the peer goes, and is closed when the stage stops.
+    ctx.spawnActor<never>(`session ${session.info.remote ?? session.info.transport}`, {
+      start(actor) {
+        void serve().finally(() => actor.stop());
+      },
+      receive() {},
+      stop() {
+        // Graceful: GOAWAY after what is queued (a no-op once the session has ended by itself).
+        return session.close();
+      },
+    });
   };
 
   return {

@@ -106,9 +106,12 @@ function createRemote(args: string[], ctx: StageContext): RemoteInstance {
       attempt = 0;
       lastError = undefined;
       log.info(`linked to ${url.text}`);
-      void session.done.then((reason) =>
-        onDown(fwd, reason ?? new ConnectionLostError('the peer closed the link')),
-      );
+      // The live link as an actor of this stage: it shows in the supervision tree while the link is up.
+      const linkActor = ctx.spawnActor?.<never>(`link ${url.text}`, { receive() {} });
+      void session.done.then((reason) => {
+        linkActor?.close();
+        onDown(fwd, reason ?? new ConnectionLostError('the peer closed the link'));
+      });
     } finally {
       if (deadline !== undefined) clock.clearTimeout(deadline);
     }

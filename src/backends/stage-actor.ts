@@ -11,7 +11,7 @@
 
 import type { ActorRef } from '../actors/actor-ref.js';
 import type { BackoffOptions } from '../actors/backoff.js';
-import type { ActorContext, Behavior, ExitReason } from '../actors/behavior.js';
+import type { ActorContext, Behavior, BehaviorSource, ExitReason } from '../actors/behavior.js';
 import type { Message } from '../actors/message.js';
 import { refuse } from '../actors/reply.js';
 import { Supervisor } from '../actors/supervisor.js';
@@ -105,6 +105,8 @@ export interface StagePlacement {
 
 /** Name of the supervisor of a stage's spawned stages, under the stage's own supervisor. */
 const CHILDREN = 'children';
+/** Name of the supervisor of a stage's own actors (sessions, links), under the stage's own supervisor. */
+const ACTORS = 'actors';
 
 /** Pace of rebuilding a spawned stage that gave up: 1 s doubling to 30 s (a flapping daemon's node). */
 export const CHILD_REBUILD_BACKOFF: BackoffOptions = { min: 1_000, max: 30_000, randomFactor: 0.2 };
@@ -160,6 +162,7 @@ export class StageActor implements Sender<Message> {
   /** The health of what this stage talks to, when its owner reports one (an aggregate's node). */
   health: HealthReport | undefined;
   #restartCount = 0;
+  #actorCount = 0;
   /** Bumped on every build, so a late `crash` from a replaced instance is recognised and ignored. */
   #generation = 0;
   /** The previous incarnation's stop, which the next build waits for (it may hold the listen address). */
@@ -378,12 +381,21 @@ export class StageActor implements Sender<Message> {
     };
   }
 
+  /** A temporary actor of this stage, under its `actors` supervisor (see StageContext.spawnActor). */
+  #spawnActor<T>(name: string, behavior: BehaviorSource<T>): ActorRef<T> {
+    const sup = this.supervisor;
+    if (!sup) throw new SwarmError(ErrorCode.Closed, `stage ${this.name} is ${this.#status}`);
+    const actors = sup.childSupervisor(ACTORS) ?? sup.startSupervisor(ACTORS, { intensity: 0, period: 1 });
+    return actors.startChild({ id: `${name} #${++this.#actorCount}`, behavior, restart: 'temporary' });
+  }
+
   /** Builds and starts one instance; `actor` is the incarnation's context for `crash`. */
   async #build(actor?: ActorContext<Message>): Promise<StageInstance> {
     const generation = ++this.#generation;
     let ctxRef = actor;
     const ctx: SupervisedStageContext = {
       ...this.#ctx,
+      spawnActor: (name, behavior) => this.#spawnActor(name, behavior),
       crash: (err) => {
         if (generation !== this.#generation || this.#status !== 'running') return;
         this.#ctx.log.error({ err }, `stage ${this.name} crashed: ${err.message}`);

@@ -6,6 +6,8 @@
  * @module
  */
 import type { Logger } from 'pino';
+import type { ActorRef } from '../actors/actor-ref.js';
+import type { BehaviorSource } from '../actors/behavior.js';
 import type { Message } from '../actors/message.js';
 import type { Clock } from '../clock.js';
 import type { Sender } from '../libchan/types.js';
@@ -22,6 +24,13 @@ export interface StageContext {
   readonly clock: Clock;
   /** Builds another stage from a full command line (aggregate uses it for its children). */
   readonly spawnStage?: (command: string, name: string) => Promise<Sender<Message>>;
+  /**
+   * Runs `behavior` as an actor of this stage (a `listen` session, a `remote` link): a temporary child
+   * under the stage's supervisor, so it shows in the supervision tree and goes down with the stage. It
+   * is never restarted; it ends when it stops itself (`ctx.stop()`) or fails. `name` is a label (made
+   * unique). Absent when the stage runs outside a chain.
+   */
+  readonly spawnActor?: <T>(name: string, behavior: BehaviorSource<T>) => ActorRef<T>;
 }
 
 /** A running stage. */

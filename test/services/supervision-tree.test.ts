@@ -4,6 +4,9 @@
  * node whose program keeps dying gives up alone: the aggregate keeps serving the other nodes, the
  * chain is not told a stage failed, and the node is rebuilt after a capped backoff.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/actors/message.js';
@@ -42,6 +45,28 @@ describe('one supervision tree', () => {
     expect(chain.system.counters().live).toBe(4);
     await chain.stop();
     expect(chain.system.counters().live).toBe(0);
+  });
+
+  it("listen's sessions and remote's link are actors of their stages", async () => {
+    const sock = join(mkdtempSync(join(tmpdir(), 'swtree-')), 'l.sock');
+    chain = new Chain({ log: pino({ level: 'silent' }), clock: systemClock });
+    await chain.start([`listen unix://${sock}`, 'simulator n1']);
+    const front = new Chain({ log: pino({ level: 'silent' }), clock: systemClock });
+    const sessions = () => chain?.supervisor.childSupervisor('listen#1')?.childSupervisor('actors');
+    try {
+      await front.start([`remote unix://${sock}`]);
+      const links = front.supervisor.childSupervisor('remote#1')?.childSupervisor('actors');
+      expect(links?.childIds()).toEqual([`link unix://${sock} #1`]);
+      await until(() => sessions()?.childIds().length === 1, 5000, 'the session actor');
+      expect(sessions()?.childIds()[0]).toMatch(/^session /);
+      // A request crosses the link and comes back.
+      const reply = await get(front, 'ping');
+      expect(reply.verb).toBe('set');
+    } finally {
+      await front.stop();
+    }
+    // The peer went: its session actor ends by itself.
+    await until(() => sessions()?.childIds().length === 0, 5000, 'the session actor to end');
   });
 
   it('a node that keeps crashing gives up alone; the others keep serving; it is rebuilt later', async () => {
