@@ -8,6 +8,7 @@ import { Chain } from '../backends/chain.js';
 import { systemClock } from '../clock.js';
 import { ErrorCode, isSwarmError } from '../errors.js';
 import { type Admin, type AdminConfig, RequestStats, startAdmin, takeAdminArgs } from './admin/index.js';
+import { runAuthzPlugin } from './authz-plugin.js';
 import { defaultChain } from './default-chain.js';
 import { helpText, listText, version } from './help.js';
 import { parseCli } from './options.js';
@@ -30,6 +31,8 @@ export async function main(
   err: TextSink = process.stderr,
   exit: (code: number) => void = (code) => process.exit(code),
 ): Promise<number> {
+  // `swarmd authz-plugin …`: the policy as dockerd's authorization plugin, not a chain.
+  if (argv[0] === 'authz-plugin') return runAuthzPlugin(argv.slice(1), err);
   let options: ReturnType<typeof parseCli>;
   let adminConfig: AdminConfig | undefined;
   try {
