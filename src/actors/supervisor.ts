@@ -224,10 +224,11 @@ export class Supervisor implements ChildOwner {
   }
 
   #onExit(entry: Entry, reason: ExitReason): void {
+    const now = this.system.clock.now();
     if (reason instanceof Error) {
       entry.failures++;
       entry.lastError = reason;
-      entry.lastErrorAt = this.system.clock.now();
+      entry.lastErrorAt = now;
     }
     const restart = entry.restart === 'permanent' || (entry.restart === 'transient' && isAbnormal(reason));
     if (this.#status !== 'running' || !restart) {
@@ -235,7 +236,6 @@ export class Supervisor implements ChildOwner {
       this.#forget(entry);
       return;
     }
-    const now = this.system.clock.now();
     if (this.#intensity.exceeded(now)) {
       this.#giveUp(entry, reason);
       return;

@@ -334,7 +334,7 @@ export class StageActor implements Sender<Message> {
     let ended = false;
     const self = this;
     const sampler = this.#observer?.stage(this.name);
-    return {
+    const behavior: Behavior<Message> = {
       start(ctx: ActorContext<Message>) {
         if (instance) return;
         return (async () => {
@@ -351,7 +351,6 @@ export class StageActor implements Sender<Message> {
         })();
       },
       receive(message) {
-        if (sampler !== undefined && --sampler.countdown <= 0) message = sampler.take(message);
         return (instance as StageInstance).handle(message) ?? undefined;
       },
       onFailure(message, error) {
@@ -379,6 +378,13 @@ export class StageActor implements Sender<Message> {
         return stopped;
       },
     };
+    // With an observer (swarmd --admin) a request only counts down; every Nth is handed to it.
+    if (sampler !== undefined)
+      behavior.receive = (message) => {
+        if (--sampler.countdown <= 0) message = sampler.take(message);
+        return (instance as StageInstance).handle(message) ?? undefined;
+      };
+    return behavior;
   }
 
   /** A temporary actor of this stage, under its `actors` supervisor (see StageContext.spawnActor). */

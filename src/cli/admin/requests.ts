@@ -58,15 +58,17 @@ export interface StageStats extends RequestSampler {
   adaptedAt: number;
 }
 
-/** Shortest interval a rate is measured over, ms. */
+/** Interval a rate is measured over, ms (shorter when {@link BURST} requests came sooner). */
 const ADAPT_MS = 100;
+/** Requests (weighted) that trigger an early re-choice: twice what 100 ms may time one by one. */
+const BURST = (2 * TIMED_PER_SECOND * ADAPT_MS) / 1000;
 
 /**
  * Sampling from the rate since the last adaptation: every request below {@link TIMED_PER_SECOND} a
  * second, else 1 in the power of two that keeps about that many timed.
  */
 function adaptStage(s: StageStats, now: number): void {
-  const rate = ((s.requests - s.seen) * 1000) / (now - s.adaptedAt);
+  const rate = ((s.requests - s.seen) * 1000) / Math.max(now - s.adaptedAt, 0.01);
   s.seen = s.requests;
   s.adaptedAt = now;
   let every = 1;
@@ -115,7 +117,9 @@ export class RequestStats {
     const weight = s.every;
     s.requests += weight;
     const now = this.#now();
-    if (now - s.adaptedAt >= ADAPT_MS) adaptStage(s, now);
+    // Every 100 ms, or sooner once a burst took more than its share (a burst after idle adapts within
+    // a few hundred requests instead of timing all of its first 100 ms).
+    if (now - s.adaptedAt >= ADAPT_MS || s.requests - s.seen >= BURST) adaptStage(s, now);
     s.countdown = s.every;
     const op = opOf(message);
     let o = s.ops.get(op);
