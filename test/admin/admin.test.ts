@@ -102,12 +102,28 @@ describe('the admin page in a real browser', () => {
     const stopped = Date.now();
     d.kill('SIGSTOP');
     try {
+      // When swarmd itself knows (its health machine), to tell that apart from the page's own lag.
+      let known: number | undefined;
+      const watch = until(
+        async () => {
+          const h = find(await tree(), d.name)?.health?.state;
+          if (h !== undefined && h !== 'healthy') known ??= Date.now() - stopped;
+          return known !== undefined;
+        },
+        20_000,
+        'the API to show the node not healthy',
+        50,
+      );
       await row(d.name).and(page.locator(':not([data-health="healthy"])')).waitFor({ timeout: 20_000 });
       const onPage = Date.now() - stopped;
+      await watch;
       const h = await row(d.name).getAttribute('data-health');
       expect(['degraded', 'down', 'backoff']).toContain(h);
-      // Each sample is pushed once a second: how long swarmd's health machine took plus at most a tick.
-      console.log(`admin test: SIGSTOP → page shows ${d.name} ${h} after ${onPage} ms`);
+      // Reported, not asserted (timings on a shared machine): the health machine's probe interval and
+      // deadline, then at most one 200 ms health push to the page.
+      console.log(
+        `admin test: SIGSTOP → /api/tree shows ${d.name} not healthy after ${known} ms, the page ${h} after ${onPage} ms`,
+      );
       // The others stay healthy, and the page was never reloaded.
       for (const other of [daemons[0], daemons[2]] as Daemon[])
         expect(await row(other.name).getAttribute('data-health')).toBe('healthy');

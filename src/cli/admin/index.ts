@@ -19,7 +19,7 @@ export { RequestStats } from './requests.js';
 /** Sample period, ms: the page updates this often. */
 export const SAMPLE_MS = 1000;
 /** How often a daemon's health is checked for a change between samples, ms. */
-export const HEALTH_MS = 200;
+export const HEALTH_MS = 100;
 
 /** What {@link startAdmin} needs. */
 export interface AdminOptions {

@@ -113,7 +113,7 @@ export class AdminModel {
 
   /**
    * Copies the daemons' current health into the last sample, without taking a new one; true when it
-   * changed, so a health change reaches the page between two samples (the server checks every 200 ms).
+   * changed, so a health change reaches the page between two samples (the server checks every 100 ms).
    */
   refreshHealth(): boolean {
     const view = this.#view;

@@ -155,7 +155,7 @@ export class RequestStats {
     return s;
   }
 
-  /** Re-chooses each stage's sampling from its recent rate (the admin calls it every 200 ms). */
+  /** Re-chooses each stage's sampling from its recent rate (the admin calls it every 100 ms). */
   adapt(): void {
     const now = this.#now();
     for (const s of this.stages.values()) {
