@@ -185,6 +185,12 @@ describe('/metrics, /readyz, /healthz', () => {
       expect(after.get(`swarmd_node_health{node="${d.name}",state="healthy"}`)).toBe(1);
     expect(after.get('swarmd_actor_restarts_total{stage="crashy#2"}')).toBeGreaterThanOrEqual(1);
     expect(after.get('swarmd_actor_mailbox_capacity{stage="aggregate#3"}')).toBe(1024);
+    // A run attaches (an upgraded stream: 1xx) and waits, through the chain to a real daemon.
+    const run = await docker(['run', '--rm', '--network', 'none', 'busybox:local', 'echo', 'hi'], { host });
+    expect(run.stdout).toBe('hi\n');
+    const ran = await scrape();
+    const attach = 'swarmd_stage_responses_total{stage="aggregate#3",op="container.attach",status="1xx"}';
+    expect((ran.get(attach) ?? 0) - (after.get(attach) ?? 0)).toBe(1);
     // Labels are bounded: stage and node names, ops, status classes, states — never a container id.
     for (const key of after.keys()) expect(key).not.toMatch(/[0-9a-f]{12}/);
   }, 60_000);

@@ -19,8 +19,11 @@ import { kSender, type Sender } from '../../libchan/types.js';
 /** Histogram bucket bounds, seconds (Prometheus `le`). */
 export const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/** Status classes: HTTP-like, plus `error` (an error reply without a status) and `none` (no reply). */
-export const STATUS_CLASSES = ['2xx', '3xx', '4xx', '5xx', 'error', 'none'] as const;
+/**
+ * Status classes: HTTP-like (`1xx` is an upgraded attach/exec stream), plus `error` (an error reply
+ * without a status) and `none` (a reply channel closed unanswered).
+ */
+export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'error', 'none'] as const;
 /** One status class. */
 export type StatusClass = (typeof STATUS_CLASSES)[number];
 
@@ -169,7 +172,7 @@ export class RequestStats {
   record(s: StageStats, o: OpStats, status: StatusClass, started: number, weight: number): void {
     const ms = this.#now() - started;
     o.statuses[status] += weight;
-    if (status !== '2xx' && status !== '3xx' && status !== '4xx') s.errors += weight;
+    if (status === '5xx' || status === 'error' || status === 'none') s.errors += weight;
     const sec = ms / 1000;
     o.sum += sec * weight;
     let i = 0;
