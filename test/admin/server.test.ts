@@ -3,8 +3,9 @@
  * real HTTP: flag parsing and the exposure rule, the token (bearer, cookie via /?token=), /readyz
  * following node health, the tree snapshot, the SSE stream, and inspectTree for library users.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { get, request as httpRequest } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -17,6 +18,7 @@ import type { AdminView } from '../../src/cli/admin/model.js';
 import { systemClock } from '../../src/clock.js';
 import { ErrorCode, SwarmError } from '../../src/errors.js';
 import { kSender, type Sender } from '../../src/libchan/types.js';
+import { sharedTlsPems } from '../harness/tls.js';
 import { until } from '../harness/until.js';
 
 const log = pino({ level: 'silent' });
@@ -171,5 +173,70 @@ describe('the admin server', () => {
     expect(node?.path).toBe('chain/aggregate#1/children/node1/node1');
     expect(node?.mailboxCapacity).toBe(1024);
     expect(node?.received).toBeGreaterThan(0);
+  });
+});
+
+describe('the admin server over https and on a unix socket', () => {
+  let chain: Chain;
+  const stats = new RequestStats();
+  beforeAll(async () => {
+    chain = new Chain({ log, clock: systemClock, observer: stats.observer });
+    await chain.start(['simulator n1']);
+  });
+  afterAll(() => chain?.stop());
+
+  it('serves https with --admin-tlscert/--admin-tlskey (the server certificate verified)', async () => {
+    const pems = sharedTlsPems();
+    const admin = await startAdmin({
+      config: {
+        address: { kind: 'tcp', host: '127.0.0.1', port: 0 },
+        tls: { cert: pems.serverCert, key: pems.serverKey },
+      },
+      chain,
+      stats,
+      clock: systemClock,
+      log,
+    });
+    try {
+      expect(admin.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const body = await new Promise<string>((resolve, reject) => {
+        httpsGet(`${admin.url}/readyz`, { ca: pems.ca }, (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => {
+            text += d.toString();
+          });
+          res.on('end', () => resolve(`${res.statusCode} ${text}`));
+        }).on('error', reject);
+      });
+      expect(body).toBe('200 ready\n');
+    } finally {
+      await admin.close();
+    }
+  });
+
+  it('serves a unix socket (mode 0660) and never takes over a live one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'admin-unix-'));
+    const path = join(dir, 'a.sock');
+    const config = { address: { kind: 'unix' as const, path } };
+    const admin = await startAdmin({ config, chain, stats, clock: systemClock, log });
+    try {
+      expect(admin.url).toBe(`unix://${path}`);
+      expect(statSync(path).mode & 0o777).toBe(0o660);
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        httpRequest({ socketPath: path, path: '/healthz' }, (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        })
+          .on('error', reject)
+          .end();
+      });
+      expect(status).toBe(200);
+      await expect(startAdmin({ config, chain, stats, clock: systemClock, log })).rejects.toThrow(
+        /another server answers/,
+      );
+    } finally {
+      await admin.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
