@@ -180,7 +180,7 @@ describe('/metrics, /readyz, /healthz', () => {
     expect((after.get(ok) ?? 0) - (before.get(ok) ?? 0)).toBe(10);
     const count = 'swarmd_stage_request_duration_seconds_count{stage="aggregate#3",op="container.list"}';
     expect((after.get(count) ?? 0) - (before.get(count) ?? 0)).toBe(10);
-    expect(after.get('swarmd_build_info{version="0.1.0",nodejs="' + process.versions.node + '"}')).toBe(1);
+    expect(after.get(`swarmd_build_info{version="0.1.0",nodejs="${process.versions.node}"}`)).toBe(1);
     for (const d of daemons)
       expect(after.get(`swarmd_node_health{node="${d.name}",state="healthy"}`)).toBe(1);
     expect(after.get('swarmd_actor_restarts_total{stage="crashy#2"}')).toBeGreaterThanOrEqual(1);

@@ -7,7 +7,7 @@
  */
 
 /** `/app.js`. */
-export const PAGE_JS = String.raw`'use strict';
+export const PAGE_JS = `'use strict';
 (function () {
   var tree = document.getElementById('tree');
   var status = document.getElementById('status');
