@@ -31,10 +31,23 @@ import {
   mergedEvents,
   pruneContainers,
 } from './aggregate/views.js';
-import { type DockerArgs, type DockerResult, replySet, resultBody } from './docker/api.js';
+import {
+  type DockerArgs,
+  type DockerOp,
+  type DockerResult,
+  ROUTES,
+  replySet,
+  resultBody,
+  routeOf,
+} from './docker/api.js';
 import { statusOf } from './docker/http-errors.js';
 import { redactSecrets } from './secrets.js';
 import type { StageContext, StageDefinition, StageInstance } from './stage.js';
+
+/** The inspect op of each kind of object a `holder` route addresses (`image` → `image.inspect`). */
+const INSPECT_OF: ReadonlyMap<string, DockerOp> = new Map(
+  ROUTES.filter((r) => r.op.endsWith('.inspect')).map((r) => [r.object, r.op]),
+);
 
 /** A `control` message's args. */
 export type ControlArgs =
@@ -85,20 +98,17 @@ export function createAggregate(
     await Promise.all(specs.filter((s) => !cluster.get(s.name)).map((s) => cluster.add(s)));
   }
 
-  async function route(message: Message, args: DockerArgs): Promise<void> {
-    if (args.op.startsWith('exec.')) {
-      const node = await execOwner(args.id ?? '');
-      node.forward(message, args);
-      return;
-    }
-    const owner = await cluster.owner(args.id ?? '');
+  /** A call about one container: forwarded to the node that holds it (named by the path or the query). */
+  async function route(message: Message, args: DockerArgs, byQuery?: string): Promise<void> {
+    const named = (byQuery ? args.query[byQuery] : args.id) ?? '';
+    const owner = await cluster.owner(named);
     const node = cluster.get(owner.node);
     if (!node)
-      throw new SwarmError(ErrorCode.NotFound, `No such container: ${args.id}`, { details: { status: 404 } });
+      throw new SwarmError(ErrorCode.NotFound, `No such container: ${named}`, { details: { status: 404 } });
     if (!node.reachable) {
       throw new SwarmError(
         ErrorCode.NodeDown,
-        `Container ${args.id} is on node ${node.name}, which is ${node.health}${node.lastError ? ` (${node.lastError})` : ''}`,
+        `Container ${named} is on node ${node.name}, which is ${node.health}${node.lastError ? ` (${node.lastError})` : ''}`,
         {
           details: { node: node.name, status: 503 },
         },
@@ -107,7 +117,10 @@ export function createAggregate(
     let release: (() => void) | undefined;
     const newName = args.op === 'container.rename' ? args.query.name : undefined;
     if (newName) release = cluster.directory.reserveName(newName);
-    node.forward(message, { ...args, id: owner.id }, (first) => {
+    const rewritten = byQuery
+      ? { ...args, query: { ...args.query, [byQuery]: owner.id } }
+      : { ...args, id: owner.id };
+    node.forward(message, rewritten, (first) => {
       // No reply (deadline, node down): only the reservation is released.
       const ok =
         first !== undefined && first.verb !== 'error' && ((first.args as DockerResult).status ?? 200) < 300;
@@ -182,9 +195,23 @@ export function createAggregate(
         }
         throw new SwarmError(ErrorCode.NotFound, `No such image: ${args.id}`, { details: { status: 404 } });
       }
-      case 'image.create':
-      case 'system.df': {
-        // Served by one reachable node (a targeted pull; see the report for fan-out pulls).
+      default:
+        return byTable(message, args);
+    }
+  }
+
+  /** Everything the aggregate does not merge itself goes where the route table's fan-out says. */
+  async function byTable(message: Message, args: DockerArgs): Promise<void> {
+    const row = routeOf(args.op);
+    switch (row?.fanout) {
+      case 'container':
+        return route(message, args, row.containerQuery);
+      case 'exec':
+        return (await execOwner(args.id ?? '')).forward(message, args);
+      case 'holder':
+        return (await holder(row.object, args.id ?? '')).forward(message, args);
+      case 'any': {
+        // Served by one reachable node (a targeted pull, a build, the daemon-local families).
         const target = cluster.nodes.find((n) => n.reachable);
         if (!target)
           throw new SwarmError(ErrorCode.NodeDown, 'no node is reachable', { details: { status: 503 } });
@@ -192,8 +219,21 @@ export function createAggregate(
         return;
       }
       default:
-        return route(message, args);
+        throw new SwarmError(ErrorCode.NotImplemented, `aggregate: ${String(args.op)} is not routed`, {
+          details: { status: 501 },
+        });
     }
+  }
+
+  /** The first reachable node that knows the image, network or volume `name` (its inspect answers 200). */
+  async function holder(object: string, name: string) {
+    const op = INSPECT_OF.get(object);
+    for (const n of cluster.nodes.filter((x) => x.reachable)) {
+      if (!op) return n;
+      const r = await n.result('get', { op, id: name, query: {} }).catch(() => undefined);
+      if (r?.status === 200) return n;
+    }
+    throw new SwarmError(ErrorCode.NotFound, `No such ${object}: ${name}`, { details: { status: 404 } });
   }
 
   async function control(args: ControlArgs): Promise<DockerResult> {

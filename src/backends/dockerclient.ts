@@ -8,6 +8,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import { finished } from 'node:stream/promises';
 import type { Message } from '../actors/message.js';
 import { replyOnce } from '../actors/reply.js';
 import { ErrorCode, isSwarmError, SwarmError } from '../errors.js';
@@ -19,13 +20,12 @@ import {
   healthState,
   isSettledHealthy,
 } from './aggregate/health.js';
-import { resultBody } from './docker/api.js';
+import { graceMs, isUpload, resultBody } from './docker/api.js';
 import { DOCKERCLIENT_USAGE, type EngineArgs, parseEngineArgs } from './docker/engine-address.js';
-import { EngineClient } from './docker/engine-client.js';
+import { EngineClient, type EngineRequest } from './docker/engine-client.js';
 import {
   bodyAsDuplex,
   failureErrorArgs,
-  graceMs,
   httpErrorArgs,
   type PlannedCall,
   passHeaders,
@@ -150,10 +150,17 @@ export class DockerClient implements StageInstance {
   }
 
   async #perform(plan: PlannedCall, input: Duplex | undefined): Promise<Reply> {
-    const timeoutMs = (this.#opts.timeoutMs ?? 30_000) + graceMs(plan);
-    const req = { method: plan.method, path: plan.path, query: plan.query, body: plan.body, timeoutMs };
-    const op = plan.route.op;
-    if (op === 'ping') {
+    const { route } = plan;
+    const timeoutMs = (this.#opts.timeoutMs ?? 30_000) + graceMs(route, plan.query);
+    const req: EngineRequest = {
+      method: plan.method,
+      path: plan.path,
+      query: plan.search,
+      body: plan.body,
+      headers: plan.headers,
+      timeoutMs,
+    };
+    if (route.op === 'ping') {
       const version = await this.engine.version();
       const r = await this.engine.call({ ...req, versioned: false });
       if (r.status >= 400) return { verb: 'error', args: httpErrorArgs(r.status, r.body) };
@@ -164,25 +171,25 @@ export class DockerClient implements StageInstance {
       };
       return { verb: 'set', args: { status: r.status, body: Buffer.from('OK'), headers } };
     }
-    const detached = op === 'exec.start' && (plan.body as { Detach?: unknown } | undefined)?.Detach === true;
-    if ((op === 'container.attach' || op === 'exec.start') && !detached)
-      return this.#hijack(plan, req, input);
-    if (plan.method === 'PUT') {
-      // archive put: the request's stream is the tar body.
-      if (!input) throw new SwarmError(ErrorCode.InvalidArgument, `${op} needs a tar stream`);
-      const r = await this.engine.request({
-        ...req,
-        body: input,
-        headers: { 'content-type': 'application/x-tar' },
-      });
-      return this.#complete(r.status, r.headers, await buffer(r.body));
-    }
     // A detached exec start is a plain request: dockerd answers at once, without a stream.
-    if (plan.route.streams && !detached) {
-      // `docker import -` (image create fromSrc=-): the request's stream is the tarball, progress streams back.
-      const upload =
-        consumesInput(plan) && input ? { body: input, headers: { 'content-type': 'application/x-tar' } } : {};
-      const r = await this.engine.stream({ ...req, ...upload });
+    const detached =
+      route.op === 'exec.start' && (plan.body as { Detach?: unknown } | undefined)?.Detach === true;
+    if (route.answer === 'hijack' && !detached) return this.#hijack(plan, req, input, 'tcp');
+    const protocol = route.answer === 'upgrade' ? plan.headers.upgrade : undefined;
+    if (typeof protocol === 'string' && protocol !== '') {
+      const { upgrade: _, ...headers } = plan.headers;
+      return this.#hijack(plan, { ...req, headers }, input, protocol);
+    }
+    if (isUpload(route, plan.query)) {
+      // The request's stream is the body (a build context, an image tarball, an archive): piped up as
+      // it comes, and the deadline starts once it has all gone up.
+      if (!input) throw new SwarmError(ErrorCode.InvalidArgument, `${route.op} needs a request body stream`);
+      req.body = input;
+      req.headers = { 'content-type': 'application/x-tar', ...plan.headers };
+      req.deadlineAfter = finished(input, { readable: true, writable: false });
+    }
+    if (route.answer === 'stream' && !detached) {
+      const r = await this.engine.stream(req);
       if (r.status >= 400) return { verb: 'error', args: httpErrorArgs(r.status, await buffer(r.body)) };
       const stream = this.#track(bodyAsDuplex(r.body));
       return {
@@ -190,6 +197,10 @@ export class DockerClient implements StageInstance {
         args: { status: r.status, headers: passHeaders(r.headers, true), mode: 'chunked' },
         stream,
       };
+    }
+    if (req.body === input && input) {
+      const r = await this.engine.request(req);
+      return this.#complete(r.status, r.headers, await buffer(r.body));
     }
     // The body stays bytes (with dockerd's Content-Type): a pass-through chain re-sends them as they
     // are; a stage that reads it parses it once (resultBody).
@@ -209,10 +220,11 @@ export class DockerClient implements StageInstance {
 
   async #hijack(
     plan: PlannedCall,
-    req: Parameters<EngineClient['hijack']>[0],
+    req: EngineRequest,
     input: Duplex | undefined,
+    protocol: string,
   ): Promise<Reply> {
-    const h = await this.engine.hijack(req);
+    const h = await this.engine.hijack(req, protocol);
     if (!h.upgraded) {
       if (h.status >= 400) return { verb: 'error', args: httpErrorArgs(h.status, h.body) };
       return this.#complete(h.status, h.headers, h.body);
@@ -231,6 +243,7 @@ export class DockerClient implements StageInstance {
       input.once('error', () => socket.end());
       socket.once('close', () => input.destroy());
     } else if (plan.route.op === 'container.attach' && plan.query.stdin !== '1') socket.end();
+    // passHeaders keeps the daemon's `Upgrade` (h2c, websocket) and handshake headers for the front end.
     return {
       verb: 'ack',
       args: { status: 101, headers: passHeaders(h.headers, true), mode: 'raw-stream' },
@@ -239,11 +252,10 @@ export class DockerClient implements StageInstance {
   }
 }
 
-/** Ops whose request stream is ours to read: hijacked stdin, an archive tar, an image import's tarball. */
+/** Calls whose request stream is ours to read: hijacked or upgraded stdin, or a raw upload (the row says). */
 function consumesInput(plan: PlannedCall): boolean {
-  const op = plan.route.op;
-  if (op === 'image.create') return plan.query.fromSrc === '-';
-  return op === 'container.attach' || op === 'exec.start' || plan.method === 'PUT';
+  const { answer } = plan.route;
+  return answer === 'hijack' || answer === 'upgrade' || isUpload(plan.route, plan.query);
 }
 
 /** The dockerclient stage: forwards every Docker API message to one real daemon. */

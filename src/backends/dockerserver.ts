@@ -181,8 +181,8 @@ export const dockerserverStage: StageDefinition = {
     'must arrive within --header-timeout (60 s) and a whole request, an attach/exec body included, within',
     '--request-timeout (300 s): 408 after that. At most --max-pending-upgrades (64) attach/exec requests may',
     'be waiting for their body at once (503 beyond).',
-    'Endpoints swarmd does not serve (networks, volumes, image build/push/remove, swarm mode, plugins) answer',
-    '501 with a hint; a lookup or removal of one network or volume answers 404, as for a missing object.',
+    'Every Engine API v1.41 operation is forwarded (builds, image load and archive uploads stream up as they',
+    'come; BuildKit session and websocket upgrades pass through); a next stage that does not model one says so.',
   ].join('\n'),
   create(args: string[], ctx: StageContext): StageInstance {
     return new DockerServer(parseServerArgs(args), ctx);

@@ -6,8 +6,8 @@
  * What compose sends (seen with a --debug dockerd): every command starts with an unprefixed
  * `GET /version` (docker-py's "auto" negotiation; COMPOSE_API_VERSION unset), then `/v1.41/…`; it probes
  * a lot (33 requests for up/ps/logs/down, mostly label-filtered container lists), `logs` subscribes to
- * filtered events, and without `network_mode` (or with a named volume) it needs the networks/volumes
- * API, which swarmd does not serve: that must fail with swarmd's explanation, not compose's guesses.
+ * filtered events, and without `network_mode` (or with a named volume) it uses the networks and volumes
+ * API: its default network and a named volume pass through like every other call.
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,40 +157,35 @@ describe('docker-compose 1.29 through the chain, vs direct', () => {
     expect((await same(['down', '-t', '1'], sortedLines)).code).toBe(0);
   });
 
-  it.each([
-    [
-      'compose-network.yml',
-      'Creating network "P-proj_default" with the default driver',
-      'POST /networks/create: swarmd does not implement the networks API; run containers with --network none (in a compose file: network_mode: none)',
-    ],
-    [
-      'compose-volume.yml',
-      'Creating volume "P-proj_data" with default driver',
-      'POST /volumes/create: swarmd does not implement the volumes API; use bind mounts (-v /host/dir:/dir) instead of named volumes',
-    ],
-  ])(
-    '%s: up fails with a clear Docker-style error and leaves nothing behind; down still works',
-    {
-      timeout: 120_000,
-    },
-    async (file, progress, error) => {
-      const up = await compose('cc-', file, ['up', '-d']);
-      expect(up).toEqual({ stdout: '', stderr: `${progress}\n${error}\n`, code: 1 });
-      // The same file works directly against the daemon (a user-defined network or volume is created
-      // there): the difference is swarmd's, and it is said plainly.
-      const direct = await compose('dd-', file, ['up', '-d']);
-      expect(direct.code, direct.stderr).toBe(0);
-      expect(direct.stderr).toContain(progress);
-      expect((await compose('dd-', file, ['down', '-v', '-t', '1'])).code).toBe(0);
-
-      // Through swarmd there is no such network/volume: down reports it gone (a 404) and succeeds.
-      const down = await compose('cc-', file, ['down', '-v', '-t', '1']);
-      expect(down.code, down.stderr).toBe(0);
-      expect(down.stderr).toMatch(/(Network P-proj_default|Volume P-proj_data) not found\./);
-      const left = await docker(['ps', '-aq', '--filter', 'label=com.docker.compose.project=cc-proj'], {
-        host: chain.direct,
-      });
-      expect(left).toEqual({ stdout: '', stderr: '', code: 0 });
-    },
-  );
+  it('the default network and a named volume: up -d, ps, logs, down -v the same as direct', {
+    timeout: 180_000,
+  }, async () => {
+    const run2 = async (args: string[]) => {
+      const direct = await compose('dd-', 'compose-netvol.yml', args);
+      const chained = await compose('cc-', 'compose-netvol.yml', args);
+      return { direct, chained };
+    };
+    const up = await run2(['up', '-d']);
+    expect(up.direct.code, up.direct.stderr).toBe(0);
+    expect(sortedLines(up.chained.stderr)).toEqual(sortedLines(up.direct.stderr));
+    expect(up.chained.stderr).toContain('Creating network "P-proj_default" with the default driver');
+    expect(up.chained.stderr).toContain('Creating volume "P-proj_data" with default driver');
+    expect(up.chained.code).toBe(0);
+    // The volume carries data from one service to the other, on both sides.
+    for (const p of ['dd-', 'cc-']) await logged(chain.direct, `${p}proj_reader_1`, 'written-by-writer');
+    const ps = await run2(['ps']);
+    expect(ps.chained).toEqual(ps.direct);
+    const logs = await run2(['logs', '--no-color']);
+    const lines = (s: string) => sortedLines(s.replace(/ +\| /g, ' | '));
+    expect(lines(logs.chained.stdout)).toEqual(lines(logs.direct.stdout));
+    expect(logs.chained.stdout).toContain('written-by-writer');
+    const down = await run2(['down', '-v', '-t', '1']);
+    expect(down.direct.code, down.direct.stderr).toBe(0);
+    expect(sortedLines(down.chained.stderr)).toEqual(sortedLines(down.direct.stderr));
+    expect(down.chained.code).toBe(0);
+    expect(down.chained.stderr).toContain('Removing network P-proj_default');
+    expect(down.chained.stderr).toContain('Removing volume P-proj_data');
+    const left = await docker(['volume', 'ls', '-q'], { host: chain.direct });
+    expect(left.stdout).not.toMatch(/proj_data/);
+  });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { graceMs } from '../../src/backends/docker/api.js';
 import { parseEngineAddress, parseEngineArgs } from '../../src/backends/docker/engine-address.js';
 import {
   failureErrorArgs,
-  graceMs,
   httpErrorArgs,
   passHeaders,
   planCall,
@@ -41,9 +41,38 @@ describe('dockerclient request planning (no daemon)', () => {
   });
 
   it('adds the grace period to stop/restart deadlines only', () => {
-    expect(graceMs(planCall({ op: 'container.stop', id: 'x', query: { t: '7' } }))).toBe(7_000);
-    expect(graceMs(planCall({ op: 'container.stop', id: 'x', query: {} }))).toBe(10_000);
-    expect(graceMs(planCall({ op: 'container.kill', id: 'x', query: {} }))).toBe(0);
+    const grace = (args: unknown) => {
+      const p = planCall(args);
+      return graceMs(p.route, p.query);
+    };
+    expect(grace({ op: 'container.stop', id: 'x', query: { t: '7' } })).toBe(7_000);
+    expect(grace({ op: 'container.restart', id: 'x', query: {} })).toBe(10_000);
+    expect(grace({ op: 'container.kill', id: 'x', query: {} })).toBe(0);
+  });
+
+  it('sends every value of a repeated query key unless a stage rewrote it; carries only the row’s headers', () => {
+    const p = planCall({
+      op: 'image.create',
+      query: { fromSrc: '-', changes: 'CMD a', tag: 'x' },
+      repeated: { changes: ['CMD a', 'ENV b=1', 'LABEL c=d'] },
+      headers: { 'x-registry-auth': 'e30=', host: 'evil', 'content-length': '1' },
+    });
+    expect(p.search).toEqual([
+      ['fromSrc', '-'],
+      ['changes', 'CMD a'],
+      ['changes', 'ENV b=1'],
+      ['changes', 'LABEL c=d'],
+      ['tag', 'x'],
+    ]);
+    expect(p.headers).toEqual({ 'x-registry-auth': 'e30=' });
+    const rewritten = planCall({ op: 'image.build', query: { t: 'mine' }, repeated: { t: ['a', 'b'] } });
+    expect(rewritten.search).toEqual([['t', 'mine']]);
+    // A container name with a slash (a link) is one encoded segment (dockerd decodes it to the same
+    // name); an id that would change the path is refused.
+    expect(planCall({ op: 'container.remove', id: 'web/db', query: { link: '1' } }).path).toBe(
+      '/containers/web%2Fdb',
+    );
+    expect(() => planCall({ op: 'container.remove', id: 'a/../../x', query: {} })).toThrow(/not a valid id/);
   });
 
   it("keeps dockerd's message and status; classifies failures", () => {

@@ -19,8 +19,12 @@ import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type DockerOp, ROUTES } from '../../src/backends/docker/api.js';
-import { isHttpError, type MatchedRoute, matchRoute } from '../../src/backends/docker/http-router.js';
-import { resolveRoute } from '../../src/backends/docker/http-unsupported.js';
+import {
+  isHttpError,
+  type MatchedRoute,
+  matchRoute,
+  resolveRoute,
+} from '../../src/backends/docker/http-router.js';
 import type { DockerServer } from '../../src/backends/dockerserver.js';
 import { until } from '../harness/until.js';
 import { type OpHandler, raw, reply, responder, startServer, tempDir } from './helpers.js';

@@ -14,6 +14,7 @@ import { text } from 'node:stream/consumers';
 import { pino } from 'pino';
 import type { Message, Verb } from '../../src/actors/message.js';
 import type { DockerArgs, DockerOp } from '../../src/backends/docker/api.js';
+import { unmodelled } from '../../src/backends/docker/unmodelled.js';
 import { type DockerServer, dockerserverStage } from '../../src/backends/dockerserver.js';
 import type { Clock } from '../../src/clock.js';
 import { systemClock } from '../../src/clock.js';
@@ -38,7 +39,7 @@ export function reply(m: Message, verb: Verb, args: unknown, stream?: Duplex): v
   m.ret?.close();
 }
 
-/** A test-only stage: ping answers with `apiVersion`; other ops go to `handlers`, else a 501 error. */
+/** A test-only stage: ping answers with `apiVersion`; other ops go to `handlers`, else {@link unmodelled}'s 404/501. */
 export function responder(handlers: Partial<Record<DockerOp, OpHandler>>, apiVersion = '1.41'): Responder {
   const received: Message<DockerArgs>[] = [];
   return {
@@ -52,7 +53,8 @@ export function responder(handlers: Partial<Record<DockerOp, OpHandler>>, apiVer
       const h = handlers[m.args.op];
       if (h) void h(m);
       else if (m.args.op === 'ping') reply(m, 'set', { status: 200, headers: { 'Api-Version': apiVersion } });
-      else reply(m, 'error', { message: `responder: ${m.args.op} not handled`, status: 501 });
+      // Like any stage that models part of the API (the simulator): the route table says 404 or 501.
+      else reply(m, 'error', unmodelled(m.args, 'responder'));
       return undefined;
     },
   };

@@ -38,10 +38,12 @@ describe('matchRoute', () => {
     });
     expect(matchRoute('GET', '/v1.41/info', '1.40')).toMatchObject({ status: 400 });
     expect(matchRoute('GET', '/v1.11/info', '1.41')).toMatchObject({ status: 400, message: /too old/ });
-    expect(matchRoute('GET', '/containers/a/b/json', '1.41')).toEqual({
-      status: 404,
-      message: 'page not found',
+    // dockerd routes containers with {name:.*}: `a/b` is a name (its answer: No such container: a/b).
+    expect(matchRoute('GET', '/containers/a/b/json', '1.41')).toMatchObject({
+      route: { op: 'container.inspect' },
+      id: 'a/b',
     });
+    expect(matchRoute('GET', '/nodes/a/b', '1.41')).toEqual({ status: 404, message: 'page not found' });
     expect(matchRoute('PUT', '/containers/json', '1.41')).toEqual({ status: 404, message: 'page not found' });
     expect(matchRoute('GET', '/containers/%E0%A4%A/json', '1.41')).toMatchObject({ status: 400 });
   });

@@ -5,16 +5,16 @@
  */
 import type { ErrorArgs } from '../../actors/message.js';
 import { ErrorCode, SwarmError } from '../../errors.js';
-import type { DockerArgs } from '../docker/api.js';
+import { type DockerArgs, graceMs, ROUTES, routeOf } from '../docker/api.js';
 
-/** Forwarded ops that only read: they get the short deadline, like lists (a hung node fails them fast). */
-export const READS: ReadonlySet<string> = new Set<string>([
-  'ping',
-  'container.inspect',
-  'container.top',
-  'container.changes',
-  'exec.inspect',
-]);
+/**
+ * Forwarded ops that only read and answer at once (the route table's reads with a complete answer):
+ * they get the short deadline, like lists (a hung node fails them fast). Streams (logs, export) and
+ * changes get the op deadline.
+ */
+export const READS: ReadonlySet<string> = new Set<string>(
+  ROUTES.filter((r) => !r.changes && r.answer === 'complete').map((r) => r.op),
+);
 
 /** Child error codes that mean "the node is unreachable", as opposed to a Docker-level answer. */
 const UNREACHABLE = new Set<string>([ErrorCode.ConnectionLost, ErrorCode.DeadlineExceeded, ErrorCode.Closed]);
@@ -38,11 +38,9 @@ export class SharedDeadline {
   }
 }
 
-/** Extra time for calls that wait on purpose: stop/restart wait up to `t` seconds before killing. */
+/** Extra time for calls that wait on purpose (the route table's grace: stop/restart wait up to `t` s). */
 export function graceFor(args: DockerArgs): number {
-  if (args.op !== 'container.stop' && args.op !== 'container.restart') return 0;
-  const t = Number(args.query.t ?? args.query.timeout ?? 10);
-  return Number.isFinite(t) && t > 0 ? t * 1000 : 0;
+  return graceMs(routeOf(args.op), args.query);
 }
 
 /** True when a child's `error` reply says it could not be reached (not a Docker-level refusal). */

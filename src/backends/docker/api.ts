@@ -7,52 +7,28 @@
  * @module
  */
 import type { Duplex } from 'node:stream';
-import type { Verb } from '../../actors/message.js';
 import { type ReplyTo, replyOnce } from '../../actors/reply.js';
-
-/** Every Docker operation swarmd understands. */
-export type DockerOp =
-  | 'ping'
-  | 'version'
-  | 'info'
-  | 'events'
-  | 'system.df'
-  | 'container.list'
-  | 'container.create'
-  | 'container.inspect'
-  | 'container.start'
-  | 'container.stop'
-  | 'container.restart'
-  | 'container.kill'
-  | 'container.remove'
-  | 'container.wait'
-  | 'container.attach'
-  | 'container.resize'
-  | 'container.logs'
-  | 'container.top'
-  | 'container.stats'
-  | 'container.rename'
-  | 'container.pause'
-  | 'container.unpause'
-  | 'container.archive.stat'
-  | 'container.archive.get'
-  | 'container.archive.put'
-  | 'container.prune'
-  | 'container.exec'
-  | 'exec.start'
-  | 'exec.inspect'
-  | 'exec.resize'
-  | 'image.list'
-  | 'image.inspect'
-  | 'image.create';
+import type { DockerOp } from './routes/index.js';
 
 /** The `args` of a Docker request message. */
 export interface DockerArgs {
   op: DockerOp;
   /** The `{id}` path parameter exactly as the client sent it: a name, a full id or an id prefix. */
   id?: string;
-  /** Query parameters as strings, as on the wire (filters stay URL-decoded JSON text). */
+  /**
+   * Query parameters as strings, as on the wire (filters stay URL-decoded JSON text). A key sent more
+   * than once keeps its first value here (what dockerd's `Form.Get` reads, so every stage reads one
+   * string); {@link DockerArgs.repeated} has all of them.
+   */
   query: Record<string, string>;
+  /**
+   * Every value of each query key the client sent more than once, in order (`changes=a&changes=b`,
+   * build's `t=x&t=y`). dockerclient sends all of them while `query[key]` is still the first one; a
+   * stage that rewrites `query[key]` replaces them all.
+   */
+  repeated?: Record<string, string[]>;
+  /** The request headers the route carries ({@link Route.headers}), lower-case names. */
+  headers?: Record<string, string | string[]>;
   /** The parsed JSON request body, when the route has one. */
   body?: unknown;
 }
@@ -115,57 +91,16 @@ export function replyStream(to: ReplyTo, result: DockerStreamResult, stream: Dup
   void replyOnce(to, { verb: 'ack', args: result, stream });
 }
 
-/** One row of the route table. */
-export interface Route {
-  op: DockerOp;
-  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
-  /** Path after the optional `/vX.Y` prefix; `{id}` matches one segment, `{name*}` the rest. */
-  path: string;
-  verb: Verb;
-  /** The route replies with a stream (an `ack` carrying one) rather than a `set`. */
-  streams?: boolean;
-}
-
-/** The route table, most specific first. */
-export const ROUTES: readonly Route[] = [
-  { op: 'ping', method: 'GET', path: '/_ping', verb: 'get' },
-  { op: 'ping', method: 'HEAD', path: '/_ping', verb: 'get' },
-  { op: 'version', method: 'GET', path: '/version', verb: 'get' },
-  { op: 'info', method: 'GET', path: '/info', verb: 'get' },
-  { op: 'events', method: 'GET', path: '/events', verb: 'watch', streams: true },
-  { op: 'system.df', method: 'GET', path: '/system/df', verb: 'get' },
-  { op: 'container.list', method: 'GET', path: '/containers/json', verb: 'ls' },
-  { op: 'container.create', method: 'POST', path: '/containers/create', verb: 'spawn' },
-  { op: 'container.prune', method: 'POST', path: '/containers/prune', verb: 'prune' },
-  { op: 'container.inspect', method: 'GET', path: '/containers/{id}/json', verb: 'get' },
-  { op: 'container.start', method: 'POST', path: '/containers/{id}/start', verb: 'start' },
-  { op: 'container.stop', method: 'POST', path: '/containers/{id}/stop', verb: 'stop' },
-  { op: 'container.restart', method: 'POST', path: '/containers/{id}/restart', verb: 'restart' },
-  { op: 'container.kill', method: 'POST', path: '/containers/{id}/kill', verb: 'kill' },
-  { op: 'container.remove', method: 'DELETE', path: '/containers/{id}', verb: 'remove' },
-  { op: 'container.wait', method: 'POST', path: '/containers/{id}/wait', verb: 'wait', streams: true },
-  { op: 'container.attach', method: 'POST', path: '/containers/{id}/attach', verb: 'attach', streams: true },
-  { op: 'container.resize', method: 'POST', path: '/containers/{id}/resize', verb: 'resize' },
-  { op: 'container.logs', method: 'GET', path: '/containers/{id}/logs', verb: 'logs', streams: true },
-  { op: 'container.top', method: 'GET', path: '/containers/{id}/top', verb: 'top' },
-  { op: 'container.stats', method: 'GET', path: '/containers/{id}/stats', verb: 'stats', streams: true },
-  { op: 'container.rename', method: 'POST', path: '/containers/{id}/rename', verb: 'rename' },
-  { op: 'container.pause', method: 'POST', path: '/containers/{id}/pause', verb: 'pause' },
-  { op: 'container.unpause', method: 'POST', path: '/containers/{id}/unpause', verb: 'unpause' },
-  { op: 'container.archive.stat', method: 'HEAD', path: '/containers/{id}/archive', verb: 'archive' },
-  {
-    op: 'container.archive.get',
-    method: 'GET',
-    path: '/containers/{id}/archive',
-    verb: 'archive',
-    streams: true,
-  },
-  { op: 'container.archive.put', method: 'PUT', path: '/containers/{id}/archive', verb: 'archive' },
-  { op: 'container.exec', method: 'POST', path: '/containers/{id}/exec', verb: 'exec' },
-  { op: 'exec.start', method: 'POST', path: '/exec/{id}/start', verb: 'exec', streams: true },
-  { op: 'exec.inspect', method: 'GET', path: '/exec/{id}/json', verb: 'get' },
-  { op: 'exec.resize', method: 'POST', path: '/exec/{id}/resize', verb: 'resize' },
-  { op: 'image.list', method: 'GET', path: '/images/json', verb: 'ls' },
-  { op: 'image.create', method: 'POST', path: '/images/create', verb: 'spawn', streams: true },
-  { op: 'image.inspect', method: 'GET', path: '/images/{name*}/json', verb: 'get' },
-];
+export {
+  type AnswerTransport,
+  type DockerOp,
+  type FanOut,
+  graceMs,
+  isUpload,
+  type RequestTransport,
+  ROUTE_BY_OP,
+  ROUTES,
+  type Route,
+  type RouteObject,
+  routeOf,
+} from './routes/index.js';

@@ -14,11 +14,17 @@ export const MAX_ENGINE_API = '1.41';
 export interface EngineRequest {
   method: string;
   path: string;
-  query?: Record<string, string>;
+  /** A record, or entries when a key repeats (`changes=a&changes=b`). */
+  query?: Record<string, string> | [string, string][];
   /** JSON (serialised here), raw bytes, or a stream (e.g. a tar for archive put). */
   body?: unknown;
-  headers?: Record<string, string>;
+  headers?: Record<string, string | string[]>;
   versioned?: boolean;
+  /**
+   * The deadline starts when this settles rather than at once: a request body that streams up (a 1 GiB
+   * build context) may take longer than any answer deadline, and the daemon answers only after it.
+   */
+  deadlineAfter?: Promise<unknown>;
   timeoutMs?: number;
   /** {@link EngineClient.call} keeps the body as bytes even when it is JSON (pass-through). */
   rawBody?: boolean;

@@ -118,10 +118,15 @@ export class EngineClient {
   }
 
   /** Runs `fn` under the deadline (see {@link withDeadline}); refused once the client is closed. */
-  #deadline<T>(what: string, ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  #deadline<T>(
+    what: string,
+    ms: number,
+    fn: (signal: AbortSignal) => Promise<T>,
+    after?: Promise<unknown>,
+  ): Promise<T> {
     if (this.#closed)
       return Promise.reject(new SwarmError(ErrorCode.Closed, `client to ${this.#opts.address} is closed`));
-    return withDeadline(this.#clock, this.#opts.address, what, ms, fn);
+    return withDeadline(this.#clock, this.#opts.address, what, ms, fn, after);
   }
 
   /** Starts the call on the pool; resolves at the response headers. */
@@ -140,14 +145,19 @@ export class EngineClient {
   /** One pooled call; resolves at the response headers with the body still streaming. */
   request(req: EngineRequest): Promise<EngineStream> {
     const ms = req.timeoutMs ?? this.#timeoutMs;
-    return this.#deadline(`${req.method} ${req.path}`, ms, async (signal) => {
-      const res = await this.#send(req, signal);
-      return {
-        status: res.statusCode,
-        headers: flatHeaders(res.headers),
-        body: res.body as unknown as Readable,
-      };
-    });
+    return this.#deadline(
+      `${req.method} ${req.path}`,
+      ms,
+      async (signal) => {
+        const res = await this.#send(req, signal);
+        return {
+          status: res.statusCode,
+          headers: flatHeaders(res.headers),
+          body: res.body as unknown as Readable,
+        };
+      },
+      req.deadlineAfter,
+    );
   }
 
   /**
@@ -157,21 +167,26 @@ export class EngineClient {
    */
   stream(req: EngineRequest): Promise<EngineStream> {
     const ms = req.timeoutMs ?? this.#timeoutMs;
-    return this.#deadline(`${req.method} ${req.path} (stream)`, ms, async (signal) => {
-      const release = this.#streams.take(`${req.method} ${req.path}`);
-      try {
-        const { body, json } = encodeBody(req);
-        const res = await openStream(
-          { ...this.#direct(req, signal), path: await this.#url(req), body: body ?? Buffer.alloc(0) },
-          json ? 'application/json' : undefined,
-        );
-        res.body.once('close', release);
-        return res;
-      } catch (err) {
-        release();
-        throw err;
-      }
-    });
+    return this.#deadline(
+      `${req.method} ${req.path} (stream)`,
+      ms,
+      async (signal) => {
+        const release = this.#streams.take(`${req.method} ${req.path}`);
+        try {
+          const { body, json } = encodeBody(req);
+          const res = await openStream(
+            { ...this.#direct(req, signal), path: await this.#url(req), body: body ?? Buffer.alloc(0) },
+            json ? 'application/json' : undefined,
+          );
+          res.body.once('close', release);
+          return res;
+        } catch (err) {
+          release();
+          throw err;
+        }
+      },
+      req.deadlineAfter,
+    );
   }
 
   /** One call, body read completely under the same deadline (undici aborts the body on the signal). */
@@ -189,25 +204,34 @@ export class EngineClient {
    * A hijacked call (attach, exec start) on its own connection, holding a stream slot until the socket
    * closes: resolves with the raw socket after `101 UPGRADED` (the deadline covers only the wait for
    * it), or with the daemon's plain answer (errors, detached exec), which frees the slot at once.
+   * `protocol` is the `Upgrade` asked for: `tcp` (Docker's hijack), or a client's own (h2c, websocket).
    */
-  hijack(req: EngineRequest): Promise<EngineHijack> {
+  hijack(req: EngineRequest, protocol = 'tcp'): Promise<EngineHijack> {
     const ms = req.timeoutMs ?? this.#timeoutMs;
-    return this.#deadline(`${req.method} ${req.path} (hijack)`, ms, async (signal) => {
-      const release = this.#streams.take(`${req.method} ${req.path}`);
-      try {
-        const h = await openHijack({
-          ...this.#direct(req, signal),
-          path: await this.#url(req),
-          body: Buffer.from(req.body === undefined ? '' : JSON.stringify(req.body)),
-        });
-        if (h.upgraded) h.socket.once('close', release);
-        else release();
-        return h;
-      } catch (err) {
-        release();
-        throw err;
-      }
-    });
+    return this.#deadline(
+      `${req.method} ${req.path} (hijack)`,
+      ms,
+      async (signal) => {
+        const release = this.#streams.take(`${req.method} ${req.path}`);
+        try {
+          const h = await openHijack(
+            {
+              ...this.#direct(req, signal),
+              path: await this.#url(req),
+              body: Buffer.from(req.body === undefined ? '' : JSON.stringify(req.body)),
+            },
+            protocol,
+          );
+          if (h.upgraded) h.socket.once('close', release);
+          else release();
+          return h;
+        } catch (err) {
+          release();
+          throw err;
+        }
+      },
+      req.deadlineAfter,
+    );
   }
 
   /** What every call on a connection of its own shares; its request and socket are tracked for close(). */

@@ -52,13 +52,13 @@ export interface DirectCall {
   path: string;
   /** JSON bytes, or a stream piped up as the request body (an image import's tarball). */
   body: Buffer | Readable;
-  headers?: Record<string, string>;
+  headers?: Record<string, string | string[]>;
   signal: AbortSignal;
   /** Called with every socket-like object opened, so the owner can destroy them on close. */
   track(s: Closable): void;
 }
 
-function send(call: DirectCall, headers: Record<string, string>): ClientRequest {
+function send(call: DirectCall, headers: Record<string, string | string[]>): ClientRequest {
   const { address: a, tls } = call;
   const where =
     a.kind === 'unix'
@@ -103,13 +103,15 @@ function collect(res: IncomingMessage, resolve: (h: EngineHijack) => void, rejec
  * Sends the upgrade request and resolves with the raw socket after `101 UPGRADED` (any bytes that came
  * with the 101 are put back in front of it), or with the daemon's complete plain answer.
  */
-export function openHijack(call: DirectCall & { body: Buffer }): Promise<EngineHijack> {
+export function openHijack(call: DirectCall & { body: Buffer }, protocol = 'tcp'): Promise<EngineHijack> {
   return new Promise<EngineHijack>((resolve, reject) => {
+    // Docker's own hijack sends its JSON body's type; a client's protocol (h2c, websocket) goes as sent.
+    const type: Record<string, string> = protocol === 'tcp' ? { 'Content-Type': 'application/json' } : {};
     const r = send(call, {
-      'Content-Type': 'application/json',
+      ...type,
       'Content-Length': String(call.body.length),
       Connection: 'Upgrade',
-      Upgrade: 'tcp',
+      Upgrade: protocol,
     });
     r.once('error', reject);
     r.once('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {

@@ -6,7 +6,7 @@
  * @module
  */
 import { Pool } from 'undici';
-import type { Clock } from '../../clock.js';
+import type { Clock, TimerHandle } from '../../clock.js';
 import { ConnectionLostError, DeadlineExceededError, ErrorCode, SwarmError } from '../../errors.js';
 import type { EngineAddress, TlsFiles } from './engine-address.js';
 
@@ -81,6 +81,7 @@ export class StreamSlots {
 /**
  * Runs `fn` with a signal that aborts after `ms` on `clock`; a failure after the abort is a
  * {@link DeadlineExceededError}, any other goes through {@link connectionLost}. `address` names the daemon.
+ * With `after`, the deadline starts only once `after` settles (a request body still streaming up).
  */
 export async function withDeadline<T>(
   clock: Clock,
@@ -88,11 +89,18 @@ export async function withDeadline<T>(
   what: string,
   ms: number,
   fn: (signal: AbortSignal) => Promise<T>,
+  after?: Promise<unknown>,
 ): Promise<T> {
   const ac = new AbortController();
   // The error is built only when the deadline fires: capturing a stack on every call was ~4 % of a
   // pass-through request's CPU.
-  const timer = clock.setTimeout(() => ac.abort(), ms);
+  let done = false;
+  let timer: TimerHandle | undefined;
+  const arm = () => {
+    if (!done) timer = clock.setTimeout(() => ac.abort(), ms);
+  };
+  if (after) after.then(arm, arm);
+  else arm();
   try {
     return await fn(ac.signal);
   } catch (err) {
@@ -102,7 +110,8 @@ export async function withDeadline<T>(
       });
     throw connectionLost(address, err);
   } finally {
-    clock.clearTimeout(timer);
+    done = true;
+    if (timer !== undefined) clock.clearTimeout(timer);
   }
 }
 

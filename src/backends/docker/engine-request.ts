@@ -7,12 +7,8 @@
 import { Duplex, type Readable } from 'node:stream';
 import type { ErrorArgs } from '../../actors/message.js';
 import { ErrorCode, type ErrorCodeValue, SwarmError } from '../../errors.js';
-import { type DockerArgs, type DockerOp, ROUTES, type Route } from './api.js';
+import { type DockerArgs, type Route, routeOf } from './api.js';
 import { isCanonicalPath } from './http-path.js';
-
-/** The route each op is sent on (the first row for it: `GET /_ping` rather than `HEAD`). */
-const ROUTE_BY_OP = new Map<DockerOp, Route>();
-for (const r of ROUTES) if (!ROUTE_BY_OP.has(r.op)) ROUTE_BY_OP.set(r.op, r);
 
 /** A call ready for the engine client. */
 export interface PlannedCall {
@@ -20,6 +16,10 @@ export interface PlannedCall {
   method: string;
   path: string;
   query: Record<string, string>;
+  /** The query as sent: every value of a repeated key ({@link DockerArgs.repeated}), in order. */
+  search: [string, string][];
+  /** The request headers the row carries, as the client sent them. */
+  headers: Record<string, string | string[]>;
   body: unknown;
 }
 
@@ -31,17 +31,26 @@ function bad(message: string): SwarmError {
 export function planCall(args: unknown): PlannedCall {
   if (typeof args !== 'object' || args === null) throw bad('docker request args must be an object');
   const a = args as Partial<DockerArgs>;
-  const route = typeof a.op === 'string' ? ROUTE_BY_OP.get(a.op as DockerOp) : undefined;
+  const route = routeOf(a.op);
   if (!route) throw bad(`unknown docker op ${JSON.stringify(a.op)}`);
   const query: Record<string, string> = {};
   if (a.query !== undefined && (typeof a.query !== 'object' || a.query === null))
     throw bad('query must be an object');
-  for (const [k, v] of Object.entries(a.query ?? {})) query[k] = String(v);
+  const search: [string, string][] = [];
+  for (const [k, v] of Object.entries(a.query ?? {})) {
+    query[k] = String(v);
+    // All values of a repeated key, unless a stage rewrote the key since (then its one value wins).
+    const all = isObject(a.repeated) ? a.repeated[k] : undefined;
+    if (Array.isArray(all) && all.length > 1 && String(all[0]) === query[k])
+      for (const each of all) search.push([k, String(each)]);
+    else search.push([k, query[k]]);
+  }
   let path = route.path;
   if (path.includes('{')) {
     if (typeof a.id !== 'string' || a.id === '') throw bad(`${a.op} needs an id`);
-    // Image names keep their slashes (`{name*}`); everything else is one path segment.
-    const id = path.includes('{name*}')
+    // References (`{ref*}`: image and plugin names) keep their slashes, as the docker CLI sends them;
+    // any other id is one encoded segment (dockerd decodes `%2F` before routing: the same name).
+    const id = path.includes('{ref*}')
       ? encodeURIComponent(a.id).replaceAll('%2F', '/')
       : encodeURIComponent(a.id);
     path = path.replace(/\{[a-z]+\*?\}/, id);
@@ -58,16 +67,26 @@ export function planCall(args: unknown): PlannedCall {
     method: route.method === 'HEAD' && route.op === 'ping' ? 'GET' : route.method,
     path,
     query,
+    search,
+    headers: carried(route, a.headers),
     body: a.body,
   };
 }
 
-/** Extra time a stop/restart/kill may take: dockerd answers only after the container's grace period. */
-export function graceMs(plan: PlannedCall): number {
-  const t = Number(plan.query.t ?? plan.query.timeout ?? 10);
-  return ['container.stop', 'container.restart'].includes(plan.route.op) && Number.isFinite(t)
-    ? Math.max(0, t) * 1000
-    : 0;
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+/** Only the headers the row names pass (a stage cannot set `Host` or framing), as strings. */
+function carried(route: Route, headers: unknown): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  if (!isObject(headers)) return out;
+  for (const name of route.headers ?? []) {
+    const v = headers[name];
+    if (typeof v === 'string') out[name] = v;
+    else if (Array.isArray(v)) out[name] = v.map(String);
+  }
+  return out;
 }
 
 function codeForStatus(status: number): ErrorCodeValue {
@@ -111,14 +130,37 @@ export function failureErrorArgs(err: unknown, stage: string): ErrorArgs {
   };
 }
 
-/** Response headers worth passing on: dockerd's `X-Docker-*` (archive stat) and, for streams, the type. */
+/**
+ * Headers the front end sets itself (its own version and identity), or that frame the message: the
+ * daemon's are not passed on. Everything else is (`Location` of a 301, `X-Docker-*`, `Upgrade`…).
+ */
+const OWN_HEADERS = new Set([
+  'api-version',
+  'docker-experimental',
+  'ostype',
+  'server',
+  'date',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+]);
+
+/** Go's canonical header key (`x-docker-container-path-stat` → `X-Docker-Container-Path-Stat`). */
+function canonical(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
+}
+
+/**
+ * The daemon's response headers to pass on, in Go's canonical case. `Content-Type` only when the body
+ * is passed as bytes (`withType`): a body a stage re-serialises gets the front end's own.
+ */
 export function passHeaders(headers: Record<string, string>, withType: boolean): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) {
-    if (k.startsWith('x-docker-'))
-      out[k.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase())] = v;
+    if (OWN_HEADERS.has(k) || (k === 'content-type' && !withType)) continue;
+    out[canonical(k)] = v;
   }
-  if (withType && headers['content-type']) out['Content-Type'] = headers['content-type'];
   return out;
 }
 

@@ -3,8 +3,10 @@
  * small pure helpers that turn a matched route into a message and headers dockerd would send.
  * @module
  */
+
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
-import type { DockerArgs } from './api.js';
+import { type DockerArgs, graceMs } from './api.js';
 import type { ForwardTarget } from './http-forward.js';
 import type { ServerLimits, UpgradeGate } from './http-limits.js';
 import type { MatchedRoute } from './http-router.js';
@@ -45,17 +47,33 @@ export function pingHeaders(version: string): Record<string, string> {
   };
 }
 
+/** The request headers `match`'s row carries ({@link Route.headers}), as the client sent them. */
+export function carriedHeaders(
+  match: MatchedRoute,
+  headers: IncomingHttpHeaders,
+): Record<string, string | string[]> | undefined {
+  let out: Record<string, string | string[]> | undefined;
+  for (const name of match.route.headers ?? []) {
+    const v = headers[name];
+    if (v === undefined) continue;
+    out ??= {};
+    out[name] = v;
+  }
+  return out;
+}
+
 /** The request message's args for a matched route. */
-export function dockerArgs(match: MatchedRoute, body: unknown): DockerArgs {
+export function dockerArgs(match: MatchedRoute, body: unknown, headers?: IncomingHttpHeaders): DockerArgs {
   const args: DockerArgs = { op: match.route.op, query: match.query };
+  if (match.repeated) args.repeated = match.repeated;
   if (match.id !== undefined) args.id = match.id;
   if (body !== undefined) args.body = body;
+  const carried = headers && carriedHeaders(match, headers);
+  if (carried) args.headers = carried;
   return args;
 }
 
-/** How long to wait for an answer: the edge's timeout, plus the grace period stop/restart ask for. */
+/** How long to wait for an answer: the edge's timeout, plus the grace period the row asks for. */
 export function replyTimeoutMs(edge: Edge, match: MatchedRoute): number {
-  const op = match.route.op;
-  const grace = op === 'container.stop' || op === 'container.restart' ? Number(match.query.t) : 0;
-  return (edge.timeoutSeconds + (Number.isFinite(grace) && grace > 0 ? grace : 0)) * 1000;
+  return edge.timeoutSeconds * 1000 + graceMs(match.route, match.query);
 }

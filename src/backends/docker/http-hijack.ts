@@ -153,8 +153,19 @@ export function writeRawResponse(
   );
 }
 
+/** The `Upgrade` header of a stage's answer, whatever its case (a header value with CR/LF is ignored). */
+function upgradeOf(headers: Record<string, string>): string | undefined {
+  for (const k in headers) {
+    const v = headers[k];
+    if (k.toLowerCase() === 'upgrade' && typeof v === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z/-]+$/.test(v))
+      return v;
+  }
+  return undefined;
+}
+
 /**
- * Answers an upgrade with the stage's stream. `raw-stream` → `101 UPGRADED` and a byte pipe;
+ * Answers an upgrade with the stage's stream. `raw-stream` → `101 UPGRADED` (Docker's `Upgrade: tcp`)
+ * or `101 Switching Protocols` (the protocol the daemon agreed to: h2c, websocket) and a byte pipe;
  * `chunked` (a stage streaming a plain HTTP answer) → a close-delimited body. Either way the socket
  * ends when `output` ends; a failure on either side destroys both.
  */
@@ -166,16 +177,23 @@ export function pipeHijacked(
   onDone?: () => void,
 ): void {
   const extra = endToEndHeaders(result.headers);
-  const head =
-    result.mode === 'raw-stream'
-      ? `HTTP/1.1 101 UPGRADED\r\n${headerLines({
-          'Content-Type': 'application/vnd.docker.raw-stream',
-          ...base,
-          ...extra,
-          Connection: 'Upgrade',
-          Upgrade: 'tcp',
-        })}\r\n`
-      : `HTTP/1.1 ${result.status} ${STATUS_CODES[result.status] ?? ''}\r\n${headerLines({ ...base, ...extra, Connection: 'close' })}\r\n`;
+  const protocol = upgradeOf(result.headers);
+  let head: string;
+  if (result.mode === 'raw-stream' && protocol !== undefined && protocol.toLowerCase() !== 'tcp') {
+    // A client's own protocol (BuildKit's h2c, a websocket): the daemon's 101 and its handshake
+    // headers exactly, as dockerd writes them (no API headers, no body type).
+    head = `HTTP/1.1 101 Switching Protocols\r\n${headerLines({ ...extra, Connection: 'Upgrade', Upgrade: protocol })}\r\n`;
+  } else if (result.mode === 'raw-stream') {
+    head = `HTTP/1.1 101 UPGRADED\r\n${headerLines({
+      'Content-Type': 'application/vnd.docker.raw-stream',
+      ...base,
+      ...extra,
+      Connection: 'Upgrade',
+      Upgrade: 'tcp',
+    })}\r\n`;
+  } else {
+    head = `HTTP/1.1 ${result.status} ${STATUS_CODES[result.status] ?? ''}\r\n${headerLines({ ...base, ...extra, Connection: 'close' })}\r\n`;
+  }
   let done = false;
   const finish = () => {
     if (done) return;

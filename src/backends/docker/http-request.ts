@@ -1,19 +1,20 @@
 /**
  * Ordinary (non-upgraded) requests of the Docker front door: match the route, answer `/_ping`
- * locally, read the body (JSON with a limit, or a raw upload for archive PUT), forward to the next
+ * locally, read the body (JSON with a limit, or a raw upload stream when the row says so: a build
+ * context, an image tarball, an archive), forward to the next
  * stage and write its answer. A client leaving cancels the wait and destroys any stream.
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
+import { isUpload } from './api.js';
 import { readJsonBody } from './http-body.js';
 import { baseHeaders, dockerArgs, type Edge, pingHeaders, replyTimeoutMs } from './http-edge.js';
 import { writeHttpError } from './http-errors.js';
 import { type ForwardResult, forwardRequest } from './http-forward.js';
 import { checkRequestPath } from './http-path.js';
-import { isHttpError } from './http-router.js';
+import { isHttpError, resolveRoute } from './http-router.js';
 import { type SkippedItems, writeChunkedStream, writeSetReply } from './http-streams.js';
-import { resolveRoute } from './http-unsupported.js';
 
 function writeResult(
   res: ServerResponse,
@@ -57,11 +58,8 @@ export async function handleRequest(edge: Edge, req: IncomingMessage, res: Serve
     }
     let body: unknown;
     let upload: PassThrough | undefined;
-    // Raw uploads, streamed on: an archive tar, and `docker import -`'s tarball (image create fromSrc=-).
-    if (
-      match.route.op === 'container.archive.put' ||
-      (match.route.op === 'image.create' && match.query.fromSrc === '-')
-    ) {
+    // Raw uploads (the row says which), streamed on as they arrive: never buffered here.
+    if (isUpload(match.route, match.query)) {
       upload = new PassThrough();
       req.pipe(upload);
     } else {
@@ -73,7 +71,7 @@ export async function handleRequest(edge: Edge, req: IncomingMessage, res: Serve
       }
       body = parsed.body;
     }
-    const args = dockerArgs(match, body);
+    const args = dockerArgs(match, body, req.headers);
     const fwd = forwardRequest(edge.target, match.route.verb, args, replyTimeoutMs(edge, match), upload);
     res.once('close', () => {
       if (!res.writableFinished) fwd.cancel();

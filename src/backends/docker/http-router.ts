@@ -18,8 +18,10 @@ export interface MatchedRoute {
   route: Route;
   /** The decoded `{id}` / `{name*}` parameter, when the route has one. */
   id?: string;
-  /** Query parameters as strings; the first value wins for repeated keys, as in dockerd. */
+  /** Query parameters as strings; the first value of a repeated key, as dockerd's `Form.Get` reads. */
   query: Record<string, string>;
+  /** Every value of each key sent more than once, in order (dockerd's `Form[key]`). */
+  repeated?: Record<string, string[]>;
   /** The `/vX.Y` prefix the client used, if any. */
   version?: string;
 }
@@ -59,13 +61,13 @@ const COMPILED: CompiledRoute[] = ROUTES.map((route) => {
     .map((part) => {
       if (!part.startsWith('{')) return escapeRegExp(part);
       hasParam = true;
-      return part.endsWith('*}') ? '(.+)' : '([^/]+)';
+      return part.endsWith('*}') ? '(.+?)' : '([^/]+)';
     })
     .join('');
   return { route, pattern: new RegExp(`^${source}/?$`), hasParam };
 });
 
-// Per method, in table order (first match wins): a request tries a handful of patterns, not all ~80.
+// Per method, in table order (first match wins): a request tries the patterns of its method only.
 const BY_METHOD = new Map<string, CompiledRoute[]>();
 for (const c of COMPILED) {
   const list = BY_METHOD.get(c.route.method) ?? [];
@@ -106,12 +108,19 @@ export function matchRoute(method: string, url: string, maxVersion: string): Mat
     const m = pattern.exec(path);
     if (!m) continue;
     const query: Record<string, string> = {};
+    let repeated: Record<string, string[]> | undefined;
     // defineProperty, not `query[k] = v`: assigning a `__proto__` key hits the prototype setter and
     // the parameter silently vanished from the forwarded query (found by test/dockerserver/fuzz.test.ts).
-    for (const [k, v] of new URLSearchParams(search))
-      if (!Object.hasOwn(query, k))
-        Object.defineProperty(query, k, { value: v, enumerable: true, writable: true, configurable: true });
+    for (const [k, v] of new URLSearchParams(search)) {
+      if (!Object.hasOwn(query, k)) define(query, k, v);
+      else {
+        repeated ??= {};
+        if (Object.hasOwn(repeated, k)) repeated[k]!.push(v);
+        else define(repeated, k, [query[k]!, v]);
+      }
+    }
     const matched: MatchedRoute = { route, query };
+    if (repeated) matched.repeated = repeated;
     if (version !== undefined) matched.version = version;
     if (hasParam) {
       try {
@@ -125,7 +134,18 @@ export function matchRoute(method: string, url: string, maxVersion: string): Mat
   return httpError(404, 'page not found');
 }
 
+/** `obj[k] = v` that also works for `__proto__`. */
+function define<T>(obj: Record<string, T>, k: string, v: T): void {
+  Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
 /** True when `matchRoute` returned an error rather than a route. */
 export function isHttpError(v: MatchedRoute | HttpError): v is HttpError {
   return 'status' in v;
 }
+
+/**
+ * {@link matchRoute} under the name the front end uses: every operation of the Engine API has a row,
+ * so a path that matches none is dockerd's own `404 page not found`.
+ */
+export const resolveRoute = matchRoute;

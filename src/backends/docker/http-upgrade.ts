@@ -14,9 +14,8 @@ import { errorBody, type HttpError, JSON_CONTENT_TYPE } from './http-errors.js';
 import { forwardRequest } from './http-forward.js';
 import { closeLingering, pipeHijacked, takeHijackedRequest, writeRawResponse } from './http-hijack.js';
 import { checkRequestPath } from './http-path.js';
-import { isHttpError } from './http-router.js';
+import { isHttpError, resolveRoute } from './http-router.js';
 import { encodeResultBody, endToEndHeaders } from './http-streams.js';
-import { resolveRoute } from './http-unsupported.js';
 
 /** How long a plainly answered upgrade socket waits for the client to close before it is destroyed. */
 export const UPGRADE_LINGER_MS = 2_000;
@@ -80,7 +79,7 @@ export async function handleUpgrade(
       taken.stdin.destroy();
       return fail(base, parsed.error);
     }
-    const args = dockerArgs(match, parsed.body);
+    const args = dockerArgs(match, parsed.body, req.headers);
     const fwd = forwardRequest(edge.target, match.route.verb, args, replyTimeoutMs(edge, match), taken.stdin);
     socket.once('close', () => fwd.cancel());
     const out = await fwd.result;

@@ -6,6 +6,7 @@
 import type { Message } from '../../actors/message.js';
 import { refuse } from '../../actors/reply.js';
 import { type DockerArgs, type DockerOp, replySet, replyStream } from '../docker/api.js';
+import { unmodelled } from '../docker/unmodelled.js';
 import { isRunning } from './container.js';
 import type { Engine } from './engine.js';
 import { asEngineError, EngineError } from './engine-errors.js';
@@ -153,7 +154,9 @@ export async function handleDocker(engine: Engine, m: Message): Promise<void> {
     const h = HANDLERS[args.op];
     if (!h) {
       m.stream?.destroy();
-      throw new EngineError(501, `${args.op} is not implemented by the simulator`);
+      // The route table says how: a lookup of one object is a 404, anything else a 501 with a hint.
+      const { status, message } = unmodelled(args, 'the simulator');
+      throw new EngineError(status, message);
     }
     await h(engine, m as Message<DockerArgs>, args);
   } catch (err) {
