@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Daemon,
   docker,
+  dockerLive,
   freePort,
   type SwarmdProcess,
   startDaemons,
@@ -193,6 +194,36 @@ describe('/metrics, /readyz, /healthz', () => {
     expect((ran.get(attach) ?? 0) - (after.get(attach) ?? 0)).toBe(1);
     // Labels are bounded: stage and node names, ops, status classes, states — never a container id.
     for (const key of after.keys()) expect(key).not.toMatch(/[0-9a-f]{12}/);
+  }, 60_000);
+
+  it('counts the streams each dockerclient node holds open to its daemon', async () => {
+    const streams = (m: Map<string, number>) =>
+      daemons.reduce((n, d) => n + (m.get(`swarmd_daemon_streams_open{stage="${d.name}"}`) ?? 0), 0);
+    const first = await scrape();
+    const before = streams(first);
+    for (const d of daemons) expect(first.get(`swarmd_daemon_streams_limit{stage="${d.name}"}`)).toBe(128);
+    // A container whose logs are followed through the chain: one stream from its node to its daemon.
+    const id = (
+      await docker(
+        ['run', '-d', '--network', 'none', '--name', 'follow-me', 'busybox:local', 'sleep', '60'],
+        {
+          host,
+        },
+      )
+    ).stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const logs = dockerLive(['logs', '-f', 'follow-me'], host);
+    try {
+      await until(
+        async () => streams(await scrape()) > before,
+        15_000,
+        'one more stream open to a daemon',
+        200,
+      );
+    } finally {
+      logs.child.kill('SIGKILL');
+      await docker(['rm', '-f', 'follow-me'], { host });
+    }
   }, 60_000);
 
   it('answers the probes', async () => {

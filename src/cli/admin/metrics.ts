@@ -10,7 +10,7 @@ import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { actorsOf, inspectTree } from '../../actors/inspection.js';
 import type { Chain } from '../../backends/chain.js';
 import { version } from '../help.js';
-import type { AdminModel } from './model.js';
+import { type AdminModel, type DaemonLinks, daemonLinks } from './model.js';
 import { BUCKETS, type RequestStats, STATUS_CLASSES } from './requests.js';
 
 /** The health machine's states, one `swarmd_node_health` series each. */
@@ -137,6 +137,30 @@ export function createMetrics(chain: Chain, stats: RequestStats, model: AdminMod
         for (const state of HEALTH_STATES) g.set({ node: s.name, state }, s.health.state === state ? 1 : 0);
       }
     },
+  );
+  const links = (fill: (g: Gauge, stage: string, l: DaemonLinks) => void) => (g: Gauge) => {
+    for (const s of [...chain.stages, ...chain.children]) {
+      const l = daemonLinks(s);
+      if (l) fill(g, s.name, l);
+    }
+  };
+  gauge(
+    'swarmd_daemon_streams_open',
+    'Long-lived streams (attach, exec, logs -f, events, stats…) a dockerclient stage holds open to its daemon.',
+    ['stage'],
+    links((g, stage, l) => g.set({ stage }, l.streamsOpen)),
+  );
+  gauge(
+    'swarmd_daemon_streams_limit',
+    'Most streams a dockerclient stage opens at once (--streams); one more is refused with 503.',
+    ['stage'],
+    links((g, stage, l) => g.set({ stage }, l.streamsLimit)),
+  );
+  gauge(
+    'swarmd_daemon_connections_limit',
+    'Size of a dockerclient stage keep-alive pool for plain calls (--connections).',
+    ['stage'],
+    links((g, stage, l) => g.set({ stage }, l.connectionsLimit)),
   );
   gauge('swarmd_ready', '1 when /readyz answers 200.', [], (g) => g.set(model.view.ready ? 1 : 0));
   return register;

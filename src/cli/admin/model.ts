@@ -35,6 +35,37 @@ export interface ActorView extends ActorSnapshot {
   requests: number;
   errors: number;
   history: { rate: number[]; p50: (number | null)[]; p99: (number | null)[] };
+  /** A dockerclient stage's long-lived streams (attach, logs -f, events…) open now, and its limits. */
+  daemon?: DaemonLinks;
+}
+
+/** What a dockerclient stage holds open to its daemon. */
+export interface DaemonLinks {
+  streamsOpen: number;
+  streamsLimit: number;
+  /** Size of its keep-alive connection pool for plain calls. */
+  connectionsLimit: number;
+}
+
+/**
+ * The daemon links of a stage whose instance has an engine client (dockerclient), read duck-typed so
+ * the admin needs nothing from the stage but what it already exposes (`engine.streamsOpen`, `limits`).
+ */
+export function daemonLinks(stage: StageActor | undefined): DaemonLinks | undefined {
+  const engine = (
+    stage?.instance as
+      | { engine?: { streamsOpen?: unknown; limits?: { streams?: unknown; connections?: unknown } } }
+      | undefined
+  )?.engine;
+  const open = engine?.streamsOpen;
+  const limits = engine?.limits;
+  if (
+    typeof open !== 'number' ||
+    typeof limits?.streams !== 'number' ||
+    typeof limits.connections !== 'number'
+  )
+    return undefined;
+  return { streamsOpen: open, streamsLimit: limits.streams, connectionsLimit: limits.connections };
 }
 
 /** A supervisor with its children as views. */
@@ -194,6 +225,8 @@ export class AdminModel {
     }
     const health = stages.get(a.id)?.health;
     if (health) view.health = { ...health };
+    const links = daemonLinks(stages.get(a.id));
+    if (links) view.daemon = links;
     return view;
   }
 

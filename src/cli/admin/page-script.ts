@@ -67,7 +67,9 @@ export const PAGE_JS = `'use strict';
       cell('daemon health', health) +
       cell('mailbox', a.mailboxDepth + ' / ' + a.mailboxCapacity + ' (max ' + a.mailboxHighWater + ')' +
         '<progress class="bar" max="100" value="' + fill.toFixed(1) + '"></progress>') +
-      cell('in flight', String(a.inFlight)) +
+      cell('in flight', String(a.inFlight) + (a.daemon
+        ? ' <span class="k">' + a.daemon.streamsOpen + ' / ' + a.daemon.streamsLimit + ' streams</span>'
+        : '')) +
       cell('msg/s', num(a.rate, 1)) +
       cell('p50 / p99 ms', num(a.p50, 2) + ' / ' + num(a.p99, 2)) +
       cell('restarts', '<span class="restarts">' + a.restarts + '</span>' +
