@@ -14,7 +14,7 @@ import { actorsOf, inspectTree } from '../../src/actors/inspection.js';
 import type { Message } from '../../src/actors/message.js';
 import { Chain } from '../../src/backends/chain.js';
 import { type Admin, RequestStats, startAdmin, takeAdminArgs } from '../../src/cli/admin/index.js';
-import type { AdminView } from '../../src/cli/admin/model.js';
+import { type ActorView, AdminModel, type AdminView } from '../../src/cli/admin/model.js';
 import { systemClock } from '../../src/clock.js';
 import { ErrorCode, SwarmError } from '../../src/errors.js';
 import { kSender, type Sender } from '../../src/libchan/types.js';
@@ -236,6 +236,32 @@ describe('the admin server over https and on a unix socket', () => {
       );
     } finally {
       await admin.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('listen and remote links in the tree', () => {
+  it("shows a listen stage's sessions and a remote stage's link", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'admin-link-'));
+    const sock = join(dir, 'l.sock');
+    const back = new Chain({ log, clock: systemClock });
+    const front = new Chain({ log, clock: systemClock });
+    try {
+      await back.start([`listen unix://${sock}`, 'simulator n1']);
+      await front.start([`remote unix://${sock}`]);
+      const backModel = new AdminModel(back, new RequestStats(), systemClock);
+      const frontModel = new AdminModel(front, new RequestStats(), systemClock);
+      const ret = new Done();
+      front.head?.send({ verb: 'ls', args: { op: 'container.list', query: {} }, ret });
+      await until(() => ret.closed, 5000, 'the list reply over the link');
+      const remote = actorsOf(frontModel.tick().tree as never).find((a) => a.id === 'remote#1') as ActorView;
+      expect(remote.link).toEqual({ kind: 'remote', state: 'up', inFlight: 0 });
+      const listen = actorsOf(backModel.tick().tree as never).find((a) => a.id === 'listen#1') as ActorView;
+      expect(listen.link).toEqual({ kind: 'listen', sessions: 1 });
+    } finally {
+      await front.stop();
+      await back.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -10,7 +10,14 @@ import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { actorsOf, inspectTree } from '../../actors/inspection.js';
 import type { Chain } from '../../backends/chain.js';
 import { version } from '../help.js';
-import { type AdminModel, type DaemonLinks, daemonLinks } from './model.js';
+import {
+  type AdminModel,
+  type DaemonLinks,
+  daemonLinks,
+  LINK_STATES,
+  type LinkView,
+  linkOf,
+} from './model.js';
 import { BUCKETS, type RequestStats, STATUS_CLASSES } from './requests.js';
 
 /** The health machine's states, one `swarmd_node_health` series each. */
@@ -161,6 +168,37 @@ export function createMetrics(chain: Chain, stats: RequestStats, model: AdminMod
     'Size of a dockerclient stage keep-alive pool for plain calls (--connections).',
     ['stage'],
     links((g, stage, l) => g.set({ stage }, l.connectionsLimit)),
+  );
+  const each = (fill: (g: Gauge, stage: string, l: LinkView) => void) => (g: Gauge) => {
+    for (const s of [...chain.stages, ...chain.children]) {
+      const l = linkOf(s);
+      if (l) fill(g, s.name, l);
+    }
+  };
+  gauge(
+    'swarmd_listen_sessions',
+    'Peer sessions a listen stage holds open now.',
+    ['stage'],
+    each((g, stage, l) => {
+      if (l.kind === 'listen') g.set({ stage }, l.sessions);
+    }),
+  );
+  gauge(
+    'swarmd_remote_link',
+    "1 for a remote stage's current link state, 0 for the others.",
+    ['stage', 'state'],
+    each((g, stage, l) => {
+      if (l.kind === 'remote')
+        for (const state of LINK_STATES) g.set({ stage, state }, l.state === state ? 1 : 0);
+    }),
+  );
+  gauge(
+    'swarmd_remote_in_flight',
+    'Requests a remote stage has sent over its link and not yet seen answered.',
+    ['stage'],
+    each((g, stage, l) => {
+      if (l.kind === 'remote') g.set({ stage }, l.inFlight);
+    }),
   );
   gauge('swarmd_ready', '1 when /readyz answers 200.', [], (g) => g.set(model.view.ready ? 1 : 0));
   return register;

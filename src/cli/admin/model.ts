@@ -37,6 +37,33 @@ export interface ActorView extends ActorSnapshot {
   history: { rate: number[]; p50: (number | null)[]; p99: (number | null)[] };
   /** A dockerclient stage's long-lived streams (attach, logs -f, events…) open now, and its limits. */
   daemon?: DaemonLinks;
+  /** A `listen` stage's sessions, or a `remote` stage's link to its listen. */
+  link?: LinkView;
+}
+
+/** The libchan link of a `listen` (peers' sessions) or `remote` (its one session) stage. */
+export type LinkView =
+  | { kind: 'listen'; sessions: number }
+  | { kind: 'remote'; state: 'connecting' | 'up' | 'down' | 'stopped'; inFlight: number };
+
+/** The remote link states, one `swarmd_remote_link` series each. */
+export const LINK_STATES = ['connecting', 'up', 'down', 'stopped'] as const;
+
+/**
+ * The link of a `listen` or `remote` stage, read duck-typed from what their instances expose
+ * (`sessions`; `linkState`, `inFlight`).
+ */
+export function linkOf(stage: StageActor | undefined): LinkView | undefined {
+  const i = stage?.instance as { sessions?: unknown; linkState?: unknown; inFlight?: unknown } | undefined;
+  if (stage?.definition.name === 'listen' && typeof i?.sessions === 'number')
+    return { kind: 'listen', sessions: i.sessions };
+  if (
+    stage?.definition.name === 'remote' &&
+    typeof i?.inFlight === 'number' &&
+    (LINK_STATES as readonly unknown[]).includes(i.linkState)
+  )
+    return { kind: 'remote', state: i.linkState as (typeof LINK_STATES)[number], inFlight: i.inFlight };
+  return undefined;
 }
 
 /** What a dockerclient stage holds open to its daemon. */
@@ -227,6 +254,8 @@ export class AdminModel {
     if (health) view.health = { ...health };
     const links = daemonLinks(stages.get(a.id));
     if (links) view.daemon = links;
+    const link = linkOf(stages.get(a.id));
+    if (link) view.link = link;
     return view;
   }
 

@@ -51,20 +51,27 @@ export const PAGE_JS = `'use strict';
   function actor(a, now) {
     var h = a.health;
     var fill = a.mailboxCapacity ? Math.min(100, (100 * a.mailboxDepth) / a.mailboxCapacity) : 0;
+    var l = a.link;
     var health = h
       ? '<span class="badge health h-' + esc(h.state) + '">' + esc(h.state) + '</span>' +
         '<span class="k">' + esc(ago(now - h.since)) + (h.reason ? ': ' + esc(h.reason) : '') + '</span>'
-      : '<span class="k">–</span>';
+      : l && l.kind === 'remote'
+        ? '<span class="badge link l-' + esc(l.state) + '">link ' + esc(l.state) + '</span>' +
+          '<span class="k">' + l.inFlight + ' in flight over it</span>'
+        : l && l.kind === 'listen'
+          ? '<span class="badge link">' + l.sessions + ' session' + (l.sessions === 1 ? '' : 's') + '</span>'
+          : '<span class="k">–</span>';
     var err = a.lastError
       ? '<span class="err" title="' + esc(a.lastError) + '">' + esc(a.lastError) + '</span>' +
         '<span class="k">' + esc(ago(now - a.lastErrorAt)) + '</span>'
       : '<span class="k">no error</span>';
     return (
       '<div class="actor" data-id="' + esc(a.id) + '" data-path="' + esc(a.path) + '" data-state="' +
-      esc(a.state) + '" data-health="' + esc(h ? h.state : '') + '" data-restarts="' + a.restarts + '">' +
+      esc(a.state) + '" data-health="' + esc(h ? h.state : '') + '" data-link="' +
+      esc(l ? (l.kind === 'remote' ? l.state : l.sessions) : '') + '" data-restarts="' + a.restarts + '">' +
       '<div class="name" title="' + esc(a.path) + '">' + esc(a.id) + '</div>' +
       cell('state', '<span class="badge state s-' + esc(a.state) + '">' + esc(a.state) + '</span>') +
-      cell('daemon health', health) +
+      cell('daemon health / link', health) +
       cell('mailbox', a.mailboxDepth + ' / ' + a.mailboxCapacity + ' (max ' + a.mailboxHighWater + ')' +
         '<progress class="bar" max="100" value="' + fill.toFixed(1) + '"></progress>') +
       cell('in flight', String(a.inFlight) + (a.daemon

@@ -52,9 +52,9 @@ main { padding: 0 1em 1em; }
 .actor .k { display: block; font-size: .78em; color: #7a8496; }
 .actor .err { color: #a1261b; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .badge { display: inline-block; padding: 0 .5em; border-radius: 9px; font-size: .9em; background: #e4e7ec; color: #333; }
-.s-running, .h-healthy, .ready { background: #d5f2dc; color: #17652d; }
-.s-restarting, .s-starting, .h-degraded, .h-connecting { background: #fff0c9; color: #7a5300; }
-.s-failed, .s-stopped, .h-down, .h-backoff, .notready { background: #fbd9d5; color: #8d1f14; }
+.s-running, .h-healthy, .l-up, .ready { background: #d5f2dc; color: #17652d; }
+.s-restarting, .s-starting, .h-degraded, .h-connecting, .l-connecting { background: #fff0c9; color: #7a5300; }
+.s-failed, .s-stopped, .h-down, .h-backoff, .l-down, .l-stopped, .notready { background: #fbd9d5; color: #8d1f14; }
 .bar { display: block; width: 100%; height: 5px; margin-top: 2px; appearance: none; border: 0; background: #e4e7ec; }
 .bar::-webkit-progress-bar { background: #e4e7ec; border-radius: 3px; }
 .bar::-webkit-progress-value { background: #4c7bd9; border-radius: 3px; }
