@@ -46,7 +46,7 @@ main { padding: 0 1em 1em; }
 .sup > .head { font-weight: 600; color: #3a4457; padding: .2em 0; }
 .sup > .head .meta { font-weight: normal; color: #6b7588; margin-left: .6em; }
 .actor { display: grid; align-items: center; gap: .2em .8em; margin: .25em 0; padding: .45em .7em;
-  grid-template-columns: 12em 6.5em 9em 10em 6em 6em 11em 7em 1fr 130px;
+  grid-template-columns: 11em 6.5em 9.5em 10em 8em 5em 9em 6em 1fr 130px;
   background: #fff; border: 1px solid #dde1e7; border-radius: 6px; font-variant-numeric: tabular-nums; }
 .actor .name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; }
 .actor .k { display: block; font-size: .78em; color: #7a8496; }
