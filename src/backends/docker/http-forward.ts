@@ -64,13 +64,17 @@ function toForwardResult(reply: Message, name: string, op: string): ForwardResul
   return { kind: 'stream', result, stream: reply.stream };
 }
 
-/** Sends `verb` + `args` (and `stream`, e.g. stdin) downstream and waits up to `timeoutMs` for the answer. */
+/**
+ * Sends `verb` + `args` (and `stream`, e.g. stdin or an upload) downstream and waits up to `timeoutMs`
+ * for the answer, counted from when `after` settles if given (the end of an upload).
+ */
 export function forwardRequest(
   target: ForwardTarget,
   verb: Verb,
   args: DockerArgs,
   timeoutMs: number,
   stream?: Duplex,
+  after?: Promise<unknown>,
 ): Forwarded {
   const { name, downstream, clock } = target;
   if (!downstream) {
@@ -81,7 +85,7 @@ export function forwardRequest(
     );
     return { result: Promise.resolve({ kind: 'error', error }), cancel() {} };
   }
-  const waiter = awaitReply(clock, timeoutMs);
+  const waiter = awaitReply(clock, timeoutMs, after);
   const message: Message<DockerArgs> = { verb, args, ret: waiter.sender };
   if (stream) message.stream = stream;
 

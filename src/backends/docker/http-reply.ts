@@ -6,7 +6,7 @@
  */
 import type { Message } from '../../actors/message.js';
 import { OneShotReply } from '../../actors/reply.js';
-import type { Clock } from '../../clock.js';
+import type { Clock, TimerHandle } from '../../clock.js';
 import { ErrorCode, SwarmError } from '../../errors.js';
 import type { Sender } from '../../libchan/types.js';
 
@@ -31,20 +31,28 @@ const ANSWERS = new Set(['set', 'ack', 'error']);
 
 const CANCELLED = new SwarmError(ErrorCode.Closed, 'the client went away');
 
-/** Opens a reply channel that settles on the first answer or after `timeoutMs` on `clock`. */
-export function awaitReply(clock: Clock, timeoutMs: number): ReplyWaiter {
+/**
+ * Opens a reply channel that settles on the first answer or after `timeoutMs` on `clock`, counted from
+ * when `after` settles if given (a request body still streaming up: the answer comes after it).
+ */
+export function awaitReply(clock: Clock, timeoutMs: number, after?: Promise<unknown>): ReplyWaiter {
   let settled = false;
   let resolve!: (o: ReplyOutcome) => void;
   const outcome = new Promise<ReplyOutcome>((r) => {
     resolve = r;
   });
+  let timer: TimerHandle | undefined;
   const settle = (o: ReplyOutcome) => {
     if (settled) return;
     settled = true;
-    clock.clearTimeout(timer);
+    if (timer !== undefined) clock.clearTimeout(timer);
     resolve(o);
   };
-  const timer = clock.setTimeout(() => settle({ kind: 'timeout' }), timeoutMs);
+  const arm = () => {
+    if (!settled) timer = clock.setTimeout(() => settle({ kind: 'timeout' }), timeoutMs);
+  };
+  if (after) after.then(arm, arm);
+  else arm();
   // Only the first answer counts; anything before it (a log line) or after it, or after a timeout,
   // has no reader, so its stream is destroyed rather than leaked.
   const sender = new OneShotReply<Message>(

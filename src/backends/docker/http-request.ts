@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { isUpload } from './api.js';
 import { readJsonBody } from './http-body.js';
 import { baseHeaders, dockerArgs, type Edge, pingHeaders, replyTimeoutMs } from './http-edge.js';
@@ -58,10 +59,13 @@ export async function handleRequest(edge: Edge, req: IncomingMessage, res: Serve
     }
     let body: unknown;
     let upload: PassThrough | undefined;
+    let uploaded: Promise<unknown> | undefined;
     // Raw uploads (the row says which), streamed on as they arrive: never buffered here.
     if (isUpload(match.route, match.query)) {
       upload = new PassThrough();
       req.pipe(upload);
+      // The answer comes after the whole body (a 1 GiB build context): the deadline starts there.
+      uploaded = finished(req);
     } else {
       const parsed = await readJsonBody(req, edge.bodyLimit);
       if (!parsed.ok) {
@@ -72,7 +76,8 @@ export async function handleRequest(edge: Edge, req: IncomingMessage, res: Serve
       body = parsed.body;
     }
     const args = dockerArgs(match, body, req.headers);
-    const fwd = forwardRequest(edge.target, match.route.verb, args, replyTimeoutMs(edge, match), upload);
+    const timeout = replyTimeoutMs(edge, match);
+    const fwd = forwardRequest(edge.target, match.route.verb, args, timeout, upload, uploaded);
     res.once('close', () => {
       if (!res.writableFinished) fwd.cancel();
     });
