@@ -31,6 +31,7 @@ import {
   passHeaders,
   planCall,
 } from './docker/engine-request.js';
+import { SshBridge } from './docker/engine-ssh.js';
 import type { StageContext, StageDefinition, StageInstance } from './stage.js';
 
 export type { HealthState } from './aggregate/health.js';
@@ -58,14 +59,22 @@ export class DockerClient implements StageInstance {
   readonly #args: EngineArgs;
   readonly #opts: DockerClientOptions;
   readonly #streams = new Set<Duplex>();
+  /** For `ssh://`: the local socket whose every connection is an `ssh … docker system dial-stdio`. */
+  readonly #ssh: SshBridge | undefined;
   #health: HealthActor | undefined;
 
   constructor(args: EngineArgs, ctx: StageContext, opts: DockerClientOptions = {}) {
     this.#args = args;
     this.#ctx = ctx;
     this.#opts = opts;
+    if (args.ssh) {
+      const where = args.address;
+      this.#ssh = new SshBridge(args.ssh, (text) =>
+        ctx.log.warn({ address: where, stderr: text }, 'dockerclient: ssh to %s failed: %s', where, text),
+      );
+    }
     this.engine = new EngineClient({
-      address: args.address,
+      address: this.#ssh?.address ?? args.address,
       tls: args.tls,
       connections: opts.connections ?? args.connections,
       streams: opts.streams ?? args.streams,
@@ -75,7 +84,8 @@ export class DockerClient implements StageInstance {
   }
 
   describe(): string {
-    return `forwarding Docker API calls to ${this.#args.address}${this.#args.tls ? ' (TLS)' : ''}`;
+    const via = this.#ssh ? ' (each connection: ssh … docker system dial-stdio)' : '';
+    return `forwarding Docker API calls to ${this.#args.address}${this.#args.tls ? ' (TLS)' : ''}${via}`;
   }
 
   /** Current connection health (`connecting` before {@link start}). */
@@ -96,6 +106,7 @@ export class DockerClient implements StageInstance {
   }
 
   async start(): Promise<void> {
+    await this.#ssh?.start();
     const probeMs = this.#opts.probeTimeoutMs ?? 2_000;
     const probe = async () => {
       const r = await this.engine.call({
@@ -114,6 +125,7 @@ export class DockerClient implements StageInstance {
     for (const s of this.#streams) s.destroy();
     this.#streams.clear();
     await this.engine.close();
+    await this.#ssh?.stop();
   }
 
   /** Feeds a call outcome to the health machine: only failing to reach the daemon counts against it. */
@@ -268,6 +280,9 @@ export const dockerclientStage: StageDefinition = {
     "The last stage of a chain: each request becomes one call on the daemon, answers keep dockerd's",
     'status and message. Streams (logs, events, wait, attach, exec) pass through as they come.',
     'TLS files default to $DOCKER_CERT_PATH/{ca,cert,key}.pem like the docker CLI.',
+    "ssh://user@host[:port] works like the CLI's -H ssh://: each connection runs `docker system dial-stdio` on",
+    'the host over ssh (BatchMode; --ssh-identity F is ssh -i, --ssh-option K=V a safe -o such as',
+    'UserKnownHostsFile=F; none that runs a local command).',
     '--connections N (default 8): pooled keep-alive sockets for calls that answer and finish. --streams N',
     '(default 128): most streams and hijacks open at once, each on its own socket; one more gets 503',
     'SWARM_ERR_LIMIT_REACHED. At most connections + streams sockets per daemon.',

@@ -23,6 +23,7 @@ export {
 export { DOCKER_CLI, ensureDockerInstalled } from './install.js';
 export { dockerLive, dockerTty, type LiveCli, type TtyCli } from './live-cli.js';
 export { connectionsOn, connectionsTo } from './sockets.js';
+export { type Sshd, startSshd } from './sshd.js';
 export { REPO_BIN, type SwarmdOptions, type SwarmdProcess, startSwarmd } from './swarmd.js';
 export { CLIENT_CN, makeTlsMaterial, sharedTlsPems, type TlsMaterial, type TlsPems } from './tls.js';
 export { type Held, until } from './until.js';

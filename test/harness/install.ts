@@ -49,6 +49,12 @@ function missingPackages(): string[] {
     // metrics` for /metrics (Debian's prometheus package ships it).
     ['chromium', existsSync(CHROMIUM)],
     ['prometheus', has('promtool')],
+    // docker-py 5.0.3's own integration suite, run as a compared suite (test/clients/docker-py-suite.ts),
+    // and a private sshd for `dockerclient ssh://` (test-bed.md).
+    ['python3-pytest', existsSync('/usr/lib/python3/dist-packages/pytest')],
+    ['python3-pytest-timeout', existsSync('/usr/lib/python3/dist-packages/pytest_timeout.py')],
+    ['python3-paramiko', existsSync('/usr/lib/python3/dist-packages/paramiko')],
+    ['openssh-server', existsSync('/usr/sbin/sshd')],
   ];
   return wanted.filter(([, ok]) => !ok).map(([name]) => name);
 }

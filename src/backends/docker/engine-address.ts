@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, SwarmError } from '../../errors.js';
+import { checkSshOption, parseSshAddress, type SshTarget } from './engine-ssh.js';
 
 /** A parsed daemon address. */
 export type EngineAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
@@ -28,11 +29,13 @@ export interface EngineArgs {
   connections?: number;
   /** `--streams N`: most long-lived streams and hijacks (attach, exec, logs -f, events, wait) at once. */
   streams?: number;
+  /** For `ssh://…`: how every connection reaches the remote daemon (`docker system dial-stdio`). */
+  ssh?: SshTarget;
 }
 
 /** The usage line of the dockerclient stage. */
 export const DOCKERCLIENT_USAGE =
-  'dockerclient <unix:///path | tcp://host:port> [--tls] [--tlsverify] [--tlscacert F] [--tlscert F] [--tlskey F] [--connections N] [--streams N]';
+  'dockerclient <unix:///path | tcp://host:port | ssh://user@host[:port]> [--tls] [--tlsverify] [--tlscacert F] [--tlscert F] [--tlskey F] [--ssh-identity F] [--ssh-option K=V]… [--connections N] [--streams N]';
 
 function invalid(message: string): SwarmError {
   return new SwarmError(ErrorCode.InvalidArgument, `${message}\nusage: ${DOCKERCLIENT_USAGE}`);
@@ -53,6 +56,15 @@ export function parseEngineAddress(address: string, tls = false): EngineAddress 
   return { kind: 'tcp', host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
 }
 
+/** Runs `fn`, adding the usage line to an InvalidArgument it throws. */
+function wrap<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw invalid((err as Error).message);
+  }
+}
+
 function read(file: string, flag: string): Buffer {
   try {
     return readFileSync(file);
@@ -71,6 +83,8 @@ export function parseEngineArgs(args: readonly string[], env = process.env): Eng
   let verify = false;
   const files: { ca?: string; cert?: string; key?: string } = {};
   const limits: { connections?: number; streams?: number } = {};
+  let identity: string | undefined;
+  const sshOptions: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? '';
     const [flag, inline] =
@@ -96,12 +110,22 @@ export function parseEngineArgs(args: readonly string[], env = process.env): Eng
     else if (flag === '--tlscacert') files.ca = value();
     else if (flag === '--tlscert') files.cert = value();
     else if (flag === '--tlskey') files.key = value();
+    else if (flag === '--ssh-identity') identity = value();
+    else if (flag === '--ssh-option') sshOptions.push(wrap(() => checkSshOption(value('Key=value'))));
     else if (flag.startsWith('-')) throw invalid(`unknown option ${flag}`);
     else if (address === undefined) address = a;
     else throw invalid(`unexpected argument ${JSON.stringify(a)}`);
   }
   if (address === undefined) throw invalid('missing the daemon address');
   if (Object.keys(files).length > 0) tls = true;
+  if (address.startsWith('ssh://')) {
+    if (tls) throw invalid('TLS options need a tcp:// address (ssh:// is encrypted by ssh)');
+    const ssh: SshTarget = { ...wrap(() => parseSshAddress(address as string)), options: sshOptions };
+    if (identity !== undefined) ssh.identity = identity;
+    return { address, ...limits, ssh };
+  }
+  if (identity !== undefined || sshOptions.length > 0)
+    throw invalid('--ssh-* options need an ssh:// address');
   parseEngineAddress(address, tls);
   if (!tls) return { address, ...limits };
   if (address.startsWith('unix://')) throw invalid('TLS options need a tcp:// address');
