@@ -1,9 +1,10 @@
 /**
  * The `simulator` stage: an in-memory Docker engine that answers the Docker verbs the way dockerd
- * 20.10 (API 1.41) does, so `dockerserver → simulator` works with the unmodified docker CLI (create,
- * start, run, ps, inspect, logs, wait, stop, kill, rm, rename, pause, unpause, events, version, info,
- * images, pull). Containers "run" a tiny command model (echo, sleep, cat, sh -c, exit N) on the
- * chain's clock. Thousands fit in one process: an idle engine holds no timers.
+ * 20.10 (API 1.41) does, so `dockerserver → simulator` works with the unmodified docker CLI and
+ * docker-compose: containers (create … rm, exec, diff, export, update), networks, volumes (their files
+ * kept in memory between containers), images (pull, tag, rmi, history, commit, save, load, prune),
+ * events, version, info. Containers "run" a tiny command model (echo, sleep, cat, sh -c, `> file`,
+ * exit N) on the chain's clock. Thousands fit in one process: an idle engine holds no timers.
  *
  * Names: `simulator node1` is one engine named node1 (info Name). One stage is always one engine;
  * several names are refused, because a Docker client cannot address engines inside one stage — run
@@ -95,10 +96,12 @@ export const simulatorStage: StageDefinition = {
   usage: 'simulator [name] [--label key=value]… [--seed N]',
   example: 'simulator node1 --label storage=ssd',
   help: [
-    'Answers Docker requests like dockerd 20.10: containers, images (busybox:local plus anything',
-    'pulled: pulls always succeed), events, logs, attach, wait. Containers run a command model:',
-    "echo, sleep N|infinity, cat (stdin), true, false, hostname, env, top, sh -c '<a>; <b> && <c>'",
-    'with exit N and trap; anything else fails to start like a missing binary (exit 127).',
+    'Answers Docker requests like dockerd 20.10: containers, exec, networks, volumes, images',
+    '(busybox:local plus anything pulled: pulls always succeed; tag, commit, save, load), events,',
+    'logs, attach, wait. Containers run a command model: echo, sleep N|infinity, cat (stdin or',
+    "files), true, false, hostname, env, top, sh -c '<a>; <b> && <c>' with exit N, trap and",
+    "'> file' / '>> file' (the container's files and its volumes, in memory); anything else fails",
+    'to start like a missing binary (exit 127).',
     '',
     'name      the engine name (info Name), default "simulator". One stage is one engine; for',
     '          several use aggregate "simulator n1" "simulator n2".',

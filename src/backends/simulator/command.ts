@@ -1,8 +1,10 @@
 /**
  * The command model: what a simulated container "runs". A container's argv becomes a {@link Program}
- * of simple commands joined by `;`, `&&`, `||`. Supported: `echo`, `sleep N|infinity`, `cat`,
- * `true`, `false`, `hostname`, `env`, `top` (runs silently until stopped), `sh -c '<script>'` of those
- * plus the builtins `exit N` and `trap '' SIG…`, and interactive `sh` reading commands from stdin.
+ * of simple commands joined by `;`, `&&`, `||`. Supported: `echo`, `sleep N|infinity`, `cat` (stdin
+ * or files), `true`, `false`, `hostname`, `env`, `top` (runs silently until stopped), `sh -c
+ * '<script>'` of those plus the builtins `exit N` and `trap '' SIG…`, output redirected to a file
+ * (`> /path`, `>> /path`: the container's filesystem and its volumes, fs.ts), and interactive `sh`
+ * reading commands from stdin.
  * @module
  */
 import { parse } from 'shell-quote';
@@ -32,6 +34,8 @@ export interface Step {
   toStderr: boolean;
   /** `> /dev/null`: stdout is discarded. */
   discard: boolean;
+  /** `> /path` or `>> /path`: stdout goes to a file of the container's filesystem (fs.ts). */
+  redirect?: { path: string; append: boolean };
   /** A shell feature the simulator does not model (pipes, background jobs); running it fails. */
   unsupported?: string;
 }
@@ -93,6 +97,9 @@ export function parseScript(script: string, env: Record<string, string>): Step[]
       i++;
     } else if (op === '>' && tokens[i + 1] === '/dev/null') {
       current.discard = true;
+      i++;
+    } else if ((op === '>' || op === '>>') && typeof tokens[i + 1] === 'string') {
+      current.redirect = { path: tokens[i + 1] as string, append: op === '>>' };
       i++;
     } else current.unsupported = op;
   }

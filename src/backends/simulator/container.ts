@@ -5,9 +5,12 @@
  * @module
  */
 import type { PassThrough } from 'node:stream';
+import type { Tree } from './fs.js';
 import type { SimImage } from './images.js';
+import type { SimEndpoint } from './networks.js';
 import type { SimProcess } from './process.js';
 import { StdinQueue } from './stdin.js';
+import type { SimMount } from './volumes.js';
 
 /** dockerd's state strings (`State.Status`, the `State` column of lists). */
 export type ContainerStatus =
@@ -114,7 +117,17 @@ export interface SimContainer {
   readonly followers: Set<LogFollower>;
   /** A stop is in progress: its die event is followed by `stop`. */
   stopping: boolean;
+  /** The first endpoint's address while running ('' otherwise): the top-level IPAddress. */
   ip: string;
+  /** Files this container wrote outside its mounts (its writable layer: diff, export, commit). */
+  readonly layer: Tree;
+  readonly mounts: SimMount[];
+  /** Its networks by name, in attach order. */
+  readonly networks: Map<string, SimEndpoint>;
+  /** Bumped whenever an endpoint changes (connect, disconnect, addresses): list rows are rebuilt. */
+  netGen: number;
+  /** Exec processes running in it, by exec id (inspect ExecIDs; killed when the container stops). */
+  readonly execs: Map<string, SimProcess>;
 }
 
 /** Builds a container in the `created` state. */
@@ -128,6 +141,8 @@ export function newContainer(fields: {
   image: SimImage;
   path: string;
   args: string[];
+  mounts?: SimMount[];
+  networks?: Map<string, SimEndpoint>;
 }): SimContainer {
   return {
     ...fields,
@@ -146,6 +161,11 @@ export function newContainer(fields: {
     followers: new Set(),
     stopping: false,
     ip: '',
+    layer: new Map(),
+    mounts: fields.mounts ?? [],
+    networks: fields.networks ?? new Map(),
+    netGen: 0,
+    execs: new Map(),
   };
 }
 

@@ -8,9 +8,14 @@ import { programFor } from './command.js';
 import { appendLog, type SimContainer } from './container.js';
 import type { Engine } from './engine.js';
 import { containerEvent } from './events.js';
+import { ContainerFs } from './fs.js';
+import { endpointsDown } from './networks.js';
 import { encodeEntry, ttyBytes } from './output.js';
 import { envMap, SimProcess } from './process.js';
+import { parseSignal, type Signal } from './signals.js';
 import { StdinQueue } from './stdin.js';
+
+const KILL = parseSignal('KILL') as Signal;
 
 /** The body line of a finished `wait`. */
 export function waitBody(code: number): string {
@@ -25,6 +30,15 @@ export function endStreams(c: SimContainer): void {
   c.followers.clear();
 }
 
+/** The filesystem `c`'s processes see: its mounts over its layer over its image. */
+export function containerFs(c: SimContainer): ContainerFs {
+  return new ContainerFs(
+    c.image.tree,
+    c.layer,
+    c.mounts.map((m) => ({ destination: m.destination, tree: m.tree, rw: m.rw })),
+  );
+}
+
 /** Starts `c`'s program (its state already says running) and books its exit when it ends. */
 export function spawnProcess(engine: Engine, c: SimContainer): void {
   const env = [...c.config.Env, `HOSTNAME=${c.config.Hostname}`];
@@ -34,6 +48,7 @@ export function spawnProcess(engine: Engine, c: SimContainer): void {
     hostname: c.config.Hostname,
     env,
     tty: c.config.Tty,
+    fs: containerFs(c),
   };
   const proc = new SimProcess(programFor([c.path, ...c.args], envMap(env)), io, engine.clock);
   c.process = proc;
@@ -69,6 +84,12 @@ function exited(engine: Engine, c: SimContainer, proc: SimProcess, code: number)
   c.finishedAt = now;
   c.pid = 0;
   c.stdin = new StdinQueue();
+  // Exec processes die with the container's init process, as in a real pid namespace.
+  for (const p of c.execs.values()) p.signal(KILL);
+  c.execs.clear();
+  endpointsDown(c);
+  c.ip = '';
+  c.netGen++;
   engine.events.emit(containerEvent(c, 'die', now, { exitCode: String(code) }));
   endStreams(c);
   for (const w of c.waiters) {

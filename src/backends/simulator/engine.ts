@@ -12,12 +12,15 @@ import { isRunning, newContainer, type SimContainer } from './container.js';
 import { invalidName, nameConflict, parseCreate } from './engine-create.js';
 import { badRequest, conflict } from './engine-errors.js';
 import { endStreams, spawnProcess, waitBody } from './engine-process.js';
-import { containerEvent, EventBus } from './events.js';
+import { containerEvent, EventBus, objectEvent } from './events.js';
+import { ExecStore } from './exec.js';
 import { VALID_NAME } from './ids.js';
 import { ImageStore } from './images.js';
+import { createEndpoints, endpointsUp, NetworkStore } from './networks.js';
 import { parseSignal, type Signal } from './signals.js';
 import { ContainerStore } from './store.js';
 import { type WallClock, wallClock } from './time.js';
+import { attachMounts, mountSpecs, usersOf, VolumeStore } from './volumes.js';
 
 export { waitBody } from './engine-process.js';
 
@@ -53,9 +56,11 @@ export class Engine {
   readonly images: ImageStore;
   readonly containers = new ContainerStore();
   readonly events = new EventBus();
+  readonly networks: NetworkStore;
+  readonly volumes = new VolumeStore();
+  readonly execs = new ExecStore();
   #seq = 0;
   #pid = 1000;
-  #ip = 1;
 
   constructor(options: EngineOptions) {
     this.name = options.name;
@@ -64,6 +69,12 @@ export class Engine {
     this.wall = wallClock(options.clock, options.wallBase);
     this.id = randomBytes(18).toString('base64url').toUpperCase().slice(0, 24);
     this.images = new ImageStore(this.wall.now());
+    this.networks = new NetworkStore(this.wall.now());
+  }
+
+  /** A fresh pid for a process (container or exec). */
+  nextPid(): number {
+    return this.#pid++;
   }
 
   get clock(): Clock {
@@ -74,6 +85,16 @@ export class Engine {
   create(query: Record<string, string>, body: unknown): { Id: string; Warnings: string[] } {
     const spec = parseCreate(this, query, body);
     const now = this.wall.now();
+    // dockerd checks the network and the mounts before it creates anything (volumes included).
+    const networks = createEndpoints(
+      this.networks,
+      String(spec.hostConfig.NetworkMode ?? 'default'),
+      (body as { NetworkingConfig?: unknown }).NetworkingConfig,
+    );
+    const specs = mountSpecs(spec.hostConfig, spec.config);
+    const mounts = attachMounts(this.volumes, specs, now, (v) =>
+      this.events.emit(objectEvent('volume', v.name, 'create', { driver: 'local' }, now)),
+    );
     const c = newContainer({
       id: spec.id,
       name: spec.name,
@@ -84,6 +105,8 @@ export class Engine {
       image: spec.image,
       path: spec.path,
       args: spec.args,
+      mounts,
+      networks,
     });
     this.containers.add(c);
     this.events.emit(containerEvent(c, 'create', now));
@@ -111,10 +134,9 @@ export class Engine {
     c.startedAt = now;
     c.exitCode = 0;
     c.error = '';
-    c.ip =
-      (c.hostConfig.NetworkMode ?? 'default') === 'none'
-        ? ''
-        : `172.17.${this.#ip >> 8}.${(this.#ip++ & 255) + 2}`;
+    endpointsUp(c);
+    c.ip = [...c.networks.values()].find((ep) => ep.ip !== '')?.ip ?? '';
+    c.netGen++;
     if (!c.config.OpenStdin) c.stdin.end();
     this.events.emit(containerEvent(c, 'start', now));
     spawnProcess(this, c);
@@ -187,8 +209,11 @@ export class Engine {
     this.events.emit(containerEvent(c, 'rename', this.wall.now(), { oldName: `/${old}` }));
   }
 
-  /** `DELETE /containers/{id}`: 409 when running or paused unless `force` (then KILL first). */
-  async remove(ref: string, force: boolean): Promise<void> {
+  /**
+   * `DELETE /containers/{id}`: 409 when running or paused unless `force` (then KILL first); `volumes`
+   * (`-v`) also removes its anonymous volumes that no other container mounts.
+   */
+  async remove(ref: string, force: boolean, volumes = false): Promise<void> {
     const c = this.containers.get(ref);
     if (c.status === 'paused' && !force) {
       throw conflict(
@@ -206,11 +231,19 @@ export class Engine {
       await proc.exited;
     }
     if (this.containers.find(c.id) === c) this.destroy(c);
+    if (!volumes) return;
+    for (const m of c.mounts) {
+      const v = m.type === 'volume' ? this.volumes.find(m.name) : undefined;
+      if (!v?.anonymous || usersOf(v, this.containers.newestFirst()).length > 0) continue;
+      this.volumes.delete(v);
+      this.events.emit(objectEvent('volume', v.name, 'destroy', { driver: 'local' }, this.wall.now()));
+    }
   }
 
   /** Forgets a container: emits `destroy`, answers every waiter, ends every stream on it. */
   destroy(c: SimContainer): void {
     this.containers.delete(c);
+    this.execs.forget(c);
     c.status = 'removing';
     c.stdin.cancel();
     this.events.emit(containerEvent(c, 'destroy', this.wall.now()));

@@ -17,7 +17,7 @@ export interface DockerEvent {
   status?: string;
   id?: string;
   from?: string;
-  Type: 'container' | 'image' | 'network' | 'daemon';
+  Type: 'container' | 'image' | 'network' | 'volume' | 'daemon';
   Action: string;
   Actor: { ID: string; Attributes: Record<string, string> };
   scope: 'local';
@@ -57,6 +57,38 @@ export function imageEvent(ref: string, action: string, now: number): DockerEven
     Type: 'image',
     Action: action,
     Actor: { ID: ref, Attributes: { name } },
+    scope: 'local',
+    time: unixSeconds(now),
+    timeNano: unixNanos(now),
+  };
+}
+
+/** A network or volume event (`create`, `destroy`, `connect`, `disconnect`, `mount`…). */
+export function objectEvent(
+  type: 'network' | 'volume',
+  id: string,
+  action: string,
+  attributes: Record<string, string>,
+  now: number,
+): DockerEvent {
+  return {
+    Type: type,
+    Action: action,
+    Actor: { ID: id, Attributes: attributes },
+    scope: 'local',
+    time: unixSeconds(now),
+    timeNano: unixNanos(now),
+  };
+}
+
+/** An image event with an image id as its actor (`tag`, `untag`, `delete`, `save`, `load`). */
+export function imageIdEvent(id: string, name: string, action: string, now: number): DockerEvent {
+  return {
+    status: action,
+    id,
+    Type: 'image',
+    Action: action,
+    Actor: { ID: id, Attributes: { name } },
     scope: 'local',
     time: unixSeconds(now),
     timeNano: unixNanos(now),

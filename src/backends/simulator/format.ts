@@ -5,8 +5,9 @@
  * @module
  */
 import { isRunning, type SimContainer } from './container.js';
-import { networkName } from './ps-filters.js';
+import { endpointDocument } from './networks.js';
 import { humanDuration, rfc3339Nano, unixSeconds } from './time.js';
+import { mountsDocument } from './volumes.js';
 
 /** The `Status` column, as dockerd's `State.String()` words it. */
 export function statusText(c: SimContainer, now: number): string {
@@ -60,22 +61,29 @@ function portRows(c: SimContainer): PortRow[] {
   return rows;
 }
 
-function endpoint(c: SimContainer): Record<string, unknown> {
-  const up = isRunning(c) && c.ip !== '';
+/** `NetworkSettings.Networks`: one entry per attached network, by name. */
+function networksOf(c: SimContainer, forList: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, ep] of c.networks) out[name] = endpointDocument(c, ep, forList);
+  return out;
+}
+
+/** The top-level address fields: the default bridge's endpoint (empty on any other network). */
+function bridgeFields(c: SimContainer): {
+  EndpointID: string;
+  Gateway: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  MacAddress: string;
+} {
+  const ep = c.networks.get('bridge');
+  const up = ep !== undefined && ep.ip !== '';
   return {
-    IPAMConfig: null,
-    Links: null,
-    Aliases: null,
-    NetworkID: up ? c.id.slice(0, 12).padEnd(64, '0') : '',
-    EndpointID: up ? c.id.slice(12, 24).padEnd(64, '0') : '',
+    EndpointID: ep?.endpointId ?? '',
     Gateway: up ? '172.17.0.1' : '',
-    IPAddress: up ? c.ip : '',
+    IPAddress: ep?.ip ?? '',
     IPPrefixLen: up ? 16 : 0,
-    IPv6Gateway: '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
-    MacAddress: '',
-    DriverOpts: null,
+    MacAddress: ep?.mac ?? '',
   };
 }
 
@@ -83,7 +91,7 @@ function endpoint(c: SimContainer): Record<string, unknown> {
 interface RowParts {
   name: string;
   status: string;
-  ip: string;
+  netGen: number;
   Names: readonly string[];
   Command: string;
   Ports: readonly PortRow[];
@@ -101,16 +109,17 @@ const PARTS = new WeakMap<SimContainer, RowParts>();
 
 function rowParts(c: SimContainer): RowParts {
   const cached = PARTS.get(c);
-  if (cached && cached.name === c.name && cached.status === c.status && cached.ip === c.ip) return cached;
+  if (cached && cached.name === c.name && cached.status === c.status && cached.netGen === c.netGen)
+    return cached;
   const parts: RowParts = {
     name: c.name,
     status: c.status,
-    ip: c.ip,
+    netGen: c.netGen,
     Names: deepFreeze([`/${c.name}`]),
     Command: commandText(c),
     Ports: deepFreeze(portRows(c)),
     HostConfig: deepFreeze({ NetworkMode: (c.hostConfig.NetworkMode as string | undefined) || 'default' }),
-    NetworkSettings: deepFreeze({ Networks: { [networkName(c)]: endpoint(c) } }),
+    NetworkSettings: deepFreeze({ Networks: networksOf(c, true) }),
   };
   PARTS.set(c, parts);
   return parts;
@@ -140,7 +149,7 @@ export function listRow(c: SimContainer, now: number, size: boolean): Record<str
     Status: statusText(c, now),
     HostConfig: p.HostConfig,
     NetworkSettings: p.NetworkSettings,
-    Mounts: [],
+    Mounts: mountsDocument(c),
   };
   if (size) {
     row.SizeRw = 0;
@@ -152,7 +161,7 @@ export function listRow(c: SimContainer, now: number, size: boolean): Record<str
 /** `GET /containers/{id}/json`. */
 export function inspectDocument(c: SimContainer): Record<string, unknown> {
   const running = isRunning(c);
-  const net = endpoint(c);
+  const net = bridgeFields(c);
   const root = `/var/lib/docker/containers/${c.id}`;
   return {
     Id: c.id,
@@ -184,10 +193,10 @@ export function inspectDocument(c: SimContainer): Record<string, unknown> {
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    ExecIDs: null,
+    ExecIDs: c.execs.size > 0 ? [...c.execs.keys()] : null,
     HostConfig: c.hostConfig,
     GraphDriver: { Data: null, Name: 'overlay2' },
-    Mounts: [],
+    Mounts: mountsDocument(c),
     Config: c.config,
     NetworkSettings: {
       Bridge: '',
@@ -206,8 +215,8 @@ export function inspectDocument(c: SimContainer): Record<string, unknown> {
       IPAddress: net.IPAddress,
       IPPrefixLen: net.IPPrefixLen,
       IPv6Gateway: '',
-      MacAddress: '',
-      Networks: { [networkName(c)]: net },
+      MacAddress: net.MacAddress,
+      Networks: networksOf(c, false),
     },
   };
 }

@@ -5,25 +5,24 @@
  */
 import type { Message } from '../../actors/message.js';
 import { refuse } from '../../actors/reply.js';
-import { type DockerArgs, type DockerOp, replySet, replyStream } from '../docker/api.js';
+import { type DockerArgs, replySet, replyStream } from '../docker/api.js';
 import { unmodelled } from '../docker/unmodelled.js';
 import { isRunning } from './container.js';
 import type { Engine } from './engine.js';
 import { asEngineError, EngineError } from './engine-errors.js';
+import { parseFilters } from './filters.js';
 import { commandText, inspectDocument, listRow } from './format.js';
+import { type HandlerTable, id, JSON_HEADERS, ok } from './handler-kit.js';
+import { EXEC_HANDLERS } from './handlers-exec.js';
+import { IMAGE_HANDLERS } from './handlers-images.js';
+import { OBJECT_HANDLERS } from './handlers-objects.js';
 import { imageInspect, imageRow } from './images.js';
+import { imageListed } from './images-ops.js';
 import { parseListQuery, selectContainers } from './ps-filters.js';
 import { attach, flag, logs, pull, wait } from './streams.js';
 import { API_VERSION, diskUsageBody, infoBody, versionBody } from './system.js';
 
-type Handler = (engine: Engine, m: Message<DockerArgs>, a: DockerArgs) => void | Promise<void>;
-
-const JSON_HEADERS = { 'Content-Type': 'application/json' };
-const ok = (m: Message, body?: unknown, status = 200) =>
-  replySet(m, body === undefined ? { status } : { status, body });
-const id = (a: DockerArgs) => a.id ?? '';
-
-const HANDLERS: Partial<Record<DockerOp, Handler>> = {
+const CORE_HANDLERS: HandlerTable = {
   ping: (_e, m) =>
     replySet(m, { status: 200, body: 'OK', headers: { 'api-version': API_VERSION, ostype: 'linux' } }),
   version: (_e, m) => ok(m, versionBody()),
@@ -58,7 +57,7 @@ const HANDLERS: Partial<Record<DockerOp, Handler>> = {
     ok(m, undefined, 204);
   },
   'container.remove': async (e, m, a) => {
-    await e.remove(id(a), flag(a.query.force));
+    await e.remove(id(a), flag(a.query.force), flag(a.query.v));
     ok(m, undefined, 204);
   },
   'container.rename': (e, m, a) => {
@@ -109,11 +108,22 @@ const HANDLERS: Partial<Record<DockerOp, Handler>> = {
     }
     ok(m, { ContainersDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: 0 });
   },
-  'image.list': (e, m) => {
+  'image.list': (e, m, a) => {
     const containers = e.containers.newestFirst();
+    const f = parseFilters(a.query.filters);
+    const all = flag(a.query.all);
     ok(
       m,
-      [...e.images.all].reverse().map((i) => imageRow(i, containers.filter((c) => c.image === i).length)),
+      [...e.images.all].reverse().flatMap((i) => {
+        const tags = imageListed(e, f, i, all);
+        if (!tags) return [];
+        const row = imageRow(i, containers.filter((c) => c.image === i).length);
+        if (tags === i.tags || tags.length === 0) return [row];
+        // A reference filter narrows the row to the names it matched (tags and digests).
+        const repos = new Set(tags.map((t) => t.slice(0, t.lastIndexOf(':'))));
+        const digests = (row.RepoDigests as string[]).filter((d) => repos.has(d.slice(0, d.indexOf('@'))));
+        return [{ ...row, RepoTags: tags, RepoDigests: digests }];
+      }),
     );
   },
   'image.inspect': (e, m, a) => {
@@ -128,6 +138,9 @@ const HANDLERS: Partial<Record<DockerOp, Handler>> = {
   'image.create': (e, m, a) =>
     replyStream(m, { status: 200, mode: 'chunked', headers: JSON_HEADERS }, pull(e, a.query)),
 };
+
+/** Every op the simulator models; the route table answers the rest (handleDocker). */
+const HANDLERS: HandlerTable = { ...CORE_HANDLERS, ...OBJECT_HANDLERS, ...IMAGE_HANDLERS, ...EXEC_HANDLERS };
 
 function pruneEvent(e: Engine) {
   const now = e.wall.now();

@@ -7,6 +7,7 @@
  */
 import type { Clock, TimerHandle } from '../../clock.js';
 import { BUILTINS, baseName, EXECUTABLES, type Program, parseScript, type Step } from './command.js';
+import type { ContainerFs } from './fs.js';
 import { isFatalByDefault, type Signal } from './signals.js';
 import type { StdinQueue } from './stdin.js';
 
@@ -20,6 +21,8 @@ export interface ProcessIO {
   env: readonly string[];
   /** A terminal: the interactive shell prompts and echoes input. */
   tty: boolean;
+  /** The container's files (`cat FILE`, `> FILE`); none: every file is missing. */
+  fs?: ContainerFs;
 }
 
 /** Thrown through the interpreter when a signal kills the process. */
@@ -191,8 +194,24 @@ export class SimProcess {
 
   async #step(step: Step): Promise<number> {
     const err = (text: string) => this.#io.write(2, text);
+    const redirect = step.redirect;
+    if (redirect) {
+      // The shell opens (creates or truncates) the file before it runs the command, like ash.
+      const failed = this.#io.fs
+        ? this.#io.fs.write(redirect.path, Buffer.alloc(0), redirect.append)
+        : `can't create ${redirect.path}: nonexistent directory`;
+      if (failed) {
+        err(`sh: ${failed}\n`);
+        return 1;
+      }
+    }
     const out = (text: string | Buffer) => {
-      if (!step.discard) this.#io.write(step.toStderr ? 2 : 1, text);
+      if (step.discard) return;
+      if (redirect && this.#io.fs) {
+        this.#io.fs.write(redirect.path, typeof text === 'string' ? Buffer.from(text) : text, true);
+        return;
+      }
+      this.#io.write(step.toStderr ? 2 : 1, text);
     };
     if (step.unsupported) {
       err(`sh: syntax error: '${step.unsupported}' is not simulated\n`);
@@ -249,8 +268,20 @@ export class SimProcess {
 
   async #cat(args: string[], out: (t: Buffer) => void, err: (t: string) => void): Promise<number> {
     if (args.length > 0 && args[0] !== '-') {
-      err(`cat: can't open '${args[0]}': No such file or directory\n`);
-      return 1;
+      // busybox cat: every file in turn; a missing one is reported and the status is 1.
+      let status = 0;
+      for (const path of args) {
+        const r = this.#io.fs?.read(path) ?? {
+          ok: false as const,
+          error: `can't open '${path}': No such file or directory`,
+        };
+        if (r.ok) out(r.data);
+        else {
+          err(`cat: ${r.error}\n`);
+          status = 1;
+        }
+      }
+      return status;
     }
     for (;;) {
       const chunk = await this.#interruptible(this.#io.stdin.read());
