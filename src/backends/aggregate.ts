@@ -20,9 +20,19 @@ import {
 import { asSwarmError, Cluster } from './aggregate/cluster.js';
 import { createContainer } from './aggregate/create.js';
 import { type DockerEvent, nodeEvent } from './aggregate/events.js';
+import { Followers } from './aggregate/follow.js';
 import type { HealthOptions } from './aggregate/health.js';
+import {
+  onEveryHolder,
+  placeBuild,
+  placeSession,
+  pullEverywhere,
+  saveHolder,
+} from './aggregate/image-calls.js';
 import type { AggregateNode } from './aggregate/node.js';
 import { type NodeLine, nameNodeLines, readNodesFile, watchNodesFile } from './aggregate/nodes-file.js';
+import { createObject, diskUsage, listObjects, pruneAll, routeObject } from './aggregate/object-calls.js';
+import { swarmTarget } from './aggregate/swarm-calls.js';
 import {
   clusterInfo,
   clusterVersion,
@@ -49,6 +59,9 @@ const INSPECT_OF: ReadonlyMap<string, DockerOp> = new Map(
   ROUTES.filter((r) => r.op.endsWith('.inspect')).map((r) => [r.object, r.op]),
 );
 
+/** Route families of swarm mode: served by a swarm manager (swarm-calls.ts). */
+const SWARM_OBJECTS: ReadonlySet<string> = new Set(['swarm', 'node', 'service', 'task', 'secret', 'config']);
+
 /** A `control` message's args. */
 export type ControlArgs =
   | { action: 'add'; command: string; name?: string }
@@ -74,6 +87,8 @@ export function createAggregate(
     throw new SwarmError(ErrorCode.InvalidArgument, 'aggregate: this chain cannot spawn child stages');
   /** Open `docker events` streams: each gets the aggregate's node events, and is told when a node is back. */
   const watchers = new Set<{ inject: (e: DockerEvent) => void; nodeUp: (node: AggregateNode) => void }>();
+  /** Each healthy node's event stream, kept open to keep the directories current (follow.ts). */
+  let followers: Followers | undefined;
   const cluster = new Cluster({
     clock: ctx.clock,
     deadline: parsed.deadline,
@@ -85,8 +100,11 @@ export function createAggregate(
       const action = to === 'healthy' ? 'engine_connect' : to === 'down' ? 'engine_disconnect' : undefined;
       if (action) for (const w of watchers) w.inject(nodeEvent(action, node.name, Date.now()));
       if (to === 'healthy') for (const w of watchers) w.nodeUp(node);
+      if (to === 'healthy') followers?.nodeUp(node);
     },
   });
+  followers = new Followers(cluster, ctx.clock);
+  const rank = { strategy: parsed.strategy, random: hooks.random };
   let stopWatching: (() => void) | undefined;
 
   async function sync(specs: NodeSpec[], keep: ReadonlySet<string>): Promise<void> {
@@ -187,6 +205,54 @@ export function createAggregate(
         await replyOnce(message, reply);
         return;
       }
+      case 'network.list':
+      case 'volume.list':
+        return replySet(
+          message.ret,
+          await listObjects(cluster, args.op === 'network.list' ? 'network' : 'volume', args),
+        );
+      case 'system.df':
+        return replySet(message.ret, await diskUsage(cluster, args));
+      case 'network.prune':
+      case 'volume.prune':
+      case 'image.prune':
+      case 'image.build.prune':
+        return replySet(message.ret, await pruneAll(cluster, args));
+      case 'network.create':
+      case 'volume.create':
+        return createObject(
+          cluster,
+          args.op === 'network.create' ? 'network' : 'volume',
+          message,
+          args,
+          rank,
+        );
+      case 'network.inspect':
+      case 'network.remove':
+      case 'network.connect':
+      case 'network.disconnect':
+        return routeObject(cluster, 'network', message, args);
+      case 'volume.inspect':
+      case 'volume.remove':
+        return routeObject(cluster, 'volume', message, args);
+      case 'image.create': {
+        if (!args.query.fromSrc) return pullEverywhere(cluster, message, args);
+        const { node } = placeBuild(cluster, args, rank);
+        return node.forward(message, args);
+      }
+      case 'image.build':
+      case 'image.load': {
+        const placed = placeBuild(cluster, args, rank);
+        return placed.node.forward(message, placed.args);
+      }
+      case 'session':
+      case 'session.grpc':
+        return placeSession(cluster, args, rank).forward(message, args);
+      case 'image.remove':
+      case 'image.tag':
+        return replySet(message.ret, await onEveryHolder(cluster, args));
+      case 'image.get.all':
+        return (await saveHolder(cluster, args)).forward(message, args);
       case 'image.inspect': {
         // Any holder can describe the image: ask the reachable nodes in order.
         for (const n of cluster.nodes.filter((x) => x.reachable)) {
@@ -203,6 +269,10 @@ export function createAggregate(
   /** Everything the aggregate does not merge itself goes where the route table's fan-out says. */
   async function byTable(message: Message, args: DockerArgs): Promise<void> {
     const row = routeOf(args.op);
+    if (row && SWARM_OBJECTS.has(row.object))
+      return (await swarmTarget(cluster, args.op)).forward(message, args);
+    // A plugin named in the path lives on the nodes that installed it.
+    if (row?.object === 'plugin' && args.id) return (await holder('plugin', args.id)).forward(message, args);
     switch (row?.fanout) {
       case 'container':
         return route(message, args, row.containerQuery);
@@ -315,6 +385,7 @@ export function createAggregate(
       }
     },
     async stop() {
+      followers?.stop();
       stopWatching?.();
       stopWatching = undefined;
       cluster.stop();

@@ -14,6 +14,7 @@ import { ContainerDirectory, type Owner } from './directory.js';
 import type { ContainerRow } from './filters.js';
 import type { HealthOptions, HealthState } from './health.js';
 import { AggregateNode } from './node.js';
+import { ObjectDirectory } from './objects.js';
 
 /** One node's outcome in a fan-out. */
 export type FanOutResult =
@@ -34,6 +35,8 @@ export interface ClusterOptions {
 /** All children of one aggregate. */
 export class Cluster {
   readonly directory = new ContainerDirectory();
+  /** Where each network and volume lives. */
+  readonly objects = new ObjectDirectory();
   readonly #nodes = new Map<string, AggregateNode>();
   readonly #opts: ClusterOptions;
   /** The listing each node's directory entries were last built from, and the directory's change mark then. */
@@ -83,6 +86,7 @@ export class Cluster {
     if (!node) return false;
     this.#nodes.delete(name);
     this.directory.removeNode(name);
+    this.objects.removeNode(name);
     for (const r of node.rows) {
       for (const ref of [r.Id, r.Id.slice(0, 12), ...(r.Names ?? []).map(stripSlash)]) {
         this.#removed.delete(ref); // re-inserted last: the map drops its oldest entries first

@@ -8,6 +8,7 @@
 import { ErrorCode, SwarmError } from '../../errors.js';
 import type { DockerArgs, DockerResult } from '../docker/api.js';
 import { asSwarmError, type Cluster } from './cluster.js';
+import { createDependencies, type DependencyBody } from './dependencies.js';
 import type { ContainerRow } from './filters.js';
 import type { AggregateNode } from './node.js';
 import { type PlacedContainer, type PlacementNode, rankNodes, type Strategy } from './placement.js';
@@ -38,9 +39,12 @@ export async function createContainer(
   const name = args.query.name;
   const release = name ? cluster.directory.reserveName(name) : () => {};
   try {
+    // Networks, volumes and containers it uses decide where it may go (classic Swarm's dependency filter).
+    const deps = await createDependencies(cluster, body as DependencyBody);
+    const allowed = (n: AggregateNode) => !deps.allowed || deps.allowed.has(n.name);
     // A degraded node (missed a deadline, not yet confirmed down) gets no new containers while a
     // healthy one can take them: a flapping daemon would otherwise stall or fail the create.
-    const reachable = cluster.nodes.filter((n) => n.reachable);
+    const reachable = cluster.nodes.filter((n) => n.reachable && allowed(n));
     const healthy = reachable.filter((n) => n.health === 'healthy');
     const req = { image: body.Image, rules, hostPorts: hostPorts(body) };
     let ranked: PlacementNode[] | undefined;
@@ -58,25 +62,33 @@ export async function createContainer(
     }
     if (!ranked) {
       const holders = body.Image ? await imageHolders(reachable, body.Image) : new Set<AggregateNode>();
-      const snapshot = cluster.nodes.map((n) => placementNode(n, body.Image, holders));
+      const snapshot = cluster.nodes.filter(allowed).map((n) => placementNode(n, body.Image, holders));
       try {
         ranked = rankNodes(snapshot, req, opts);
       } catch (err) {
-        throw imageMissingEverywhere(err, body.Image, holders) ?? err;
+        throw imageMissingEverywhere(err, body.Image, holders) ?? withDependencies(err, deps.reasons);
       }
     }
-    const forwarded: DockerArgs = { ...args, body: { ...body, Env: body.Env == null ? body.Env : env } };
+    const forwarded: DockerArgs = {
+      ...args,
+      body: { ...body, ...deps.body, Env: body.Env == null ? body.Env : env },
+    };
     let lastError: SwarmError | undefined;
     for (const target of ranked.slice(0, 2)) {
       const node = cluster.get(target.name);
       if (!node) continue;
       node.pending++;
+      // A named volume this create makes is pinned to its node now: a parallel create mounting it follows.
+      const unpin = deps.newVolumes.map((v) => cluster.objects.pin(v, node.name));
+      let made = false;
       try {
         const result = await node.result('spawn', forwarded, node.opDeadline);
         const id = (result.body as { Id?: string } | undefined)?.Id;
         if (result.status < 300 && id) {
           cluster.directory.add(node.name, id, name ? [name] : []);
           node.rows = [...node.rows, createdRow(id, name, body.Image)];
+          for (const v of deps.newVolumes) cluster.objects.add('volume', node.name, { name: v });
+          made = true;
         }
         return result;
       } catch (err) {
@@ -84,6 +96,7 @@ export async function createContainer(
         if (!retryable(lastError)) throw lastError;
       } finally {
         node.pending--;
+        if (!made) for (const u of unpin) u();
       }
     }
     throw lastError ?? new SwarmError(ErrorCode.NoEligibleNode, 'no node can run this container');
@@ -105,7 +118,8 @@ async function imageHolders(nodes: AggregateNode[], image: string): Promise<Set<
   return new Set(answers.filter((n): n is AggregateNode => n !== undefined));
 }
 
-function placementNode(
+/** A node as placement sees it (labels from its info, its rows, whether it holds `image`). */
+export function placementNode(
   n: AggregateNode,
   image: string | undefined,
   holders: Set<AggregateNode>,
@@ -183,5 +197,14 @@ function imageMissingEverywhere(
     return undefined;
   return new SwarmError(ErrorCode.NotFound, `No such image: ${image} (on no node: ${err.message})`, {
     details: { status: 404, excluded: err.details?.excluded },
+  });
+}
+
+/** A placement failure of a create with dependencies names them (they narrowed the candidates). */
+function withDependencies(err: unknown, reasons: readonly string[]): unknown {
+  if (reasons.length === 0 || !(err instanceof SwarmError) || err.code !== ErrorCode.NoEligibleNode)
+    return err;
+  return new SwarmError(ErrorCode.NoEligibleNode, `${err.message}; dependencies: ${reasons.join('; ')}`, {
+    details: { ...err.details },
   });
 }

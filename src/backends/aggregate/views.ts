@@ -112,23 +112,28 @@ export async function mergedEvents(
 ): Promise<{ reply: Message; inject: (e: DockerEvent) => void; nodeUp: (node: AggregateNode) => void }> {
   const out = new PassThrough();
   const inject = (e: DockerEvent) => {
-    if (!out.destroyed) out.write(`${JSON.stringify(e)}\n`);
+    if (!out.destroyed && !out.writableEnded) out.write(`${JSON.stringify(e)}\n`);
   };
   /** Each node's open part (or the subscription on its way), by node name. */
   const parts = new Map<string, Readable | 'opening'>();
-  let open = 0;
+  /** Parts opening or open: with `until`, the merged stream ends when the last one is over. */
+  let live = 0;
+  const partOver = () => {
+    if (--live === 0 && args.query.until && !out.writableEnded) out.end();
+  };
   const subscribe = async (n: AggregateNode, query: DockerArgs['query']) => {
     parts.set(n.name, 'opening');
+    live++;
     const m = await n.ask('watch', { op: 'events', query }).catch(() => undefined);
     const stream = m?.stream as Readable | undefined;
     if (!stream || out.destroyed) {
       stream?.destroy();
       parts.delete(n.name);
+      partOver();
       return;
     }
     parts.set(n.name, stream);
     const split = new JsonLineSplitter();
-    open++;
     stream.on('data', (chunk: Buffer) => {
       for (const e of split.push(chunk)) inject(labelEvent(e, n.name));
     });
@@ -136,11 +141,19 @@ export async function mergedEvents(
     // machine reports the node down as an event of its own); the merged stream goes on. Without this
     // listener the 'error' would be unhandled and take the whole process down.
     stream.on('error', () => {});
-    stream.on('close', () => {
+    // A part is over at its 'end' (a bounded history: dockerd ends the body after `until`) or its
+    // 'close' (broken), whichever comes first. Waiting for 'close' alone hung `docker events --since
+    // … --until …` for ever: a child's ended body stays open (not destroyed) after its last byte.
+    let over = false;
+    const ended = () => {
+      if (over) return;
+      over = true;
       if (parts.get(n.name) === stream) parts.delete(n.name);
       // With `until`, every node's stream ends; end the merged one then, not before.
-      if (--open === 0 && args.query.until) out.end();
-    });
+      partOver();
+    };
+    stream.on('end', ended);
+    stream.on('close', ended);
   };
   await Promise.all(cluster.nodes.map((n) => subscribe(n, args.query)));
   out.on('close', () => {
@@ -163,7 +176,7 @@ export async function mergedEvents(
     headers: { 'Content-Type': 'application/json' },
     mode: 'chunked',
   };
-  if (open === 0 && args.query.until) out.end();
+  if (live === 0 && args.query.until && !out.writableEnded) out.end();
   return { reply: { verb: 'ack', args: result, stream: out }, inject, nodeUp };
 }
 

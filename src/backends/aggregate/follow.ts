@@ -1,0 +1,121 @@
+/**
+ * Keeping each node's picture current, as classic Swarm's event monitor did: while a node is healthy
+ * the aggregate holds its `events` stream open and patches its directories from it (containers created,
+ * destroyed, renamed; networks and volumes created and destroyed), so what users change on a daemon
+ * directly is known within moments, not at the next listing. Each time a node (re)connects it is
+ * subscribed first and then listed again in full (containers, networks, volumes), so nothing changed
+ * while it was away, or between the two, is missed. A down node keeps its last picture (names stay
+ * reserved, rows show as `Host Down`) until it is back and reconciled.
+ * @module
+ */
+import type { Readable } from 'node:stream';
+import type { Clock } from '../../clock.js';
+import type { Cluster } from './cluster.js';
+import { type DockerEvent, JsonLineSplitter } from './events.js';
+import type { AggregateNode } from './node.js';
+import { relistObjects } from './object-calls.js';
+
+/** How long container events are gathered before the node's rows are listed again, ms. */
+const ROWS_SETTLE_MS = 100;
+/** Wait before re-subscribing a healthy node whose stream ended, ms. */
+const RETRY_MS = 1000;
+
+/** One aggregate's event followers, one per node. */
+export class Followers {
+  readonly #cluster: Cluster;
+  readonly #clock: Clock;
+  readonly #streams = new Map<string, Readable | 'opening'>();
+  readonly #rowTimers = new Map<string, ReturnType<Clock['setTimeout']>>();
+  #stopped = false;
+
+  constructor(cluster: Cluster, clock: Clock) {
+    this.#cluster = cluster;
+    this.#clock = clock;
+  }
+
+  /** A node turned healthy: follow its events (if not already) and list it again. */
+  nodeUp(node: AggregateNode): void {
+    if (this.#stopped) return;
+    void this.#follow(node);
+  }
+
+  /** Stops every follower. */
+  stop(): void {
+    this.#stopped = true;
+    for (const s of this.#streams.values()) if (s !== 'opening') s.destroy();
+    this.#streams.clear();
+    for (const t of this.#rowTimers.values()) this.#clock.clearTimeout(t);
+    this.#rowTimers.clear();
+  }
+
+  async #follow(node: AggregateNode): Promise<void> {
+    const open = this.#streams.get(node.name);
+    if (!open) {
+      this.#streams.set(node.name, 'opening');
+      const m = await node.ask('watch', { op: 'events', query: {} }).catch(() => undefined);
+      const stream = m?.stream as Readable | undefined;
+      if (!stream || this.#stopped || this.#cluster.get(node.name) !== node) {
+        stream?.destroy();
+        this.#streams.delete(node.name);
+        return;
+      }
+      this.#streams.set(node.name, stream);
+      const split = new JsonLineSplitter();
+      stream.on('data', (chunk: Buffer) => {
+        for (const e of split.push(chunk)) this.#apply(node, e);
+      });
+      stream.on('error', () => {});
+      let over = false;
+      const ended = () => {
+        if (over) return;
+        over = true;
+        if (this.#streams.get(node.name) === stream) this.#streams.delete(node.name);
+        // Still healthy (the daemon restarted between probes, or the stream was cut): follow again soon.
+        this.#clock.setTimeout(() => {
+          if (!this.#stopped && node.health === 'healthy' && this.#cluster.get(node.name) === node)
+            this.nodeUp(node);
+        }, RETRY_MS);
+      };
+      stream.on('end', ended);
+      stream.on('close', ended);
+    }
+    // Subscribed first, listed second: a change between the two is in the stream.
+    await Promise.all([
+      this.#cluster.refresh([node]),
+      relistObjects(this.#cluster, 'network', [node]),
+      relistObjects(this.#cluster, 'volume', [node]),
+    ]);
+  }
+
+  #apply(node: AggregateNode, e: DockerEvent): void {
+    const attrs = e.Actor?.Attributes ?? {};
+    const id = e.Actor?.ID ?? '';
+    const action = e.Action ?? e.status ?? '';
+    const c = this.#cluster;
+    if (e.Type === 'container' || (!e.Type && e.id)) {
+      if (action === 'create' && id) c.directory.add(node.name, id, attrs.name ? [attrs.name] : []);
+      else if (action === 'destroy' && id) c.directory.remove(id);
+      else if (action === 'rename' && id && attrs.name) c.directory.rename(id, attrs.name);
+      else return;
+      this.#refreshRowsSoon(node);
+    } else if (e.Type === 'network') {
+      if (action === 'create' && attrs.name) c.objects.add('network', node.name, { name: attrs.name, id });
+      else if (action === 'destroy') c.objects.remove('network', node.name, id || (attrs.name ?? ''));
+    } else if (e.Type === 'volume') {
+      if (action === 'create' && id) c.objects.add('volume', node.name, { name: id });
+      else if (action === 'destroy' && id) c.objects.remove('volume', node.name, id);
+    }
+  }
+
+  /** Container rows (ports, images, state) feed placement and `Host Down` rows: list them again shortly. */
+  #refreshRowsSoon(node: AggregateNode): void {
+    if (this.#rowTimers.has(node.name)) return;
+    this.#rowTimers.set(
+      node.name,
+      this.#clock.setTimeout(() => {
+        this.#rowTimers.delete(node.name);
+        if (!this.#stopped && node.reachable) void this.#cluster.refresh([node]);
+      }, ROWS_SETTLE_MS),
+    );
+  }
+}

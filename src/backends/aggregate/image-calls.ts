@@ -1,0 +1,187 @@
+/**
+ * Images across nodes: a pull goes to every healthy node with the progress merged (each line's `id`
+ * is the node, as classic Swarm showed it); a build is placed by strategy and `constraint:` build args
+ * (BuildKit's session goes first and the build follows it to its node); rmi and tag act on every node
+ * holding the image; push, save, history and inspect on one holder.
+ * @module
+ */
+import { PassThrough, type Readable } from 'node:stream';
+import type { Message } from '../../actors/message.js';
+import { replyOnce } from '../../actors/reply.js';
+import { ErrorCode, SwarmError } from '../../errors.js';
+import type { DockerArgs, DockerResult, DockerStreamResult } from '../docker/api.js';
+import type { Cluster } from './cluster.js';
+import { placementNode } from './create.js';
+import { JsonLineSplitter } from './events.js';
+import type { AggregateNode } from './node.js';
+import { rulesFromMap } from './object-rules.js';
+import { type RankOptions, rankNodes } from './placement.js';
+import { withWarnings } from './views.js';
+
+/** The reachable nodes whose inspect of `ref` answers 200. */
+export async function imageHoldersOf(cluster: Cluster, ref: string): Promise<AggregateNode[]> {
+  const results = await cluster.fanOut(
+    'get',
+    () => ({ op: 'image.inspect', id: ref, query: {} }),
+    cluster.nodes.filter((n) => n.reachable),
+  );
+  return results.flatMap((r) => ('result' in r && r.result.status === 200 ? [r.node] : []));
+}
+
+function noSuchImage(ref: string): SwarmError {
+  return new SwarmError(ErrorCode.NotFound, `No such image: ${ref}`, { details: { status: 404 } });
+}
+
+/** `POST /images/create` without `fromSrc`: a pull on every healthy node, progress merged. */
+export async function pullEverywhere(cluster: Cluster, message: Message, args: DockerArgs): Promise<void> {
+  const healthy = cluster.nodes.filter((n) => n.health === 'healthy');
+  const nodes = healthy.length ? healthy : cluster.nodes.filter((n) => n.reachable);
+  if (nodes.length === 0)
+    throw new SwarmError(ErrorCode.NodeDown, 'no node is reachable', { details: { status: 503 } });
+  const answers = await Promise.all(
+    nodes.map((n) =>
+      n.ask('spawn', args, n.opDeadline).then(
+        (m) => ({ node: n, m }),
+        (e: unknown) => ({ node: n, e: e as Error }),
+      ),
+    ),
+  );
+  const streams = answers.filter(
+    (a): a is { node: AggregateNode; m: Message } => 'm' in a && a.m.verb === 'ack',
+  );
+  if (streams.length === 0) {
+    // Nobody could pull: answer as the first node did (a 404 for an unknown image, as dockerd).
+    const first = answers[0];
+    if (first && 'm' in first) return void replyOnce(message, first.m);
+    throw first && 'e' in first ? first.e : new SwarmError(ErrorCode.Remote, 'pull failed');
+  }
+  const out = new PassThrough();
+  const line = (o: unknown) => {
+    if (!out.writableEnded) out.write(`${JSON.stringify(o)}\n`);
+  };
+  for (const a of answers) {
+    if ('m' in a && a.m.verb === 'ack') continue;
+    const text = 'e' in a ? a.e.message : String((a.m.args as { message?: string }).message ?? a.m.verb);
+    line({ id: a.node.name, status: `pull failed: ${text}` });
+  }
+  let left = streams.length;
+  for (const { node, m } of streams) {
+    const stream = m.stream as Readable;
+    const split = new JsonLineSplitter();
+    stream.on('data', (chunk: Buffer) => {
+      for (const e of split.push(chunk)) {
+        const ev = e as Record<string, unknown>;
+        if (ev.errorDetail || ev.error) {
+          line({ ...ev, error: `${node.name}: ${String(ev.error ?? '')}` });
+          continue;
+        }
+        line({ ...ev, id: ev.id ? `${node.name}/${String(ev.id)}` : node.name });
+      }
+    });
+    let over = false;
+    const done = () => {
+      if (over) return;
+      over = true;
+      if (--left === 0) out.end();
+    };
+    stream.on('error', done);
+    stream.on('end', done);
+    stream.on('close', done);
+  }
+  out.on('close', () => {
+    for (const { m } of streams) m.stream?.destroy();
+  });
+  const result: DockerStreamResult = {
+    status: 200,
+    headers: { 'Content-Type': 'application/json' },
+    mode: 'chunked',
+  };
+  await replyOnce(message, { verb: 'ack', args: result, stream: out });
+}
+
+/** BuildKit sessions by id → the node that serves them: a build naming its session follows it there. */
+const sessions = new WeakMap<Cluster, Map<string, string>>();
+
+/** The node for a build or an import: a session's node, else strategy + `constraint:` build args. */
+export function placeBuild(
+  cluster: Cluster,
+  args: DockerArgs,
+  opts: RankOptions,
+): { node: AggregateNode; args: DockerArgs } {
+  const bySession = sessions.get(cluster);
+  const sessionId = args.query.session;
+  const pinned = sessionId ? bySession?.get(sessionId) : undefined;
+  let buildargs: Record<string, string> | undefined;
+  try {
+    buildargs = args.query.buildargs
+      ? (JSON.parse(args.query.buildargs) as Record<string, string>)
+      : undefined;
+  } catch {
+    buildargs = undefined;
+  }
+  const { rules, rest } = rulesFromMap(buildargs);
+  const forwarded = rules.length
+    ? { ...args, query: { ...args.query, buildargs: JSON.stringify(rest ?? {}) } }
+    : args;
+  const pinnedNode = pinned ? cluster.get(pinned) : undefined;
+  if (pinnedNode) return { node: pinnedNode, args: forwarded };
+  const snapshot = cluster.nodes.map((n) => placementNode(n, undefined, new Set()));
+  const best = rankNodes(snapshot, { rules, hostPorts: [] }, opts)[0];
+  const node = best ? cluster.get(best.name) : undefined;
+  if (!node) throw new SwarmError(ErrorCode.NoEligibleNode, 'no node can build');
+  return { node, args: forwarded };
+}
+
+/** `POST /session`: placed like a build; remembered so the build that uses it goes to the same node. */
+export function placeSession(cluster: Cluster, args: DockerArgs, opts: RankOptions): AggregateNode {
+  const { node } = placeBuild(cluster, args, opts);
+  const h = args.headers?.['x-docker-expose-session-uuid'];
+  const id = Array.isArray(h) ? h[0] : h;
+  if (id) {
+    const m = sessions.get(cluster) ?? new Map<string, string>();
+    sessions.set(cluster, m);
+    m.set(id, node.name);
+    // Bounded: sessions are short-lived; the oldest are forgotten first.
+    for (const k of m.keys()) {
+      if (m.size <= 1000) break;
+      m.delete(k);
+    }
+  }
+  return node;
+}
+
+/** `DELETE /images/{ref}` or `POST /images/{ref}/tag` on every node holding the image. */
+export async function onEveryHolder(cluster: Cluster, args: DockerArgs): Promise<DockerResult> {
+  const ref = args.id ?? '';
+  const holders = await imageHoldersOf(cluster, ref);
+  if (holders.length === 0) throw noSuchImage(ref);
+  const verb = args.op === 'image.remove' ? 'remove' : 'set';
+  const results = await cluster.fanOut(verb, () => args, holders);
+  const ok = results.flatMap((r) => ('result' in r && r.result.status < 300 ? [r.result] : []));
+  const failed = results.find((r) => 'error' in r) as { node: AggregateNode; error: SwarmError } | undefined;
+  if (failed && ok.length === 0) throw failed.error;
+  if (args.op === 'image.tag') return withWarnings({ status: 201 }, results);
+  return withWarnings(
+    { status: 200, body: ok.flatMap((r) => (Array.isArray(r.body) ? r.body : [])) },
+    results,
+  );
+}
+
+/** The node for `docker save a b …`: one holding every image (the first holder of the first otherwise). */
+export async function saveHolder(cluster: Cluster, args: DockerArgs): Promise<AggregateNode> {
+  const names = args.repeated?.names ?? (args.query.names ? [args.query.names] : []);
+  let candidates: AggregateNode[] | undefined;
+  for (const name of names) {
+    const holders = await imageHoldersOf(cluster, name);
+    if (holders.length === 0) throw noSuchImage(name);
+    candidates = candidates ? candidates.filter((n) => holders.includes(n)) : holders;
+  }
+  const node = candidates ? candidates[0] : cluster.nodes.find((n) => n.reachable);
+  if (!node)
+    throw new SwarmError(
+      ErrorCode.NoEligibleNode,
+      `no node holds all of ${names.join(', ')}: save them one node at a time (node/name)`,
+      { details: { status: 409 } },
+    );
+  return node;
+}
