@@ -5,16 +5,7 @@
  * first) for the dependencies.
  */
 import { execFile } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,13 +31,6 @@ async function installed(name: string, from?: string): Promise<string> {
     cwd: project,
   });
   return project;
-}
-
-/** What a TypeScript project has among its dev dependencies, taken from this checkout's node_modules. */
-function linkTypes(project: string): void {
-  mkdirSync(join(project, 'node_modules', '@types'), { recursive: true });
-  for (const pkg of ['node', 'ws'])
-    symlinkSync(join(REPO, 'node_modules', '@types', pkg), join(project, 'node_modules', '@types', pkg));
 }
 
 const swarmdOf = (project: string) => join(project, 'node_modules', '.bin', 'swarmd');
@@ -116,7 +100,7 @@ describe('the packed package, installed with production dependencies only', () =
   }, 60_000);
 
   it('its types resolve in a strict TypeScript consumer (module nodenext, libraries checked too)', async () => {
-    linkTypes(project);
+    // @types/node and @types/ws come with the package (its declarations use them): nothing to add.
     writeFileSync(
       join(project, 'consumer.ts'),
       `import { ActorSystem, Chain, type ChainStage, type DockerArgs, defineStage, ROUTES, type Sender } from 'libswarm-ts';
@@ -162,7 +146,7 @@ describe('the example stages, installed against the tarball', () => {
     async (example, path) => {
       const project = await installed(example, join(REPO, 'examples', example));
       if (example === 'stage-ts') {
-        linkTypes(project);
+        // @types/node and @types/ws come with the package (its declarations use them): nothing to add.
         const tsc = await run(TSC, ['-p', project]).catch((e: { stdout: string }) => e);
         expect(tsc.stdout).toBe('');
       }
