@@ -66,7 +66,9 @@ export async function createContainer(
       try {
         ranked = rankNodes(snapshot, req, opts);
       } catch (err) {
-        throw imageMissingEverywhere(err, body.Image, holders) ?? withDependencies(err, deps.reasons);
+        // No node it may go to answers (its dependencies are on a down node): say so, not "no such image".
+        const missing = reachable.length > 0 ? imageMissingEverywhere(err, body.Image, holders) : undefined;
+        throw missing ?? withDependencies(err, deps.reasons);
       }
     }
     const forwarded: DockerArgs = {
