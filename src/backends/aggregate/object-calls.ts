@@ -75,7 +75,9 @@ export async function listObjects(
     } else if (!filtered) {
       // What a node that does not answer last listed stays visible (and reserved), marked Host Down.
       const known = cluster.objects.entries(kind).get(r.node.name);
-      const rows = [...(known?.values() ?? [])].flatMap((e) => (e.row ? [e.row] : []));
+      const rows = [...(known?.values() ?? [])].map(
+        (e) => e.row ?? (kind === 'network' ? { Name: e.name, Id: e.id ?? '' } : { Name: e.name }),
+      );
       perNode.push({ node: r.node.name, rows, stale: true });
     }
     if ('error' in r) warnings.push(`node ${r.node.name}: ${r.error.message}`);
@@ -172,7 +174,12 @@ export async function createObject(
     // dockerd answers a create of an existing volume with that volume: so does its node.
     target = cluster.get(existing[0] as string);
   } else {
-    const snapshot = cluster.nodes.map((n) => placementNode(n, undefined, new Set()));
+    // Spread/binpack count the node's objects of this kind too, so creates spread across empty nodes.
+    const held = cluster.objects.entries(kind);
+    const snapshot = cluster.nodes.map((n) => {
+      const p = placementNode(n, undefined, new Set());
+      return { ...p, pending: (p.pending ?? 0) + (held.get(n.name)?.size ?? 0) };
+    });
     const ranked = rankNodes(snapshot, { rules, hostPorts: [] }, opts);
     target = cluster.get((ranked[0] as { name: string }).name);
   }

@@ -1,0 +1,192 @@
+/**
+ * Networks, volumes, images and events across simulator children (the simulator models them): the
+ * aggregate's own logic on a simulated clock, without daemons. The same behaviour over real dockerd is
+ * in objects.test.ts.
+ */
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ErrorArgs, Message, Verb } from '../../src/actors/message.js';
+import { replyPromise } from '../../src/actors/reply.js';
+import { parseAggregateArgs } from '../../src/backends/aggregate/args.js';
+import { createAggregate } from '../../src/backends/aggregate.js';
+import type { DockerArgs, DockerResult } from '../../src/backends/docker/api.js';
+import type { StageInstance } from '../../src/backends/stage.js';
+import { SimulatedClock } from '../../src/clock.js';
+import { type SimChild, SimChildren } from './sim-children.js';
+
+const settle = async (n = 5) => {
+  for (let i = 0; i < n; i++) await new Promise<void>((r) => setImmediate(r));
+};
+
+let running: StageInstance | undefined;
+afterEach(async () => {
+  await running?.stop?.();
+  running = undefined;
+});
+
+async function cluster(n: number) {
+  const clock = new SimulatedClock();
+  const children = new SimChildren(clock);
+  const commands = Array.from({ length: n }, (_, i) => `simulator node${i + 1}`);
+  const agg = createAggregate(parseAggregateArgs(commands), {
+    name: 'agg',
+    downstream: undefined,
+    log: pino({ level: 'silent' }),
+    clock,
+    spawnStage: children.spawn,
+  });
+  running = agg;
+  await agg.start?.();
+  await settle(20);
+  return { clock, children, agg };
+}
+
+function call(agg: StageInstance, verb: Verb, op: DockerArgs['op'], extra: Partial<DockerArgs> = {}) {
+  const { sender, first } = replyPromise();
+  void agg.handle({ verb, args: { op, query: {}, ...extra }, ret: sender });
+  return first;
+}
+/** A call straight to one child's engine (behind the aggregate's back). */
+function direct(child: SimChild, verb: Verb, op: DockerArgs['op'], extra: Partial<DockerArgs> = {}) {
+  const { sender, first } = replyPromise();
+  void child.instance.handle({ verb, args: { op, query: {}, ...extra }, ret: sender });
+  return first;
+}
+const set = (m: Message) => m.args as DockerResult;
+const err = (m: Message) => m.args as ErrorArgs;
+const netNames = (c: SimChild) => c.instance.engine.networks.all.map((n) => n.name);
+const volNames = (c: SimChild) =>
+  c.instance.engine.volumes.all().map((v) => (v as unknown as { name: string }).name);
+
+describe('aggregate objects (simulator children)', () => {
+  it('network create is placed by constraint, listed once with built-ins, inspected and removed on its node', async () => {
+    const { agg, children } = await cluster(3);
+    const made = set(
+      await call(agg, 'spawn', 'network.create', {
+        body: { Name: 'front', Labels: { 'com.docker.swarm.constraints': '["node==node2"]', team: 'a' } },
+      }),
+    );
+    expect(made.status).toBe(201);
+    expect(netNames(children.get('node2'))).toContain('front');
+    expect(netNames(children.get('node1'))).not.toContain('front');
+    const dup = await call(agg, 'spawn', 'network.create', { body: { Name: 'front' } });
+    expect(err(dup).status).toBe(409);
+    const ls = set(await call(agg, 'ls', 'network.list')).body as {
+      Name: string;
+      Labels?: Record<string, string>;
+    }[];
+    const names = ls.map((r) => r.Name).sort();
+    expect(names.filter((n) => n === 'bridge')).toHaveLength(1);
+    expect(names).toContain('front');
+    expect(ls.find((r) => r.Name === 'front')?.Labels).toEqual({ team: 'a' }); // the rule was not passed on
+    expect(set(await call(agg, 'get', 'network.inspect', { id: 'front' })).status).toBe(200);
+    expect(set(await call(agg, 'get', 'network.inspect', { id: 'bridge' })).status).toBe(200);
+    expect(set(await call(agg, 'remove', 'network.remove', { id: 'front' })).status).toBe(204);
+    expect(netNames(children.get('node2'))).not.toContain('front');
+  });
+
+  it('a named volume made implicitly by a create is pinned: the next creates mounting it follow', async () => {
+    const { agg, children } = await cluster(3);
+    const body = { Image: 'busybox:local', Cmd: ['true'], HostConfig: { Binds: ['data:/d'] } };
+    const homes = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const r = await call(agg, 'spawn', 'container.create', { body, query: { name: `c${i}` } });
+      expect(set(r).status, JSON.stringify(r.args)).toBe(201);
+      for (const name of ['node1', 'node2', 'node3'])
+        if (children.get(name).instance.engine.containers.find(`c${i}`)) homes.add(name);
+    }
+    expect(homes.size).toBe(1);
+    const withVolume = ['node1', 'node2', 'node3'].filter((n) => volNames(children.get(n)).includes('data'));
+    expect(withVolume).toEqual([...homes]);
+  });
+
+  it('dependencies on different nodes fail naming each one', async () => {
+    const { agg } = await cluster(3);
+    await call(agg, 'spawn', 'volume.create', {
+      body: { Name: 'va', DriverOpts: { 'constraint:node': '=node1' } },
+    });
+    await call(agg, 'spawn', 'network.create', {
+      body: { Name: 'nb', Labels: { 'constraint:node': '=node3' } },
+    });
+    const r = await call(agg, 'spawn', 'container.create', {
+      body: { Image: 'busybox:local', HostConfig: { NetworkMode: 'nb', Binds: ['va:/a'] } },
+    });
+    expect(r.verb).toBe('error');
+    expect(err(r).message).toMatch(/volume va on node node1/);
+    expect(err(r).message).toMatch(/network nb on node node3/);
+  });
+
+  it('a name repeated on nodes (made behind our back) is listed as node/name and routed by it', async () => {
+    const { agg, children } = await cluster(2);
+    await direct(children.get('node1'), 'spawn', 'volume.create', { body: { Name: 'twin' } });
+    await direct(children.get('node2'), 'spawn', 'volume.create', { body: { Name: 'twin' } });
+    await settle(20);
+    const ls = set(await call(agg, 'ls', 'volume.list')).body as { Volumes: { Name: string }[] };
+    expect(ls.Volumes.map((v) => v.Name).sort()).toEqual(['node1/twin', 'node2/twin']);
+    expect(err(await call(agg, 'get', 'volume.inspect', { id: 'twin' })).status).toBe(400);
+    const one = set(await call(agg, 'get', 'volume.inspect', { id: 'node2/twin' }));
+    expect(one.status).toBe(200);
+    expect(set(await call(agg, 'remove', 'volume.remove', { id: 'node2/twin' })).status).toBe(204);
+    expect(volNames(children.get('node2'))).not.toContain('twin');
+    expect(volNames(children.get('node1'))).toContain('twin');
+  });
+
+  it('a hung node: network ls answers at the deadline with its last rows marked Host Down', async () => {
+    const { agg, children, clock } = await cluster(3);
+    await call(agg, 'spawn', 'network.create', {
+      body: { Name: 'onthree', Labels: { 'constraint:node': '=node3' } },
+    });
+    await settle(20);
+    children.get('node3').hung = true;
+    const pending = call(agg, 'ls', 'network.list');
+    await settle();
+    clock.advance(1000);
+    const r = set(await pending);
+    expect(r.headers?.['X-Swarm-Warning']).toMatch(/node3/);
+    const row = (r.body as { Name: string; Labels?: Record<string, string> }[]).find(
+      (x) => x.Name === 'onthree',
+    );
+    expect(row?.Labels?.['com.docker.swarm.node.state']).toBe('Host Down');
+  });
+
+  it('a pull goes to every node, progress labelled by node', async () => {
+    const { agg, children } = await cluster(3);
+    const r = await call(agg, 'spawn', 'image.create', { query: { fromImage: 'alpine', tag: '3.19' } });
+    expect(r.verb).toBe('ack');
+    const chunks: Buffer[] = [];
+    for await (const c of r.stream as AsyncIterable<Buffer>) chunks.push(c);
+    const ids = new Set(
+      Buffer.concat(chunks)
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => String((JSON.parse(l) as { id?: string }).id ?? '').split('/')[0]),
+    );
+    expect([...ids].sort()).toEqual(['node1', 'node2', 'node3']);
+    for (const n of ['node1', 'node2', 'node3']) {
+      const i = await direct(children.get(n), 'get', 'image.inspect', { id: 'alpine:3.19' });
+      expect(set(i).status).toBe(200);
+    }
+  });
+
+  it('events with until end, also while a node hangs', async () => {
+    const { agg, children, clock } = await cluster(3);
+    const now = Math.floor(Date.now() / 1000);
+    const q = { since: String(now - 3600), until: String(now - 1) };
+    const all = await call(agg, 'watch', 'events', { query: q });
+    await new Promise<void>((resolve) => {
+      all.stream?.on('end', resolve).resume();
+    });
+    children.get('node2').hung = true;
+    const one = await (async () => {
+      const p = call(agg, 'watch', 'events', { query: q });
+      await settle();
+      clock.advance(1000);
+      return p;
+    })();
+    await new Promise<void>((resolve) => {
+      one.stream?.on('end', resolve).resume();
+      clock.advance(1000);
+    });
+  });
+});
