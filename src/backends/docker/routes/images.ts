@@ -17,10 +17,10 @@ export const IMAGE_ROUTES = rowsOf({ object: 'image', fanout: 'holder' }, [
     'POST',
     '/images/create',
     'spawn',
-    { answer: 'stream', body: 'upload-if-fromSrc', fanout: 'any', headers: [...AUTH, 'content-type'] },
+    { answer: 'stream', body: 'upload-if-fromSrc', fanout: 'merge', headers: [...AUTH, 'content-type'] },
   ],
   ['image.search', 'ImageSearch', 'GET', '/images/search', 'ls', { fanout: 'any', headers: AUTH }],
-  ['image.prune', 'ImagePrune', 'POST', '/images/prune', 'prune', { fanout: 'any' }],
+  ['image.prune', 'ImagePrune', 'POST', '/images/prune', 'prune', { fanout: 'merge' }],
   ['image.get.all', 'ImageGetAll', 'GET', '/images/get', 'file', { answer: 'stream', fanout: 'any' }],
   [
     'image.load',
@@ -56,7 +56,7 @@ export const BUILD_ROUTES = rowsOf({ object: 'build', fanout: 'any' }, [
     'spawn',
     { answer: 'stream', body: 'upload', headers: ['content-type', 'x-registry-config'] },
   ],
-  ['image.build.prune', 'BuildPrune', 'POST', '/build/prune', 'prune'],
+  ['image.build.prune', 'BuildPrune', 'POST', '/build/prune', 'prune', { fanout: 'merge' }],
 ]);
 
 /** Registry metadata of an image without pulling it. */

@@ -7,9 +7,9 @@ import { rowsOf } from './types.js';
 
 /** Network routes. */
 export const NETWORK_ROUTES = rowsOf({ object: 'network', fanout: 'holder' }, [
-  ['network.list', 'NetworkList', 'GET', '/networks', 'ls', { fanout: 'any' }],
-  ['network.create', 'NetworkCreate', 'POST', '/networks/create', 'spawn', { fanout: 'any' }],
-  ['network.prune', 'NetworkPrune', 'POST', '/networks/prune', 'prune', { fanout: 'any' }],
+  ['network.list', 'NetworkList', 'GET', '/networks', 'ls', { fanout: 'merge' }],
+  ['network.create', 'NetworkCreate', 'POST', '/networks/create', 'spawn', { fanout: 'merge' }],
+  ['network.prune', 'NetworkPrune', 'POST', '/networks/prune', 'prune', { fanout: 'merge' }],
   ['network.inspect', 'NetworkInspect', 'GET', '/networks/{name*}', 'get'],
   ['network.remove', 'NetworkDelete', 'DELETE', '/networks/{name*}', 'remove'],
   ['network.connect', 'NetworkConnect', 'POST', '/networks/{name*}/connect', 'connect'],
@@ -18,9 +18,9 @@ export const NETWORK_ROUTES = rowsOf({ object: 'network', fanout: 'holder' }, [
 
 /** Volume routes. */
 export const VOLUME_ROUTES = rowsOf({ object: 'volume', fanout: 'holder' }, [
-  ['volume.list', 'VolumeList', 'GET', '/volumes', 'ls', { fanout: 'any' }],
-  ['volume.create', 'VolumeCreate', 'POST', '/volumes/create', 'spawn', { fanout: 'any' }],
-  ['volume.prune', 'VolumePrune', 'POST', '/volumes/prune', 'prune', { fanout: 'any' }],
+  ['volume.list', 'VolumeList', 'GET', '/volumes', 'ls', { fanout: 'merge' }],
+  ['volume.create', 'VolumeCreate', 'POST', '/volumes/create', 'spawn', { fanout: 'merge' }],
+  ['volume.prune', 'VolumePrune', 'POST', '/volumes/prune', 'prune', { fanout: 'merge' }],
   ['volume.inspect', 'VolumeInspect', 'GET', '/volumes/{name*}', 'get'],
   ['volume.remove', 'VolumeDelete', 'DELETE', '/volumes/{name*}', 'remove'],
 ]);

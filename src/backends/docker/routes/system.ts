@@ -21,7 +21,7 @@ export const SYSTEM_ROUTES = rowsOf({ object: 'system', fanout: 'merge' }, [
   ['version', 'SystemVersion', 'GET', '/version', 'get'],
   ['info', 'SystemInfo', 'GET', '/info', 'get'],
   ['events', 'SystemEvents', 'GET', '/events', 'watch', { answer: 'stream' }],
-  ['system.df', 'SystemDataUsage', 'GET', '/system/df', 'get', { fanout: 'any' }],
+  ['system.df', 'SystemDataUsage', 'GET', '/system/df', 'get'],
   ['auth', 'SystemAuth', 'POST', '/auth', 'set', { fanout: 'any', changes: false }],
 ]);
 

@@ -42,7 +42,8 @@ export type AnswerTransport = 'complete' | 'stream' | 'hijack' | 'upgrade';
 
 /**
  * How a fan-out stage (the aggregate) treats a route. `merge`: the fan-out stage answers it itself
- * from every node (lists, info, version, events, container create placement, container prune);
+ * from every node (lists, info, version, events, df, every prune, a pull on every node, container,
+ * network and volume creates it places);
  * `ping`: one healthy node at the short deadline; `container`: the node holding the container named by
  * the path (or by the `container` query parameter, see {@link Route.containerQuery}); `exec`: the node
  * holding the exec instance; `holder`: the nodes are asked in order, the first that knows the object
