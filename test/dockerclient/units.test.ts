@@ -101,7 +101,21 @@ describe('dockerclient request planning (no daemon)', () => {
     });
   });
 
-  it('passes only X-Docker-* headers (plus Content-Type for streams)', () => {
+  it("passes the daemon's headers on (Location of a 301, X-Docker-*, Upgrade), not its own identity or framing", () => {
+    expect(
+      passHeaders(
+        {
+          location: '/v1.41/images/gensokyo.jp/kirisame/json',
+          'api-version': '1.41',
+          'docker-experimental': 'false',
+          ostype: 'linux',
+          date: 'x',
+          'content-length': '9',
+          connection: 'close',
+        },
+        false,
+      ),
+    ).toEqual({ Location: '/v1.41/images/gensokyo.jp/kirisame/json' });
     const h = {
       'x-docker-container-path-stat': 'e30=',
       server: 'Docker',

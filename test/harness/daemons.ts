@@ -38,6 +38,13 @@ export interface DaemonOptions {
   extraArgs?: string[];
   /** How long a daemon may take to answer `_ping` (default 90 s). */
   readyTimeoutMs?: number;
+  /**
+   * Run each daemon in a network namespace of its own (only `lo`, up): daemons that create bridges with
+   * fixed subnets or join swarm mode side by side (a peer's test suite run twice at once) cannot clash
+   * on the host's addresses, routes or VXLAN port. Its unix socket works as always; a `tcp` port does not
+   * reach it from outside.
+   */
+  ownNetwork?: boolean;
 }
 
 /** One private dockerd. */
@@ -129,6 +136,8 @@ class PrivateDaemon implements Daemon {
   readonly socket: string;
   readonly host: string;
   tcp?: string;
+  /** See {@link DaemonOptions.ownNetwork}. */
+  ownNetwork = false;
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
   #stopped = false;
@@ -173,9 +182,11 @@ class PrivateDaemon implements Daemon {
       ...Object.entries({ node: this.name, ...this.labels }).map(([k, v]) => `--label ${k}=${v}`),
     ].join(' ');
     const logFd = openSync(join(d, 'log'), 'a');
+    const net = this.ownNetwork ? ['--net'] : [];
+    const lo = this.ownNetwork ? 'ip link set lo up; ' : '';
     const child = spawn(
       'setsid',
-      ['unshare', '--uts', 'sh', '-c', `hostname ${this.name}; exec dockerd ${flags}`],
+      ['unshare', '--uts', ...net, 'sh', '-c', `hostname ${this.name}; ${lo}exec dockerd ${flags}`],
       {
         stdio: ['ignore', logFd, logFd],
       },
@@ -259,6 +270,7 @@ export async function startDaemons(n: number, opts: DaemonOptions = {}): Promise
       gone,
     );
     if (opts.tcp) d.tcp = `tcp://127.0.0.1:${await freePort()}`;
+    if (opts.ownNetwork) d.ownNetwork = true;
     daemons.push(d);
   }
   try {

@@ -57,6 +57,8 @@ export function parseJsonBody(buf: Buffer): BodyResult {
   }
 }
 
+const NO_BODY: BodyResult = { ok: true, body: undefined };
+
 function tooLarge(limit: number): HttpError {
   return httpError(413, `request body exceeds the limit of ${limit} bytes`);
 }
@@ -66,7 +68,12 @@ function tooLarge(limit: number): HttpError {
  * unread: the caller must answer with `Connection: close` so the connection is not reused.
  */
 export function readJsonBody(req: IncomingMessage, limit = DEFAULT_JSON_BODY_LIMIT): Promise<BodyResult> {
-  const declared = Number(req.headers['content-length']);
+  const length = req.headers['content-length'];
+  // No Content-Length and no Transfer-Encoding: HTTP/1.1 says there is no body (every GET the CLI
+  // sends), so there is nothing to wait for.
+  if ((length === undefined || length === '0') && req.headers['transfer-encoding'] === undefined)
+    return Promise.resolve(NO_BODY);
+  const declared = Number(length);
   if (Number.isFinite(declared) && declared > limit) {
     return Promise.resolve({ ok: false, error: tooLarge(limit) });
   }
