@@ -240,6 +240,33 @@ describe('aggregate objects over 3 real daemons', () => {
     for (const d of ds) await ok(direct(d, ['volume', 'rm', `ev-${d.name}`]));
   }, 60_000);
 
+  it('a node holding a volume hangs: calls for the volume fail fast naming it, the others go on', async () => {
+    await ok(swarm(['volume', 'create', '--label', 'constraint:node==node2', 'hangvol']));
+    const node2 = ds[1] as Daemon;
+    node2.kill('SIGSTOP');
+    try {
+      const t0 = performance.now();
+      const inspect = await swarm(['volume', 'inspect', 'hangvol']);
+      expect(inspect.code).not.toBe(0);
+      expect(inspect.stderr).toMatch(/node2/);
+      // Generous: the read deadline is 1 s; a hung call would wait for the CLI's own timeout.
+      expect(performance.now() - t0).toBeLessThan(10_000);
+      const ls = await ok(swarm(['volume', 'ls', '--format', '{{.Name}} {{.Labels}}']));
+      expect(ls).toMatch(/hangvol/);
+      await ok(swarm(['run', '--rm', '--network', 'none', '-v', 'othervol:/o', IMAGE, 'true']));
+      // Made on a node that answers (node2 cannot be asked while stopped).
+      const others = [ds[0], ds[2]] as Daemon[];
+      const held = await Promise.all(
+        others.map(async (d) => lines((await direct(d, ['volume', 'ls', '-q'])).stdout)),
+      );
+      expect(held.filter((names) => names.includes('othervol'))).toHaveLength(1);
+    } finally {
+      node2.kill('SIGCONT');
+    }
+    await within(15_000, 'node2 healthy', async () => (await nodeStatuses(bed.host)).node2 === 'Healthy');
+    await ok(swarm(['volume', 'rm', 'hangvol', 'othervol']));
+  }, 90_000);
+
   it('changes made on a daemon directly are known: names freed, objects found, then the daemon dies', async () => {
     // Live traffic through the aggregate while a daemon is changed behind its back.
     let stop = false;
