@@ -12,11 +12,10 @@ import type { Readable } from 'node:stream';
 import type { Clock } from '../../clock.js';
 import type { Cluster } from './cluster.js';
 import { type DockerEvent, JsonLineSplitter } from './events.js';
+import type { ContainerRow } from './filters.js';
 import type { AggregateNode } from './node.js';
 import { relistObjects } from './object-calls.js';
 
-/** How long container events are gathered before the node's rows are listed again, ms. */
-const ROWS_SETTLE_MS = 100;
 /** Wait before re-subscribing a healthy node whose stream ended, ms. */
 const RETRY_MS = 1000;
 
@@ -25,7 +24,6 @@ export class Followers {
   readonly #cluster: Cluster;
   readonly #clock: Clock;
   readonly #streams = new Map<string, Readable | 'opening'>();
-  readonly #rowTimers = new Map<string, ReturnType<Clock['setTimeout']>>();
   #stopped = false;
 
   constructor(cluster: Cluster, clock: Clock) {
@@ -44,8 +42,6 @@ export class Followers {
     this.#stopped = true;
     for (const s of this.#streams.values()) if (s !== 'opening') s.destroy();
     this.#streams.clear();
-    for (const t of this.#rowTimers.values()) this.#clock.clearTimeout(t);
-    this.#rowTimers.clear();
   }
 
   async #follow(node: AggregateNode): Promise<void> {
@@ -93,11 +89,16 @@ export class Followers {
     const action = e.Action ?? e.status ?? '';
     const c = this.#cluster;
     if (e.Type === 'container' || (!e.Type && e.id)) {
-      if (action === 'create' && id) c.directory.add(node.name, id, attrs.name ? [attrs.name] : []);
-      else if (action === 'destroy' && id) c.directory.remove(id);
-      else if (action === 'rename' && id && attrs.name) c.directory.rename(id, attrs.name);
-      else return;
-      this.#refreshRowsSoon(node);
+      if (action === 'create' && id) {
+        c.directory.add(node.name, id, attrs.name ? [attrs.name] : []);
+        if (!node.rows.some((r) => r.Id === id)) node.rows = [...node.rows, eventRow(e, id, attrs)];
+      } else if (action === 'destroy' && id) {
+        c.directory.remove(id);
+        node.rows = node.rows.filter((r) => r.Id !== id);
+      } else if (action === 'rename' && id && attrs.name) {
+        c.directory.rename(id, attrs.name);
+        node.rows = node.rows.map((r) => (r.Id === id ? { ...r, Names: [`/${attrs.name}`] } : r));
+      }
     } else if (e.Type === 'network') {
       if (action === 'create' && attrs.name) c.objects.add('network', node.name, { name: attrs.name, id });
       else if (action === 'destroy') c.objects.remove('network', node.name, id || (attrs.name ?? ''));
@@ -106,16 +107,21 @@ export class Followers {
       else if (action === 'destroy' && id) c.objects.remove('volume', node.name, id);
     }
   }
+}
 
-  /** Container rows (ports, images, state) feed placement and `Host Down` rows: list them again shortly. */
-  #refreshRowsSoon(node: AggregateNode): void {
-    if (this.#rowTimers.has(node.name)) return;
-    this.#rowTimers.set(
-      node.name,
-      this.#clock.setTimeout(() => {
-        this.#rowTimers.delete(node.name);
-        if (!this.#stopped && node.reachable) void this.#cluster.refresh([node]);
-      }, ROWS_SETTLE_MS),
-    );
-  }
+/**
+ * A container row made from its create event (name, image, labels), until the next full listing: the
+ * rows are patched from events rather than listed again, because a listing per event was a call per
+ * event to a node that may hang, and each missed deadline counts against its health.
+ */
+function eventRow(e: DockerEvent, id: string, attrs: Record<string, string>): ContainerRow {
+  const { name, image, ...labels } = attrs;
+  return {
+    Id: id,
+    Names: name ? [`/${name}`] : [],
+    Image: image ?? (typeof e.from === 'string' ? e.from : undefined),
+    Labels: labels,
+    Created: e.time,
+    State: 'created',
+  };
 }
