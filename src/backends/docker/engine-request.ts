@@ -146,9 +146,18 @@ const OWN_HEADERS = new Set([
   'keep-alive',
 ]);
 
+/** Canonical names already made (a daemon sends the same dozen header names on every answer). */
+const CANONICAL = new Map<string, string>();
+
 /** Go's canonical header key (`x-docker-container-path-stat` → `X-Docker-Container-Path-Stat`). */
 function canonical(name: string): string {
-  return name.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
+  let c = CANONICAL.get(name);
+  if (c === undefined) {
+    c = name.replace(/(^|-)([a-z])/g, (_m, d: string, ch: string) => d + ch.toUpperCase());
+    // Bounded: a daemon that invents header names cannot grow it without limit.
+    if (CANONICAL.size < 256) CANONICAL.set(name, c);
+  }
+  return c;
 }
 
 /**

@@ -53,6 +53,10 @@ export function escapePathBytes(bytes: Buffer): string {
   return out;
 }
 
+/** A path that cleaning cannot change: rooted, no `%`, no `//`, no `.`/`..` segment (a trailing `/` is kept). */
+const PLAIN_PATH = /^(?:\/(?!\.\.?(?:\/|$))[^/%]+)+\/?$/;
+const OK: PathCheck = { kind: 'ok' };
+
 /** What dockerd's router makes of a request target before routing. */
 export type PathCheck =
   | { kind: 'ok' }
@@ -64,6 +68,8 @@ export type PathCheck =
 export function checkRequestPath(url: string): PathCheck {
   const q = url.indexOf('?');
   const raw = q < 0 ? url : url.slice(0, q);
+  // The common case, checked without decoding: nothing escaped, no empty, `.` or `..` segment.
+  if (PLAIN_PATH.test(raw)) return OK;
   const bytes = decodePathBytes(raw);
   if (!bytes) return { kind: 'malformed' };
   // Go compares and cleans byte strings; latin1 maps each byte to one char and back without loss.
