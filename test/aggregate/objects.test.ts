@@ -309,11 +309,13 @@ describe('aggregate objects over 3 real daemons', () => {
     await ok(direct(node3, ['network', 'create', 'direct-net']));
     await ok(direct(node3, ['volume', 'create', 'direct-vol']));
     // Generous bound (the followers see each event within milliseconds here).
-    await within(5_000, 'direct changes known', async () => {
+    const knownS = await within(5_000, 'direct changes known', async () => {
       const nets = lines((await swarm(['network', 'ls', '--format', '{{.Name}}'])).stdout);
       const k3 = await swarm(['run', '-d', '--name', 'k3', '--network', 'none', IMAGE, 'true']);
       return nets.includes('direct-net') && /already in use.*node3/.test(k3.stderr);
     });
+    // Measured including the CLI calls that check it (the issue's bound: 1 s).
+    console.log(`[objects] direct changes on node3 known through the aggregate after ${knownS} s`);
     stop = true;
     await traffic;
     node3.kill('SIGKILL');

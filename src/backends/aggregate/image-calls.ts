@@ -99,6 +99,9 @@ export async function pullEverywhere(cluster: Cluster, message: Message, args: D
   await replyOnce(message, { verb: 'ack', args: result, stream: out });
 }
 
+/** The key under which the latest session's node is kept. */
+const LATEST = '';
+
 /** BuildKit sessions by id → the node that serves them: a build naming its session follows it there. */
 const sessions = new WeakMap<Cluster, Map<string, string>>();
 
@@ -134,12 +137,16 @@ export function placeBuild(
 
 /** `POST /session`: placed like a build; remembered so the build that uses it goes to the same node. */
 export function placeSession(cluster: Cluster, args: DockerArgs, opts: RankOptions): AggregateNode {
+  const m = sessions.get(cluster) ?? new Map<string, string>();
+  sessions.set(cluster, m);
+  // BuildKit's `/grpc` names no session: it goes where the latest session went (one client's build).
+  const latest = args.op === 'session.grpc' ? cluster.get(m.get(LATEST) ?? '') : undefined;
+  if (latest?.reachable) return latest;
   const { node } = placeBuild(cluster, args, opts);
   const h = args.headers?.['x-docker-expose-session-uuid'];
   const id = Array.isArray(h) ? h[0] : h;
   if (id) {
-    const m = sessions.get(cluster) ?? new Map<string, string>();
-    sessions.set(cluster, m);
+    m.set(LATEST, node.name);
     m.set(id, node.name);
     // Bounded: sessions are short-lived; the oldest are forgotten first.
     for (const k of m.keys()) {
