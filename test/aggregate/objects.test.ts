@@ -234,6 +234,10 @@ describe('aggregate objects over 3 real daemons', () => {
     );
     expect(r.code, r.stderr).toBe(0);
     for (const d of ds) expect(lines(r.stdout)).toContain(`ev-${d.name} ${d.name}`);
+    // Made one after the other on node1, node2, node3: a bounded history comes back in time order.
+    expect(lines(r.stdout).filter((l) => l.startsWith('ev-'))).toEqual(
+      ds.map((d) => `ev-${d.name} ${d.name}`),
+    );
     // One hour back, through every node: it ends.
     const hour = await swarm(['events', '--since', '1h', '--until', '1s'], 10_000);
     expect(hour.code, hour.stderr).toBe(0);

@@ -111,15 +111,28 @@ export async function mergedEvents(
   args: DockerArgs,
 ): Promise<{ reply: Message; inject: (e: DockerEvent) => void; nodeUp: (node: AggregateNode) => void }> {
   const out = new PassThrough();
+  // A history that ends in the past (`--until` before now) is gathered and written in time order across
+  // nodes, as one daemon would; a live stream is written as it comes.
+  const history = isPast(args.query.until) ? ([] as DockerEvent[]) : undefined;
   const inject = (e: DockerEvent) => {
-    if (!out.destroyed && !out.writableEnded) out.write(`${JSON.stringify(e)}\n`);
+    if (out.destroyed || out.writableEnded) return;
+    if (history) history.push(e);
+    else out.write(`${JSON.stringify(e)}\n`);
+  };
+  const end = () => {
+    if (out.writableEnded) return;
+    if (history) {
+      history.sort((a, b) => eventTime(a) - eventTime(b));
+      for (const e of history) out.write(`${JSON.stringify(e)}\n`);
+    }
+    out.end();
   };
   /** Each node's open part (or the subscription on its way), by node name. */
   const parts = new Map<string, Readable | 'opening'>();
   /** Parts opening or open: with `until`, the merged stream ends when the last one is over. */
   let live = 0;
   const partOver = () => {
-    if (--live === 0 && args.query.until && !out.writableEnded) out.end();
+    if (--live === 0 && args.query.until) end();
   };
   const subscribe = async (n: AggregateNode, query: DockerArgs['query']) => {
     parts.set(n.name, 'opening');
@@ -176,8 +189,19 @@ export async function mergedEvents(
     headers: { 'Content-Type': 'application/json' },
     mode: 'chunked',
   };
-  if (live === 0 && args.query.until && !out.writableEnded) out.end();
+  if (live === 0 && args.query.until) end();
   return { reply: { verb: 'ack', args: result, stream: out }, inject, nodeUp };
+}
+
+/** True when an events `until` (unix seconds, maybe with a fraction) is not in the future. */
+function isPast(until: string | undefined): boolean {
+  const t = Number(until);
+  return until !== undefined && until !== '' && Number.isFinite(t) && t * 1000 <= Date.now();
+}
+
+/** An event's time in ns (ms precision is enough to order nodes' histories). */
+function eventTime(e: DockerEvent): number {
+  return e.timeNano ?? (e.time ?? 0) * 1e9;
 }
 
 /** Adds an `X-Swarm-Warning` header naming every node that did not answer. */
