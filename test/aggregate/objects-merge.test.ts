@@ -6,6 +6,7 @@ import {
   mergePruneReports,
   NODE_STATE_LABEL,
 } from '../../src/backends/aggregate/merge-objects.js';
+import { nodeTagRepeats } from '../../src/backends/aggregate/merge-system.js';
 import { rulesFromMap } from '../../src/backends/aggregate/object-rules.js';
 import { ObjectDirectory, oneHolder } from '../../src/backends/aggregate/objects.js';
 import { formatRule } from '../../src/backends/aggregate/rules.js';
@@ -134,5 +135,24 @@ describe('rulesFromMap', () => {
       'constraint:zone!=b',
     ]);
     expect(rest).toEqual({ team: 'x' });
+  });
+});
+
+describe('nodeTagRepeats', () => {
+  it('writes node/tag only for a tag naming different images on different nodes', () => {
+    const out = nodeTagRepeats([
+      { node: 'a', rows: [{ Id: 'i1', RepoTags: ['bb:local', 'same:1'] }] },
+      {
+        node: 'b',
+        rows: [
+          { Id: 'i2', RepoTags: ['bb:local'] },
+          { Id: 'i1', RepoTags: ['same:1'] },
+        ],
+      },
+    ]);
+    expect(out.map((n) => n.rows.map((r) => r.RepoTags))).toEqual([
+      [['a/bb:local', 'same:1']],
+      [['b/bb:local'], ['same:1']],
+    ]);
   });
 });

@@ -157,6 +157,15 @@ describe('aggregate objects over 3 real daemons', () => {
     expect(lines(await ok(swarm(['images', '--format', '{{.Repository}}:{{.Tag}}'])))).toContain(
       'agg-built:2',
     );
+    const saved = join(work, 'saved.tar');
+    await ok(swarm(['save', '-o', saved, 'agg-built:1']));
+    expect((await import('node:fs')).statSync(saved).size).toBeGreaterThan(0);
+    // busybox:local was imported on each daemon separately (a different id on each): the node shows.
+    expect(lines(await ok(swarm(['images', '--format', '{{.Repository}}:{{.Tag}}'])))).toEqual(
+      expect.arrayContaining(['node1/busybox:local', 'node2/busybox:local', 'node3/busybox:local']),
+    );
+    expect(await ok(swarm(['system', 'df']))).toMatch(/Images/);
+    for (const kind of ['image', 'network', 'volume', 'container']) await ok(swarm([kind, 'prune', '-f']));
     await ok(swarm(['rmi', 'agg-built:1', 'agg-built:2']));
     expect(await holders(['images', '--format', '{{.Repository}}:{{.Tag}}'], 'agg-built:1')).toEqual([]);
     // A build constrained by a build arg lands there.

@@ -6,7 +6,7 @@
  * @module
  */
 import { HOST_DOWN } from './merge-containers.js';
-import { type ImageRow, mergeImageLists } from './merge-system.js';
+import { type ImageRow, mergeImageLists, nodeTagRepeats } from './merge-system.js';
 import { BUILTIN_NETWORKS } from './objects.js';
 
 /** A listed network or volume. */
@@ -86,7 +86,9 @@ export function mergeDiskUsage(perNode: readonly { node: string; body: DiskUsage
   }
   return {
     LayersSize: layers,
-    Images: mergeImageLists(perNode.map(({ node, body }) => ({ node, rows: body.Images ?? [] }))),
+    Images: mergeImageLists(
+      nodeTagRepeats(perNode.map(({ node, body }) => ({ node, rows: body.Images ?? [] }))),
+    ),
     Containers: containers,
     Volumes: mergeObjectRows(
       perNode.map(({ node, body }) => ({ node, rows: body.Volumes ?? [] })),

@@ -131,6 +131,34 @@ export function mergeImageLists(perNode: readonly { node: string; rows: ImageRow
   return [...byId.values()].sort((a, b) => (b.Created ?? 0) - (a.Created ?? 0));
 }
 
+/**
+ * Tags that name different images on different nodes (`busybox:local` built or imported per node) are
+ * written `node/repo:tag` on each node's rows, as classic Swarm wrote repeated names, so the listing
+ * shows which node holds which; a tag that names one image everywhere stays as it is.
+ */
+export function nodeTagRepeats(
+  perNode: readonly { node: string; rows: ImageRow[] }[],
+): { node: string; rows: ImageRow[] }[] {
+  const idsByTag = new Map<string, Set<string>>();
+  for (const { rows } of perNode)
+    for (const r of rows)
+      for (const t of r.RepoTags ?? []) {
+        const ids = idsByTag.get(t) ?? new Set<string>();
+        ids.add(r.Id);
+        idsByTag.set(t, ids);
+      }
+  const repeated = new Set([...idsByTag].filter(([, ids]) => ids.size > 1).map(([t]) => t));
+  if (repeated.size === 0) return [...perNode];
+  return perNode.map(({ node, rows }) => ({
+    node,
+    rows: rows.map((r) =>
+      r.RepoTags?.some((t) => repeated.has(t))
+        ? { ...r, RepoTags: r.RepoTags.map((t) => (repeated.has(t) ? `${node}/${t}` : t)) }
+        : r,
+    ),
+  }));
+}
+
 /** Compares `1.41` < `1.9`? No: API versions compare numerically per part, so 1.9 < 1.41. */
 export function compareApiVersions(a: string, b: string): number {
   const pa = a.split('.').map(Number);

@@ -13,7 +13,7 @@ import type { Cluster, FanOutResult } from './cluster.js';
 import { type DockerEvent, JsonLineSplitter, labelEvent } from './events.js';
 import { childListQuery, parseListQuery } from './filters.js';
 import { mergeContainerLists, type NodeRows } from './merge-containers.js';
-import { type ImageRow, mergeImageLists, mergeInfo, mergeVersion } from './merge-system.js';
+import { type ImageRow, mergeImageLists, mergeInfo, mergeVersion, nodeTagRepeats } from './merge-system.js';
 import type { AggregateNode } from './node.js';
 
 /** The aggregate's own version string. */
@@ -79,7 +79,7 @@ export async function listImages(cluster: Cluster, args: DockerArgs): Promise<Do
       ? [{ node: r.node.name, rows: r.result.body as ImageRow[] }]
       : [],
   );
-  return withWarnings({ status: 200, body: mergeImageLists(perNode) }, results);
+  return withWarnings({ status: 200, body: mergeImageLists(nodeTagRepeats(perNode)) }, results);
 }
 
 /** `POST /containers/prune` on every node, reports summed. */
