@@ -31,6 +31,20 @@ const ANSWERS = new Set(['set', 'ack', 'error']);
 
 const CANCELLED = new SwarmError(ErrorCode.Closed, 'the client went away');
 
+/** What a close without a reply ends the wait with; nobody reads its stack, so it is built once. */
+const CLOSED = new SwarmError(ErrorCode.UnexpectedEof, 'reply channel closed without a reply');
+
+/**
+ * The runtime's one-shot reply channel, closed with the prebuilt {@link CLOSED}: every answered request
+ * is closed right after its answer, and `OneShotReply.close()` built a fresh error (and its stack) each
+ * time, 3.7 % of a pass-through request's CPU.
+ */
+class FrontReply extends OneShotReply<Message> {
+  override close(): void {
+    this.fail(CLOSED);
+  }
+}
+
 /**
  * Opens a reply channel that settles on the first answer or after `timeoutMs` on `clock`, counted from
  * when `after` settles if given (a request body still streaming up: the answer comes after it).
@@ -55,7 +69,7 @@ export function awaitReply(clock: Clock, timeoutMs: number, after?: Promise<unkn
   else arm();
   // Only the first answer counts; anything before it (a log line) or after it, or after a timeout,
   // has no reader, so its stream is destroyed rather than leaked.
-  const sender = new OneShotReply<Message>(
+  const sender = new FrontReply(
     (message) => {
       if (settled) message.stream?.destroy();
       else settle({ kind: 'reply', message });

@@ -28,9 +28,22 @@ export interface MatchedRoute {
 
 /** Compares two `major.minor` API versions numerically: negative, zero or positive. */
 export function compareApiVersions(a: string, b: string): number {
-  const [aMaj = 0, aMin = 0] = a.split('.').map(Number);
-  const [bMaj = 0, bMin = 0] = b.split('.').map(Number);
+  const [aMaj, aMin] = parsed(a);
+  const [bMaj, bMin] = parsed(b);
   return aMaj - bMaj || aMin - bMin;
+}
+
+/** Versions already split (every request of a client names the same one); bounded. */
+const PARSED = new Map<string, readonly [number, number]>();
+
+function parsed(v: string): readonly [number, number] {
+  let p = PARSED.get(v);
+  if (p === undefined) {
+    const [maj = 0, min = 0] = v.split('.').map(Number);
+    p = [maj, min];
+    if (PARSED.size < 64) PARSED.set(v, p);
+  }
+  return p;
 }
 
 /** The smaller of two API versions. */
@@ -90,7 +103,8 @@ export function matchRoute(method: string, url: string, maxVersion: string): Mat
   if (prefixed) {
     version = prefixed[1]!;
     path = prefixed[2]!;
-    if (compareApiVersions(version, maxVersion) > 0) {
+    // The version the front end reports is the one clients use: no arithmetic for it.
+    if (version !== maxVersion && compareApiVersions(version, maxVersion) > 0) {
       return httpError(
         400,
         `client version ${version} is too new. Maximum supported API version is ${maxVersion}`,
