@@ -1,13 +1,15 @@
 /**
- * BuildKit's session upgrades through dockerserver → dockerclient → a private dockerd, compared with the
- * same exchange straight to the daemon (no buildx client exists here, so a small client plays it):
- * `POST /session` and `POST /grpc` with `Upgrade: h2c` get dockerd's own `101 Switching Protocols`
- * with its headers, then HTTP/2 bytes flow both ways over the raw pipe.
+ * Upgrades that are not Docker's own hijack, through dockerserver → dockerclient → a private dockerd,
+ * compared with the same exchange straight to the daemon. BuildKit's session (no buildx client exists
+ * here, so a small client plays it): `POST /session` and `POST /grpc` with `Upgrade: h2c` get dockerd's
+ * own `101 Switching Protocols` with its headers, then HTTP/2 bytes flow both ways over the raw pipe. And
+ * `GET /containers/{id}/attach/ws` with a real websocket client (ws).
  */
 import { request } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { until } from '../harness/index.js';
+import WebSocket from 'ws';
+import { docker, until } from '../harness/index.js';
 import { type Chain, startChain, stopChain } from './cli-chain.js';
 
 /** HTTP/2's client connection preface, then an empty SETTINGS frame (length 0, type 4, flags 0, stream 0). */
@@ -101,5 +103,30 @@ describe('BuildKit session upgrades (h2c) through the chain, vs direct', () => {
     }
     expect(shape(results[1]!)).toEqual(shape(results[0]!));
     expect(chain.ops).toContain('session');
+  });
+
+  it('GET /containers/{id}/attach/ws: the websocket handshake passes through; stdin and output flow', async () => {
+    const run = await docker(['run', '-d', '-i', '--network', 'none', 'busybox:local', 'cat'], {
+      host: chain.d.host,
+    });
+    const id = run.stdout.trim();
+    const echoes: string[] = [];
+    for (const host of [chain.d.host, chain.host]) {
+      const url = `ws+unix://${socketOf(host)}:/v1.41/containers/${id}/attach/ws?stream=1&stdin=1&stdout=1`;
+      const ws = new WebSocket(url);
+      const got: Buffer[] = [];
+      ws.on('message', (data: Buffer) => got.push(Buffer.from(data)));
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      });
+      ws.send(`via ${host === chain.host ? 'chain' : 'direct'}\n`);
+      await until(() => Buffer.concat(got).toString().includes('\n'), 10_000, 'the echo');
+      echoes.push(Buffer.concat(got).toString());
+      ws.terminate();
+    }
+    expect(echoes).toEqual(['via direct\n', 'via chain\n']);
+    expect(chain.ops).toContain('container.attach.ws');
+    await docker(['rm', '-f', id], { host: chain.d.host });
   });
 });
