@@ -4,7 +4,7 @@
  * that models only part of the API (the simulator) answers for the rest. Pure: no daemon.
  */
 import { describe, expect, it } from 'vitest';
-import { graceMs, isUpload, ROUTE_BY_OP, routeOf } from '../../src/backends/docker/api.js';
+import { graceMs, isUpload, ROUTE_BY_OP, routeFor, routeOf } from '../../src/backends/docker/api.js';
 import { isHttpError, type MatchedRoute, resolveRoute } from '../../src/backends/docker/http-router.js';
 import { unmodelled } from '../../src/backends/docker/unmodelled.js';
 
@@ -35,6 +35,14 @@ describe('the route table', () => {
     expect(op('POST', '/session')).toBe('session');
     expect(op('POST', '/grpc')).toBe('session.grpc');
     expect(op('GET', '/distribution/busybox:latest/json')).toBe('distribution.inspect');
+    // One operation over a websocket keeps its op (a policy guarding attach guards both); the row that
+    // sends it is chosen by the client's Upgrade.
+    expect(op('GET', '/containers/c1/attach/ws')).toBe('container.attach');
+    expect(routeFor('container.attach')?.method).toBe('POST');
+    expect(routeFor('container.attach', { upgrade: 'websocket' })?.path).toBe(
+      '/containers/{name*}/attach/ws',
+    );
+    expect(routeFor('container.attach', { upgrade: 'tcp' })?.method).toBe('POST');
   });
 
   it("container names may hold a slash, like dockerd's {name:.*} (removing a link)", () => {

@@ -126,7 +126,7 @@ describe('BuildKit session upgrades (h2c) through the chain, vs direct', () => {
       ws.terminate();
     }
     expect(echoes).toEqual(['via direct\n', 'via chain\n']);
-    expect(chain.ops).toContain('container.attach.ws');
+    expect(chain.ops.filter((o) => o === 'container.attach').length).toBeGreaterThan(0);
     await docker(['rm', '-f', id], { host: chain.d.host });
   });
 });

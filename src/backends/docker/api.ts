@@ -102,5 +102,6 @@ export {
   ROUTES,
   type Route,
   type RouteObject,
+  routeFor,
   routeOf,
 } from './routes/index.js';

@@ -7,7 +7,7 @@
 import { Duplex, type Readable } from 'node:stream';
 import type { ErrorArgs } from '../../actors/message.js';
 import { ErrorCode, type ErrorCodeValue, SwarmError } from '../../errors.js';
-import { type DockerArgs, type Route, routeOf } from './api.js';
+import { type DockerArgs, type Route, routeFor } from './api.js';
 import { isCanonicalPath } from './http-path.js';
 
 /** A call ready for the engine client. */
@@ -31,7 +31,7 @@ function bad(message: string): SwarmError {
 export function planCall(args: unknown): PlannedCall {
   if (typeof args !== 'object' || args === null) throw bad('docker request args must be an object');
   const a = args as Partial<DockerArgs>;
-  const route = routeOf(a.op);
+  const route = routeFor(a.op, isObject(a.headers) ? a.headers : undefined);
   if (!route) throw bad(`unknown docker op ${JSON.stringify(a.op)}`);
   const query: Record<string, string> = {};
   if (a.query !== undefined && (typeof a.query !== 'object' || a.query === null))

@@ -52,8 +52,10 @@ export const CONTAINER_ROUTES = rowsOf({ object: 'container', fanout: 'container
     'attach',
     { answer: 'hijack' },
   ],
+  // The same operation over a websocket: one op (a policy that guards attach guards both), the row
+  // chosen by the client's Upgrade (routeFor).
   [
-    'container.attach.ws',
+    'container.attach',
     'ContainerAttachWebsocket',
     'GET',
     '/containers/{name*}/attach/ws',

@@ -62,9 +62,29 @@ export const ROUTE_BY_OP: ReadonlyMap<DockerOp, Route> = (() => {
   return m;
 })();
 
-/** The row of `op`, or `undefined` for a name that is not an op. */
+/** The row of `op` (its first), or `undefined` for a name that is not an op. */
 export function routeOf(op: unknown): Route | undefined {
   return typeof op === 'string' ? ROUTE_BY_OP.get(op as DockerOp) : undefined;
+}
+
+/** Every row of each op: one operation may travel two ways (ping's GET and HEAD, attach's websocket). */
+const ROWS_BY_OP: ReadonlyMap<DockerOp, readonly Route[]> = (() => {
+  const m = new Map<DockerOp, Route[]>();
+  for (const r of ALL) m.set(r.op, [...(m.get(r.op) ?? []), r]);
+  return m;
+})();
+
+/**
+ * The row a request is sent on: its op's first row, unless the request carries an `Upgrade` of its own
+ * (a websocket) that another row of the op passes through (`GET /containers/{id}/attach/ws`).
+ */
+export function routeFor(op: unknown, headers?: Readonly<Record<string, unknown>>): Route | undefined {
+  const rows = typeof op === 'string' ? ROWS_BY_OP.get(op as DockerOp) : undefined;
+  if (!rows) return undefined;
+  const upgrade = headers?.upgrade;
+  if (rows.length > 1 && typeof upgrade === 'string' && upgrade.toLowerCase() !== 'tcp')
+    return rows.find((r) => r.answer === 'upgrade') ?? rows[0];
+  return rows[0];
 }
 
 /** Default stop timeout dockerd applies when a stop/restart names none (seconds). */
