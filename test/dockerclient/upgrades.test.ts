@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { docker, until } from '../harness/index.js';
-import { type Chain, startChain, stopChain } from './cli-chain.js';
+import { type Chain, expectSettled, startChain, stopChain } from './cli-chain.js';
 
 /** HTTP/2's client connection preface, then an empty SETTINGS frame (length 0, type 4, flags 0, stream 0). */
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -128,5 +128,20 @@ describe('BuildKit session upgrades (h2c) through the chain, vs direct', () => {
     expect(echoes).toEqual(['via direct\n', 'via chain\n']);
     expect(chain.ops.filter((o) => o === 'container.attach').length).toBeGreaterThan(0);
     await docker(['rm', '-f', id], { host: chain.d.host });
+  });
+
+  it('a build context cut off mid-upload ends the call to the daemon at once (no socket left until the deadline)', async () => {
+    const req = request({
+      socketPath: socketOf(chain.host),
+      method: 'POST',
+      path: '/v1.41/build?t=cut:1',
+      headers: { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked' },
+    });
+    req.on('error', () => {});
+    req.write(Buffer.alloc(1 << 20));
+    // The upload reached the daemon: dockerclient holds the build's stream slot.
+    await until(() => chain.dc.engine.streamsOpen === 1, 10_000, 'the build to reach the daemon');
+    req.destroy();
+    await expectSettled(chain, 8);
   });
 });

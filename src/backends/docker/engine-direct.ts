@@ -79,6 +79,11 @@ function send(call: DirectCall, headers: Record<string, string | string[]>): Cli
   else {
     const up = call.body;
     up.once('error', (err) => r.destroy(err));
+    // A body destroyed before its end (the client left mid-upload) ends the call at once: the daemon
+    // would otherwise wait for the rest until the deadline.
+    up.once('close', () => {
+      if (!up.readableEnded) r.destroy();
+    });
     up.pipe(r);
   }
   return r;
