@@ -72,6 +72,11 @@ describe('ownership', () => {
       ['POST', `/containers/${alicesId}/stop`],
       ['DELETE', `/containers/${alicesId}?force=1`],
       ['GET', `/containers/${strangersId}/json`],
+      // every op on one container, not a fixed list: diff and export once slipped through
+      ['GET', `/containers/${alicesId}/changes`],
+      ['GET', `/containers/${alicesId}/export`],
+      // a container named in the query
+      ['POST', `/commit?container=${alicesId}&repo=stolen`],
     ] as const) {
       const r = await api(bob.socket, method, path);
       expect(r.status, `${method} ${path}`).toBe(404);

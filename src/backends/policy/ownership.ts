@@ -12,38 +12,13 @@ import type { Message } from '../../actors/message.js';
 import type { Clock } from '../../clock.js';
 import { ErrorCode, isSwarmError, SwarmError } from '../../errors.js';
 import type { Sender } from '../../libchan/types.js';
-import { type DockerArgs, resultBody } from '../docker/api.js';
+import { type DockerArgs, resultBody, routeOf } from '../docker/api.js';
 import type { GoStruct } from './go-decode.js';
 import { goFold } from './go-json.js';
 
 /** The label that names a container's owner. */
 export const OWNER_LABEL = 'io.swarmd.owner';
 
-/** Ops on one container (by `id`) that an owner check guards. */
-const CONTAINER_OPS = new Set([
-  'container.inspect',
-  'container.start',
-  'container.stop',
-  'container.restart',
-  'container.kill',
-  'container.remove',
-  'container.wait',
-  'container.attach',
-  'container.resize',
-  'container.logs',
-  'container.top',
-  'container.stats',
-  'container.rename',
-  'container.pause',
-  'container.unpause',
-  'container.archive.stat',
-  'container.archive.get',
-  'container.archive.put',
-  'container.exec',
-  'container.update',
-  'container.export',
-  'container.changes',
-]);
 const EXEC_OPS = new Set(['exec.start', 'exec.inspect', 'exec.resize']);
 const LIST_OPS = new Set(['container.list', 'container.prune', 'events']);
 /** Ops that show every container whatever the filters: refused under --own. */
@@ -160,7 +135,17 @@ export class Ownership {
       return { kind: 'forward', args: { ...args, query: { ...args.query, filters } } };
     }
     if (ALL_CONTAINER_OPS.has(op)) return { kind: 'deny', what: `${op} shows every container on the daemon` };
-    if (CONTAINER_OPS.has(op)) {
+    // Every op on one container, from the route table (a fixed list missed container.diff): by the
+    // path's id, or by a query parameter naming it (image.commit?container=X).
+    const route = routeOf(op);
+    if (route?.containerQuery !== undefined) {
+      const named = args.query[route.containerQuery];
+      if (named !== undefined && named !== '') {
+        const id = await this.ownedContainer(named);
+        if (!id) return notFound('container', named);
+        return { kind: 'forward', args: { ...args, query: { ...args.query, [route.containerQuery]: id } } };
+      }
+    } else if (route?.object === 'container' && /\{(id|name\*)\}/.test(route.path)) {
       const id = await this.ownedContainer(args.id ?? '');
       return id ? { kind: 'forward', args: { ...args, id } } : notFound('container', args.id ?? '');
     }

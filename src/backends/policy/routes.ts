@@ -1,7 +1,8 @@
 /**
- * Every Engine API v1.41 endpoint as a policy operation. dockerserver's ops (`container.create`, …)
- * keep their names; the endpoints swarmd does not serve get names of the same shape, so the AuthZ
- * plugin mode (which sees dockerd's raw request line) and the chain stage decide on one vocabulary.
+ * Every Engine API v1.41 endpoint as a policy operation, for the AuthZ plugin mode (which sees
+ * dockerd's raw request line). The op names are the route table's (src/backends/docker/routes), so
+ * the plugin and the chain stage decide on one vocabulary; test/policy/routes-names.test.ts holds the
+ * two to the same set of names.
  * @module
  */
 import { cleanPath, decodePathBytes } from '../docker/http-path.js';
@@ -29,7 +30,7 @@ const table: [string, string, string][] = [
   ['GET', `/containers/${ID}/json`, 'container.inspect'],
   ['GET', `/containers/${ID}/top`, 'container.top'],
   ['GET', `/containers/${ID}/logs`, 'container.logs'],
-  ['GET', `/containers/${ID}/changes`, 'container.changes'],
+  ['GET', `/containers/${ID}/changes`, 'container.diff'],
   ['GET', `/containers/${ID}/export`, 'container.export'],
   ['GET', `/containers/${ID}/stats`, 'container.stats'],
   ['POST', `/containers/${ID}/resize`, 'container.resize'],
@@ -58,7 +59,7 @@ const table: [string, string, string][] = [
   ['POST', '/images/create', 'image.create'],
   ['GET', '/images/search', 'image.search'],
   ['POST', '/images/prune', 'image.prune'],
-  ['GET', '/images/get', 'image.get'],
+  ['GET', '/images/get', 'image.get.all'],
   ['POST', '/images/load', 'image.load'],
   ['GET', `/images/${NAME}/json`, 'image.inspect'],
   ['GET', `/images/${NAME}/history`, 'image.history'],
@@ -122,7 +123,7 @@ const table: [string, string, string][] = [
   ['DELETE', `/configs/${ID}`, 'config.remove'],
   ['POST', `/configs/${ID}/update`, 'config.update'],
   ['POST', '/session', 'session'],
-  ['POST', '/grpc', 'session'],
+  ['POST', '/grpc', 'session.grpc'],
 ];
 
 const ROUTES: readonly RawRoute[] = table.map(([method, path, op]) => ({
@@ -148,7 +149,7 @@ export const READ_OPS: ReadonlySet<string> = new Set([
   'container.inspect',
   'container.top',
   'container.logs',
-  'container.changes',
+  'container.diff',
   'container.stats',
   'container.wait',
   'container.archive.stat',

@@ -277,7 +277,7 @@ export const RULES: readonly Rule[] = [
   {
     name: 'buildkit',
     summary: 'no BuildKit sessions (their gRPC requests are never shown to the policy)',
-    check: (i) => (i.op === 'session' ? 'a BuildKit session' : undefined),
+    check: (i) => (i.op === 'session' || i.op === 'session.grpc' ? 'a BuildKit session' : undefined),
   },
 ];
 
