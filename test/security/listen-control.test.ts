@@ -126,5 +126,9 @@ describe('nodes added from a nodes file', () => {
       /control add: a node added at run time can be dockerclient, remote, simulator, not "exec"/,
     );
     expect(() => checkRuntimeChild('simulator x', 'control add')).not.toThrow();
+    expect(() => checkRuntimeChild('dockerclient unix:///run/d.sock', 'control add')).not.toThrow();
+    expect(() => checkRuntimeChild('dockerclient ssh://root@10.0.0.9', 'nodes file line 2')).toThrow(
+      /nodes file line 2: a node added at run time cannot be dockerclient ssh:/,
+    );
   });
 });

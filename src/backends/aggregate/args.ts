@@ -112,7 +112,15 @@ export const RUNTIME_CHILD_STAGES: ReadonlySet<string> = new Set(['dockerclient'
  * `where` says how it arrived ("control add", "nodes file line 3").
  */
 export function checkRuntimeChild(command: string, where: string): void {
-  const { name } = lexStage(command);
+  const { name, args } = lexStage(command);
+  if (name === 'dockerclient' && args.some((a) => /^ssh:\/\//i.test(a))) {
+    // dockerclient ssh:// runs `ssh` with the operator's keys against a host the peer names.
+    throw new SwarmError(
+      ErrorCode.Forbidden,
+      `aggregate: ${where}: a node added at run time cannot be dockerclient ssh://… (it runs ssh with this host's keys); give it on the aggregate command line`,
+      { details: { status: 403 } },
+    );
+  }
   if (RUNTIME_CHILD_STAGES.has(name)) return;
   throw new SwarmError(
     ErrorCode.Forbidden,
