@@ -16,70 +16,16 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { Message } from '../src/actors/message.js';
 import { Chain } from '../src/backends/chain.js';
-import { findStage } from '../src/backends/registry.js';
-import type { StageDefinition } from '../src/backends/stage.js';
 import { startAdmin } from '../src/cli/admin/index.js';
 import { RequestStats } from '../src/cli/admin/requests.js';
 import { systemClock } from '../src/clock.js';
-import { kSender, type Sender } from '../src/libchan/types.js';
+import type { Sender } from '../src/libchan/types.js';
 import { freePort, type SwarmdProcess, startSwarmd } from '../test/harness/index.js';
+import { drive, lookup } from './chain-kit.js';
 import { type BenchCase, opsPerSecond, runSuite } from './lib.js';
 
 const log = pino({ level: 'silent' });
-const WINDOW = 64;
 const IN = 200_000;
-
-const testStages: Record<string, StageDefinition> = {
-  pass: {
-    name: 'pass',
-    summary: '',
-    usage: '',
-    example: '',
-    create: (_a, ctx) => ({ handle: (m: Message) => ctx.downstream?.send(m) }),
-  },
-  echo: {
-    name: 'echo',
-    role: 'terminal',
-    summary: '',
-    usage: '',
-    example: '',
-    create: () => ({
-      handle(m: Message) {
-        void m.ret?.send({ verb: 'set', args: m.args });
-        m.ret?.close();
-      },
-    }),
-  },
-};
-const lookup = (name: string) => testStages[name] ?? findStage(name);
-
-class Done implements Sender<Message> {
-  readonly [kSender] = true as const;
-  closed = false;
-  constructor(readonly resolve: () => void) {}
-  send(): undefined {
-    return undefined;
-  }
-  close(): void {
-    this.closed = true;
-    this.resolve();
-  }
-}
-
-function drive(to: Sender<Message>, n: number): Promise<number> {
-  return opsPerSecond(n, async () => {
-    let sent = 0;
-    const worker = async () => {
-      while (sent < n) {
-        sent++;
-        await new Promise<void>((resolve) => {
-          void to.send({ verb: 'get', args: { op: 'ping' }, ret: new Done(resolve) });
-        });
-      }
-    };
-    await Promise.all(Array.from({ length: WINDOW }, worker));
-  });
-}
 
 /** An SSE client that reads (and discards) every event; returns a stop function and an event count. */
 function sseClient(url: string): { stop: () => void; events: () => number } {

@@ -11,73 +11,17 @@ import { pino } from 'pino';
 import type { Message } from '../src/actors/message.js';
 import { Chain } from '../src/backends/chain.js';
 import type { ListenInstance } from '../src/backends/listen.js';
-import { findStage } from '../src/backends/registry.js';
-import type { StageDefinition } from '../src/backends/stage.js';
 import { systemClock } from '../src/clock.js';
-import { kSender, type Sender } from '../src/libchan/types.js';
-import { type BenchCase, opsPerSecond, runSuite } from './lib.js';
+import type { Sender } from '../src/libchan/types.js';
+import { drive, lookup } from './chain-kit.js';
+import { type BenchCase, runSuite } from './lib.js';
 
 const log = pino({ level: 'silent' });
-const WINDOW = 64;
-
-const testStages: Record<string, StageDefinition> = {
-  pass: {
-    name: 'pass',
-    summary: '',
-    usage: '',
-    example: '',
-    create: (_a, ctx) => ({ handle: (m: Message) => ctx.downstream?.send(m) }),
-  },
-  echo: {
-    name: 'echo',
-    role: 'terminal',
-    summary: '',
-    usage: '',
-    example: '',
-    create: () => ({
-      handle(m: Message) {
-        void m.ret?.send({ verb: 'set', args: m.args });
-        m.ret?.close();
-      },
-    }),
-  },
-};
-const lookup = (name: string) => testStages[name] ?? findStage(name);
-
-/** A reply channel that settles a promise on close. A class, so it can cross a session. */
-class Done implements Sender<Message> {
-  readonly [kSender] = true as const;
-  closed = false;
-  constructor(readonly resolve: () => void) {}
-  send(): undefined {
-    return undefined;
-  }
-  close(): void {
-    this.closed = true;
-    this.resolve();
-  }
-}
 
 async function chain(commands: string[]): Promise<Chain> {
   const c = new Chain({ log, clock: systemClock, lookup });
   await c.start(commands);
   return c;
-}
-
-/** Sends `n` `get` requests to `to`, `WINDOW` at a time; returns requests/s. */
-function drive(to: Sender<Message>, n: number): Promise<number> {
-  return opsPerSecond(n, async () => {
-    let sent = 0;
-    const worker = async () => {
-      while (sent < n) {
-        sent++;
-        await new Promise<void>((resolve) => {
-          void to.send({ verb: 'get', args: { op: 'ping' }, ret: new Done(resolve) });
-        });
-      }
-    };
-    await Promise.all(Array.from({ length: WINDOW }, worker));
-  });
 }
 
 const IN = 200_000;
