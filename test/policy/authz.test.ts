@@ -1,32 +1,12 @@
-/**
- * `swarmd authz-plugin`: the same corpora against a private dockerd started with
- * `--authorization-plugin`, sent straight to the daemon's own socket. Every dangerous shape in every
- * encoding is refused by dockerd with the plugin's message (a body dockerd hides from plugins, chunked
- * or over 1 MiB or behind `Content-Length: 0`, is refused as unreadable) and leaves nothing behind;
- * every everyday request passes.
- * @module
- */
-import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthzPlugin, startAuthzPlugin } from '../../src/cli/authz-plugin.js';
 import { type Daemon, startDaemons, stopDaemons } from '../harness/index.js';
-import { type CorpusCase, ENCODINGS, type Encoding, exchange, rawRequest } from './encodings.js';
+import { BODY_ENCODINGS, ENCODINGS, type Encoding, exchange, loadCorpus, rawRequest } from './encodings.js';
 import { api, container, containerIds, execIds, volumeNames } from './support.js';
 
-const load = (f: string) =>
-  JSON.parse(readFileSync(new URL(`./corpus/${f}`, import.meta.url), 'utf8')) as CorpusCase[];
-const DENY = load('deny.json').filter((c) => c.modes?.includes('authz'));
-const ALLOW = load('allow.json');
-const BODY_ENCODINGS: Encoding[] = [
-  'lowercase-keys',
-  'duplicate-keys',
-  'escaped-keys',
-  'chunked',
-  'padded-1MiB',
-  'charset',
-  'content-length-0',
-];
+const DENY = loadCorpus('deny.json').filter((c) => c.modes?.includes('authz'));
+const ALLOW = loadCorpus('allow.json');
 /** Encodings whose body dockerd 20.10 does not show a plugin: refused as unreadable instead. */
 const HIDDEN: Encoding[] = ['chunked', 'padded-1MiB', 'content-length-0'];
 

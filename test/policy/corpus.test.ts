@@ -1,30 +1,11 @@
-/**
- * The deny and allow corpora (test/policy/corpus/*.json) replayed as raw bytes through
- * `dockerserver → policy → dockerclient` against a real private dockerd: every dangerous shape, in
- * every encoding, gets 403 naming its rule and leaves nothing on the daemon (asked directly); every
- * everyday request passes and gets the status the daemon gives it without the policy.
- * @module
- */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Chain } from '../../src/backends/chain.js';
 import { type Daemon, startDaemons, stopDaemons } from '../harness/index.js';
-import { type CorpusCase, ENCODINGS, type Encoding, exchange, rawRequest } from './encodings.js';
+import { BODY_ENCODINGS, ENCODINGS, exchange, loadCorpus, rawRequest } from './encodings.js';
 import { api, container, containerIds, execIds, policyChain } from './support.js';
 
-const load = (f: string) =>
-  JSON.parse(readFileSync(new URL(`./corpus/${f}`, import.meta.url), 'utf8')) as CorpusCase[];
-const DENY = load('deny.json').filter((c) => c.modes?.includes('chain'));
-const ALLOW = load('allow.json');
-const BODY_ENCODINGS: Encoding[] = [
-  'lowercase-keys',
-  'duplicate-keys',
-  'escaped-keys',
-  'chunked',
-  'padded-1MiB',
-  'charset',
-  'content-length-0',
-];
+const DENY = loadCorpus('deny.json').filter((c) => c.modes?.includes('chain'));
+const ALLOW = loadCorpus('allow.json');
 
 let daemon: Daemon;
 let front: { socket: string; chain: Chain };

@@ -4,6 +4,7 @@
  * 1 MiB, a charset content type, and `Content-Length: 0` with the body behind it.
  * @module
  */
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 
 /** One request of a corpus file. */
@@ -37,6 +38,22 @@ export const ENCODINGS = [
   'content-length-0',
 ] as const;
 export type Encoding = (typeof ENCODINGS)[number];
+
+/** The encodings that only change a body: a case without one is not sent in them. */
+export const BODY_ENCODINGS: readonly Encoding[] = [
+  'lowercase-keys',
+  'duplicate-keys',
+  'escaped-keys',
+  'chunked',
+  'padded-1MiB',
+  'charset',
+  'content-length-0',
+];
+
+/** The corpus file `f` (test/policy/corpus/). */
+export function loadCorpus(f: string): CorpusCase[] {
+  return JSON.parse(readFileSync(new URL(`./corpus/${f}`, import.meta.url), 'utf8')) as CorpusCase[];
+}
 
 function mapKeys(v: unknown, f: (k: string) => string): string {
   if (Array.isArray(v)) return `[${v.map((x) => mapKeys(x, f)).join(',')}]`;
