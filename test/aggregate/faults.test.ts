@@ -155,10 +155,7 @@ describe('aggregate over 3 real dockerd daemons (swarmd + docker CLI)', () => {
     // Streams open when the daemon dies break mid-body: a merged `docker events` (node3's part), and a
     // `logs -f` and an `attach` routed to node3's container.
     const events = dockerLive(['events', '--format', '{{.Actor.Attributes.name}} {{.Action}}'], host);
-    const routed = [
-      dockerLive(['logs', '-f', 'keep-node3'], host),
-      dockerLive(['attach', '--no-stdin', 'keep-node3'], host),
-    ];
+    const routed: ReturnType<typeof dockerLive>[] = [];
     const seen = () => events.stdout();
     /** Creates and removes a container on node1 through the aggregate; resolves once its events arrived. */
     const eventOnNode1 = async (name: string) => {
@@ -172,6 +169,11 @@ describe('aggregate over 3 real dockerd daemons (swarmd + docker CLI)', () => {
       // The aggregate answers the events call once every node's stream is open: an event seen means
       // node3's stream is live.
       await eventOnNode1('ev-before-kill');
+      // Only now: an attach that reached node3 before node3's event stream was open would never show.
+      routed.push(
+        dockerLive(['logs', '-f', 'keep-node3'], host),
+        dockerLive(['attach', '--no-stdin', 'keep-node3'], host),
+      );
       await within(5_000, 'attach to keep-node3 reached node3', async () =>
         seen().includes('keep-node3 attach'),
       );
