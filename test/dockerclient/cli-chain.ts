@@ -95,9 +95,12 @@ export async function stopChain(c: Partial<Chain> | undefined): Promise<void> {
   if (c?.dir) rmSync(c.dir, { recursive: true, force: true });
 }
 
-/** Replaces the side's name prefix with `P-` and 64-hex ids with `<ID>`. */
+/**
+ * Replaces 64-hex ids with `<ID>`, then the side's name prefix with `P-`. Ids first: an id ending in
+ * `cc` followed by `-init` (an overlay2 layer directory) held the chain side's prefix `cc-` (a CI run).
+ */
 export function norm(r: DockerRunResult, prefix: string): DockerRunResult {
-  const clean = (s: string) => s.replaceAll(prefix, 'P-').replace(/[0-9a-f]{64}/g, '<ID>');
+  const clean = (s: string) => s.replace(/[0-9a-f]{64}/g, '<ID>').replaceAll(prefix, 'P-');
   return { stdout: clean(r.stdout), stderr: clean(r.stderr), code: r.code };
 }
 
