@@ -297,8 +297,9 @@ it(`chaos: ${RUN_MS / 1000} s of mixed CLI calls while daemons are stopped, kill
   console.log(`[chaos] connections per daemon after the run: ${counts().join(', ')} (pool ${POOL})`);
   for (const c of counts()) expect(c).toBeLessThanOrEqual(POOL);
   // Stricter: a pooled socket stuck on an unread body also stays ≤ POOL. Idle ones close after the
-  // pool's 10 s keep-alive, leaving the health probe's (measured: 1 per daemon after 4-10 s).
-  const idleS = await within(15_000, 'idle', async () => counts().every((c) => c <= 2)).catch(() => NaN);
+  // pool's 10 s keep-alive, leaving the health probe's and the aggregate's event-follow stream (one
+  // per healthy daemon, kept open for good), plus one probe socket in reconnection: ≤ 3.
+  const idleS = await within(15_000, 'idle', async () => counts().every((c) => c <= 3)).catch(() => NaN);
   console.log(`[chaos] connections per daemon once idle (${idleS} s later): ${counts().join(', ')}`);
-  for (const c of counts()) expect(c).toBeLessThanOrEqual(2);
+  for (const c of counts()) expect(c).toBeLessThanOrEqual(3);
 }, 150_000);

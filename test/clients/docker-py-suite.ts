@@ -4,7 +4,16 @@
  * Debian's pytest, read back per test from its JUnit XML. Recipe: ../shared/docs/test-bed.md.
  * @module
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clientEnv, DOCKER_CLI, docker, runProcess } from '../harness/index.js';
@@ -138,4 +147,27 @@ export function tally(results: SuiteResults): Record<Outcome, number> {
   const t: Record<Outcome, number> = { passed: 0, failed: 0, error: 0, skipped: 0 };
   for (const o of results.values()) t[o]++;
   return t;
+}
+
+/**
+ * Tests docker-py itself marks `@pytest.mark.xfail` (e.g. `reason='Flaky test'`): pytest reports them
+ * passed or skipped at random, so a pass on one side and a skip on the other says nothing about the
+ * chain. Read from the suite's sources (`module.Class::test` ids match by module and name).
+ */
+export function xfailTests(): Set<string> {
+  const out = new Set<string>();
+  const dir = join(SUITE_DIR, 'tests', 'integration');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.py'))) {
+    const module = file.slice(0, -3);
+    const text = readFileSync(join(dir, file), 'utf8');
+    for (const m of text.matchAll(/@pytest\.mark\.xfail[^\n]*\n(?:[ \t]*@[^\n]*\n)*[ \t]*def (test_\w+)/g))
+      out.add(`${module}:${m[1]}`);
+  }
+  return out;
+}
+
+/** True when test id `module.Class::name` is one of {@link xfailTests}. */
+export function isXfail(id: string, xfail: Set<string>): boolean {
+  const [where = '', name = ''] = id.split('::');
+  return xfail.has(`${where.split('.')[0]}:${name}`);
 }
