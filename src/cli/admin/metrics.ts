@@ -9,15 +9,9 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { actorsOf, inspectTree } from '../../actors/inspection.js';
 import type { Chain } from '../../backends/chain.js';
+import type { StageActor } from '../../backends/stage-actor.js';
 import { version } from '../help.js';
-import {
-  type AdminModel,
-  type DaemonLinks,
-  daemonLinks,
-  LINK_STATES,
-  type LinkView,
-  linkOf,
-} from './model.js';
+import { type AdminModel, daemonLinks, LINK_STATES, linkOf } from './model.js';
 import { BUCKETS, type RequestStats, STATUS_CLASSES } from './requests.js';
 
 /** The health machine's states, one `swarmd_node_health` series each. */
@@ -145,12 +139,17 @@ export function createMetrics(chain: Chain, stats: RequestStats, model: AdminMod
       }
     },
   );
-  const links = (fill: (g: Gauge, stage: string, l: DaemonLinks) => void) => (g: Gauge) => {
-    for (const s of [...chain.stages, ...chain.children]) {
-      const l = daemonLinks(s);
-      if (l) fill(g, s.name, l);
-    }
-  };
+  /** A gauge filler over every stage (and node) for which `view` has something to report. */
+  const perStage =
+    <V>(view: (s: StageActor) => V | undefined) =>
+    (fill: (g: Gauge, stage: string, v: V) => void) =>
+    (g: Gauge) => {
+      for (const s of [...chain.stages, ...chain.children]) {
+        const v = view(s);
+        if (v) fill(g, s.name, v);
+      }
+    };
+  const links = perStage(daemonLinks);
   gauge(
     'swarmd_daemon_streams_open',
     'Long-lived streams (attach, exec, logs -f, events, stats…) a dockerclient stage holds open to its daemon.',
@@ -169,12 +168,7 @@ export function createMetrics(chain: Chain, stats: RequestStats, model: AdminMod
     ['stage'],
     links((g, stage, l) => g.set({ stage }, l.connectionsLimit)),
   );
-  const each = (fill: (g: Gauge, stage: string, l: LinkView) => void) => (g: Gauge) => {
-    for (const s of [...chain.stages, ...chain.children]) {
-      const l = linkOf(s);
-      if (l) fill(g, s.name, l);
-    }
-  };
+  const each = perStage(linkOf);
   gauge(
     'swarmd_listen_sessions',
     'Peer sessions a listen stage holds open now.',
