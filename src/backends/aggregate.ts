@@ -10,14 +10,9 @@
 import type { Message } from '../actors/message.js';
 import { replyError, replyOnce } from '../actors/reply.js';
 import { ErrorCode, SwarmError } from '../errors.js';
-import {
-  type AggregateArgs,
-  checkRuntimeChild,
-  type NodeSpec,
-  nodeSpecs,
-  parseAggregateArgs,
-} from './aggregate/args.js';
+import { type AggregateArgs, type NodeSpec, parseAggregateArgs } from './aggregate/args.js';
 import { asSwarmError, Cluster } from './aggregate/cluster.js';
+import { type ControlArgs, controlCluster } from './aggregate/control.js';
 import { createContainer } from './aggregate/create.js';
 import { type DockerEvent, nodeEvent } from './aggregate/events.js';
 import { Followers } from './aggregate/follow.js';
@@ -51,7 +46,6 @@ import {
   routeOf,
 } from './docker/api.js';
 import { statusOf } from './docker/http-errors.js';
-import { redactSecrets } from './secrets.js';
 import type { StageContext, StageDefinition, StageInstance } from './stage.js';
 
 /** The inspect op of each kind of object a `holder` route addresses (`image` → `image.inspect`). */
@@ -59,14 +53,10 @@ const INSPECT_OF: ReadonlyMap<string, DockerOp> = new Map(
   ROUTES.filter((r) => r.op.endsWith('.inspect')).map((r) => [r.object, r.op]),
 );
 
+export type { ControlArgs } from './aggregate/control.js';
+
 /** Route families of swarm mode: served by a swarm manager (swarm-calls.ts). */
 const SWARM_OBJECTS: ReadonlySet<string> = new Set(['swarm', 'node', 'service', 'task', 'secret', 'config']);
-
-/** A `control` message's args. */
-export type ControlArgs =
-  | { action: 'add'; command: string; name?: string }
-  | { action: 'remove'; name: string }
-  | { action: 'list' };
 
 /** Test and embedding hooks not reachable from the command line. */
 export interface AggregateHooks {
@@ -169,7 +159,7 @@ export function createAggregate(
 
   async function dispatch(message: Message): Promise<void> {
     if (message.verb === 'control') {
-      replySet(message.ret, await control(message.args as ControlArgs));
+      replySet(message.ret, await controlCluster(cluster, message.args as ControlArgs));
       return;
     }
     const args = message.args as DockerArgs;
@@ -304,37 +294,6 @@ export function createAggregate(
       if (r?.status === 200) return n;
     }
     throw new SwarmError(ErrorCode.NotFound, `No such ${object}: ${name}`, { details: { status: 404 } });
-  }
-
-  async function control(args: ControlArgs): Promise<DockerResult> {
-    if (args.action === 'add') {
-      const [spec] = nodeSpecs(
-        [args.name ? `${args.name}=${args.command}` : args.command],
-        cluster.nodes.length + 1,
-      );
-      if (!spec) throw new SwarmError(ErrorCode.InvalidArgument, 'aggregate: control add needs a command');
-      checkRuntimeChild(spec.command, 'control add');
-      await cluster.add(spec);
-    } else if (args.action === 'remove') {
-      if (!cluster.remove(args.name)) {
-        throw new SwarmError(ErrorCode.NotFound, `no node ${args.name}`, { details: { status: 404 } });
-      }
-    } else if (args.action !== 'list') {
-      throw new SwarmError(
-        ErrorCode.InvalidArgument,
-        `aggregate: unknown control action ${(args as { action: string }).action}`,
-      );
-    }
-    return {
-      status: 200,
-      body: cluster.nodes.map((n) => ({
-        name: n.name,
-        // Commands may carry a link token (remote --token); the list goes back to a peer.
-        command: redactSecrets(n.command),
-        health: n.health,
-        lastError: n.lastError === undefined ? undefined : redactSecrets(n.lastError),
-      })),
-    };
   }
 
   return {
