@@ -77,8 +77,20 @@ export function tryRegex(source: string): Pattern | undefined {
  * else itself. Throws {@link InvalidPatternError} only when longer than {@link MAX_PATTERN_LENGTH}.
  */
 export function compileGlob(glob: string): Pattern {
+  return globOf(glob, '.*', '.');
+}
+
+/**
+ * Go's `path.Match` for `*` and `?` (an image reference filter): like {@link compileGlob}, but `*` and
+ * `?` stop at `/`. Throws {@link InvalidPatternError} only when longer than {@link MAX_PATTERN_LENGTH}.
+ */
+export function compilePathGlob(glob: string): Pattern {
+  return globOf(glob, '[^/]*', '[^/]');
+}
+
+function globOf(glob: string, star: string, one: string): Pattern {
   if (glob.length > MAX_PATTERN_LENGTH) throw tooLarge(glob);
-  const body = Array.from(glob, (c) => (c === '*' ? '.*' : c === '?' ? '.' : RE2JS.quote(c))).join('');
+  const body = Array.from(glob, (c) => (c === '*' ? star : c === '?' ? one : RE2JS.quote(c))).join('');
   const re = compileRegex(`(?s)^${body}$`);
   return { source: glob, test: (text) => re.test(text) };
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
+import { compilePathGlob, InvalidPatternError } from '../patterns.js';
 import { isRunning, type SimContainer } from './container.js';
 import type { Engine } from './engine.js';
 import { badRequest, conflict, EngineError, noSuchContainer } from './engine-errors.js';
@@ -390,13 +391,17 @@ export function commit(
   return { Id: id };
 }
 
-/** Go's path.Match for a reference pattern (`*` and `?` stop at `/`). */
+/**
+ * Go's path.Match for a reference pattern (`*` and `?` stop at `/`), on the linear-time engine like
+ * every user pattern; a pattern too long to compile matches nothing.
+ */
 function globMatch(pattern: string, text: string): boolean {
-  const re = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '[^/]*')
-    .replace(/\?/g, '[^/]');
-  return new RegExp(`^${re}$`).test(text);
+  try {
+    return compilePathGlob(pattern).test(text);
+  } catch (err) {
+    if (err instanceof InvalidPatternError) return false;
+    throw err;
+  }
 }
 
 /**
