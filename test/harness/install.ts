@@ -1,6 +1,6 @@
 /**
  * Makes sure the real Docker engine, a static busybox and the real clients the tests drive
- * (docker-compose 1.29, docker-py, chromium for the admin page, promtool) are on this machine (test-bed.md: a fresh Debian machine has none
+ * (docker-compose 1.29, docker-py, chromium for the admin page, promtool, the distribution registry) are on this machine (test-bed.md: a fresh Debian machine has none
  * of them). Installs what is missing with apt-get; we run as root.
  * @module
  */
@@ -33,6 +33,9 @@ export const DOCKER_COMPOSE = '/usr/bin/docker-compose';
 /** Debian's chromium, for playwright-core's `executablePath` (no browser download). */
 export const CHROMIUM = '/usr/bin/chromium';
 
+/** Debian's distribution registry (docker-registry 2.8), for push/pull without the internet. */
+export const REGISTRY_BIN = '/usr/bin/docker-registry';
+
 /** The Debian packages the tests need, each with a check that it is already there. */
 function missingPackages(): string[] {
   const busyboxOk = existsSync('/bin/busybox') || existsSync('/usr/bin/busybox');
@@ -55,6 +58,8 @@ function missingPackages(): string[] {
     ['python3-pytest-timeout', existsSync('/usr/lib/python3/dist-packages/pytest_timeout.py')],
     ['python3-paramiko', existsSync('/usr/lib/python3/dist-packages/paramiko')],
     ['openssh-server', existsSync('/usr/sbin/sshd')],
+    // The distribution registry, run privately on loopback for push/pull tests (registry.ts).
+    ['docker-registry', existsSync(REGISTRY_BIN)],
   ];
   return wanted.filter(([, ok]) => !ok).map(([name]) => name);
 }
