@@ -59,7 +59,13 @@ export class DockerServer implements StageInstance {
 
   describe(): string {
     const where = formatAddress(this.#listening ?? this.#opts.address);
-    return `serving Docker API on ${where}${this.#opts.tls ? ' (TLS)' : ''}; try: docker -H ${where} version`;
+    const id = this.#opts.identity;
+    const who = !id
+      ? ''
+      : id.kind === 'fixed'
+        ? `, clients are ${id.name}`
+        : ', clients named by their certificate CN';
+    return `serving Docker API on ${where}${this.#opts.tls ? ' (TLS)' : ''}${who}; try: docker -H ${where} version`;
   }
 
   /** Requests from an upstream stage pass straight through to the next one. */
@@ -102,6 +108,7 @@ export class DockerServer implements StageInstance {
       limits,
       upgrades: new UpgradeGate(limits.maxPendingUpgrades),
       version: () => this.version(),
+      ...(this.#opts.identity ? { identity: this.#opts.identity } : {}),
     };
     handleClientErrors(server, this.#ctx.clock, (req, res) => void handleRequest(edge, req, res));
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
@@ -174,6 +181,9 @@ export const dockerserverStage: StageDefinition = {
     'Listens on a unix socket (default $XDG_RUNTIME_DIR/swarmd.sock or /tmp/swarmd-<uid>.sock) or tcp://host:port.',
     'Plain TCP is only allowed on loopback unless --insecure; with --tlscert/--tlskey it serves HTTPS, and',
     '--tlsverify requires client certificates signed by --tlscacert (like dockerd).',
+    '--identity NAME names every client of this listener NAME; with --tlsverify each client is named by the CN',
+    'of its verified certificate instead. The name travels with each request (never from its headers) and',
+    "the policy stage's --own keeps each name to its own containers.",
     'Reports the API version of the next stage (at most 1.41). Requests that get no answer within',
     '--timeout seconds (default 120; stop/restart add their t) fail with 504 naming this stage.',
     'A stale unix socket file is replaced only when nothing answers on it.',

@@ -93,7 +93,12 @@ describe('rules file', () => {
       /bad\.yaml:1:10: profile: unknown profile nope/,
     );
     expect(() => policyStage.create(['--profile', 'lax'], ctx)).toThrow(/unknown profile lax/);
-    expect(() => policyStage.create(['--own'], ctx)).toThrow(/--own needs --identity/);
+    expect(() => policyStage.create(['--identity', 'CI Runner'], ctx)).toThrow(
+      /--identity "CI Runner": use letters, digits and \. _ @ -/,
+    );
+    // --own alone is fine: each request's identity comes from the front door (identity.test.ts)
+    const own = policyStage.create(['--own'], ctx) as StageInstance;
+    expect(own.describe?.()).toContain('own containers only');
   });
 });
 

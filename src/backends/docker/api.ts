@@ -31,6 +31,12 @@ export interface DockerArgs {
   headers?: Record<string, string | string[]>;
   /** The parsed JSON request body, when the route has one. */
   body?: unknown;
+  /**
+   * Who the client is, as the front door that took the request names it (dockerserver's `--identity`,
+   * or its verified TLS client certificate's CN: docker/http-identity.ts). Set only there, never from
+   * anything the client sends; the policy's `--own` keeps each identity to its own containers.
+   */
+  identity?: string;
 }
 
 /**

@@ -5,9 +5,11 @@
  */
 
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { type DockerArgs, graceMs } from './api.js';
 import type { ForwardTarget } from './http-forward.js';
+import { clientIdentity, type IdentitySource } from './http-identity.js';
 import type { ServerLimits, UpgradeGate } from './http-limits.js';
 import type { MatchedRoute } from './http-router.js';
 
@@ -23,6 +25,8 @@ export interface Edge {
   readonly limits: ServerLimits;
   /** Upgrade requests still reading their body. */
   readonly upgrades: UpgradeGate;
+  /** How the listener names its clients (`--identity`, `--tlsverify`'s certificate CN), if it does. */
+  readonly identity?: IdentitySource;
   /** The API version to report (the next stage's, at most 1.41). */
   version(): Promise<string>;
 }
@@ -62,15 +66,29 @@ export function carriedHeaders(
   return out;
 }
 
-/** The request message's args for a matched route. */
-export function dockerArgs(match: MatchedRoute, body: unknown, headers?: IncomingHttpHeaders): DockerArgs {
+/**
+ * The request message's args for a matched route. `identity` is the client's as the listener names it
+ * ({@link clientIdentity}); nothing else sets {@link DockerArgs.identity}.
+ */
+export function dockerArgs(
+  match: MatchedRoute,
+  body: unknown,
+  headers?: IncomingHttpHeaders,
+  identity?: string,
+): DockerArgs {
   const args: DockerArgs = { op: match.route.op, query: match.query };
   if (match.repeated) args.repeated = match.repeated;
   if (match.id !== undefined) args.id = match.id;
   if (body !== undefined) args.body = body;
   const carried = headers && carriedHeaders(match, headers);
   if (carried) args.headers = carried;
+  if (identity !== undefined) args.identity = identity;
   return args;
+}
+
+/** The identity of the client on `socket`, as `edge`'s listener names it. */
+export function edgeIdentity(edge: Edge, socket: Socket): string | undefined {
+  return clientIdentity(edge.identity, socket);
 }
 
 /** How long to wait for an answer: the edge's timeout, plus the grace period the row asks for. */

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, SwarmError } from '../../errors.js';
 import { clearStaleSocket as clearSocketPath } from '../../libchan/transports/unix-path.js';
+import { IDENTITY_RULE, type IdentitySource, isIdentity } from './http-identity.js';
 import { DEFAULT_LIMITS, LIMIT_FLAGS_USAGE, parseLimitFlag, type ServerLimits } from './http-limits.js';
 
 /** A listening address. */
@@ -34,11 +35,13 @@ export interface ServerOptions {
   timeoutSeconds: number;
   /** Connections, header/request deadlines, pending upgrades. */
   limits: ServerLimits;
+  /** How this listener names its clients: `--identity NAME`, or with `--tlsverify` each certificate's CN. */
+  identity?: IdentitySource;
 }
 
 /** Usage line shared by the stage definition and argument errors. */
 export const DOCKERSERVER_USAGE =
-  'dockerserver [unix:///path | tcp://host:port] [--tlscert F --tlskey F [--tlscacert F] [--tlsverify]] [--insecure] [--timeout SECONDS] ' +
+  'dockerserver [unix:///path | tcp://host:port] [--tlscert F --tlskey F [--tlscacert F] [--tlsverify]] [--identity NAME] [--insecure] [--timeout SECONDS] ' +
   LIMIT_FLAGS_USAGE;
 
 const UNIX_PATH_MAX = 107;
@@ -107,6 +110,7 @@ export function parseServerArgs(args: readonly string[]): ServerOptions {
   const limits: ServerLimits = { ...DEFAULT_LIMITS };
   let headerTimeoutGiven = false;
   let spec: string | undefined;
+  let identity: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const [flag, inline] = arg.startsWith('--') ? (arg.split(/=(.*)/s, 2) as [string, string?]) : [arg];
@@ -118,6 +122,7 @@ export function parseServerArgs(args: readonly string[]): ServerOptions {
     if (flag === '--tlscert' || flag === '--tlskey' || flag === '--tlscacert') files[flag] = value();
     else if (flag === '--tlsverify') verify = true;
     else if (flag === '--insecure') insecure = true;
+    else if (flag === '--identity') identity = value();
     else if (flag === '--timeout') {
       timeoutSeconds = Number(value());
       if (!(timeoutSeconds > 0)) throw invalid(`--timeout must be a positive number of seconds`);
@@ -144,6 +149,14 @@ export function parseServerArgs(args: readonly string[]): ServerOptions {
   }
   if (ca !== undefined && cert === undefined) throw invalid('--tlscacert needs --tlscert and --tlskey');
 
+  if (identity !== undefined && !isIdentity(identity))
+    throw invalid(`--identity ${JSON.stringify(identity)}: use ${IDENTITY_RULE}`);
+  // One source per listener: a fixed name would silently override the certificates' names.
+  if (identity !== undefined && verify)
+    throw invalid(
+      "--identity and --tlsverify both name the clients: with --tlsverify each verified client certificate's CN is its identity; drop --identity (or --tlsverify)",
+    );
+
   const useTls = cert !== undefined;
   const address = parseListenAddress(spec ?? `unix://${defaultSocketPath()}`, useTls);
   if (address.kind === 'tcp' && !useTls && !insecure && !isLoopback(address.host)) {
@@ -153,6 +166,8 @@ export function parseServerArgs(args: readonly string[]): ServerOptions {
     );
   }
   const options: ServerOptions = { address, insecure, timeoutSeconds, limits };
+  if (identity !== undefined) options.identity = { kind: 'fixed', name: identity };
+  else if (verify) options.identity = { kind: 'certificate' };
   if (useTls) {
     options.tls = { cert: readPem('--tlscert', cert), key: readPem('--tlskey', key!), verify };
     if (ca !== undefined) options.tls.ca = readPem('--tlscacert', ca);

@@ -10,7 +10,14 @@ import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { isUpload } from './api.js';
 import { readJsonBody } from './http-body.js';
-import { baseHeaders, dockerArgs, type Edge, pingHeaders, replyTimeoutMs } from './http-edge.js';
+import {
+  baseHeaders,
+  dockerArgs,
+  type Edge,
+  edgeIdentity,
+  pingHeaders,
+  replyTimeoutMs,
+} from './http-edge.js';
 import { writeHttpError } from './http-errors.js';
 import { type ForwardResult, forwardRequest } from './http-forward.js';
 import { checkRequestPath } from './http-path.js';
@@ -75,7 +82,7 @@ export async function handleRequest(edge: Edge, req: IncomingMessage, res: Serve
       }
       body = parsed.body;
     }
-    const args = dockerArgs(match, body, req.headers);
+    const args = dockerArgs(match, body, req.headers, edgeIdentity(edge, req.socket));
     const timeout = replyTimeoutMs(edge, match);
     const fwd = forwardRequest(edge.target, match.route.verb, args, timeout, upload, uploaded);
     res.once('close', () => {

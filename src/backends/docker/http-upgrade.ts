@@ -9,7 +9,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { parseJsonBody } from './http-body.js';
-import { baseHeaders, dockerArgs, type Edge, replyTimeoutMs } from './http-edge.js';
+import { baseHeaders, dockerArgs, type Edge, edgeIdentity, replyTimeoutMs } from './http-edge.js';
 import { errorBody, type HttpError, JSON_CONTENT_TYPE } from './http-errors.js';
 import { forwardRequest } from './http-forward.js';
 import { closeLingering, pipeHijacked, takeHijackedRequest, writeRawResponse } from './http-hijack.js';
@@ -79,7 +79,7 @@ export async function handleUpgrade(
       taken.stdin.destroy();
       return fail(base, parsed.error);
     }
-    const args = dockerArgs(match, parsed.body, req.headers);
+    const args = dockerArgs(match, parsed.body, req.headers, edgeIdentity(edge, socket));
     const fwd = forwardRequest(edge.target, match.route.verb, args, replyTimeoutMs(edge, match), taken.stdin);
     socket.once('close', () => fwd.cancel());
     const out = await fwd.result;

@@ -3,6 +3,7 @@
  * @module
  */
 import { ErrorCode, SwarmError } from '../../errors.js';
+import { IDENTITY_RULE, isIdentity } from '../docker/http-identity.js';
 import { parseStageArgs } from '../stage-args.js';
 import { type PolicyConfig, PROFILES, type ProfileName } from './decide.js';
 import { applyRules, loadRulesFile } from './rules-file.js';
@@ -16,15 +17,15 @@ export interface PolicyOptions {
   config: PolicyConfig;
   /** Log what would be denied and let it pass (learning mode). */
   dryRun: boolean;
-  /** Who the clients of this chain are (ownership labels, logs). */
+  /**
+   * The identity of a request that carries none (dockerserver's `--identity`/`--tlsverify` set one per
+   * request, and that one wins): ownership labels, logs.
+   */
   identity?: string;
   /** Label created containers with the identity and hide everything else. */
   own: boolean;
   rulesFile?: string;
 }
-
-/** A name that may be a label value and a log field: letters, digits, `.-_@`, up to 128. */
-const IDENTITY = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 
 /** Parses the stage's arguments (and the rules file). Throws SWARM_ERR_INVALID_ARGUMENT with the fix. */
 export function parsePolicyArgs(args: readonly string[]): PolicyOptions {
@@ -52,15 +53,10 @@ export function parsePolicyArgs(args: readonly string[]): PolicyOptions {
       `policy: unknown profile ${profile}; use one of ${PROFILES.join(', ')}`,
     );
   const identity = values.identity;
-  if (identity !== undefined && !IDENTITY.test(identity))
+  if (identity !== undefined && !isIdentity(identity))
     throw new SwarmError(
       ErrorCode.InvalidArgument,
-      `policy: --identity ${JSON.stringify(identity)}: use letters, digits and . _ @ - (at most 128)`,
-    );
-  if (values.own && identity === undefined)
-    throw new SwarmError(
-      ErrorCode.InvalidArgument,
-      'policy: --own needs --identity NAME (whose containers these are)',
+      `policy: --identity ${JSON.stringify(identity)}: use ${IDENTITY_RULE}`,
     );
   const file = values.rules === undefined ? undefined : loadRulesFile(values.rules);
   const opts: PolicyOptions = {

@@ -1,5 +1,5 @@
 /**
- * `--own`: containers created through the policy carry an owner label (the chain's `--identity`),
+ * `--own`: containers created through the policy carry an owner label (the request's identity),
  * lists and events show only the caller's own containers, and a call on anyone else's container
  * answers 404 exactly as for one that does not exist. The owner is read from the daemon (an inspect
  * through the next stage) and the call goes on with the container's full id, so a rename between the
@@ -65,15 +65,11 @@ export function withOwnerLabel(body: unknown, decoded: GoStruct | undefined, own
   return out;
 }
 
-/** Owner checks against the daemon behind `downstream`. */
+/** Owner checks against the daemon behind `downstream`; each call names the owner it checks for. */
 export class Ownership {
   readonly #client: Client;
 
-  constructor(
-    downstream: Sender<Message>,
-    clock: Clock,
-    readonly owner: string,
-  ) {
+  constructor(downstream: Sender<Message>, clock: Clock) {
     this.#client = new Client(downstream, { clock, deadlineMs: 30_000 });
   }
 
@@ -99,15 +95,18 @@ export class Ownership {
     }
   }
 
-  /** The full id of container `id` when it belongs to the owner, else undefined. */
-  async ownedContainer(id: string): Promise<string | undefined> {
+  /** The full id of container `id` when it belongs to `owner`, else undefined. */
+  async ownedContainer(id: string, owner: string): Promise<string | undefined> {
     const c = await this.#inspect('container.inspect', id);
     const labels = (c?.Config as { Labels?: Record<string, string> } | undefined)?.Labels;
-    return labels?.[OWNER_LABEL] === this.owner && typeof c?.Id === 'string' ? c.Id : undefined;
+    return labels?.[OWNER_LABEL] === owner && typeof c?.Id === 'string' ? c.Id : undefined;
   }
 
-  /** What to do with `args` (already allowed by the rules; `decoded` is its decoded body). */
-  async check(args: DockerArgs, decoded: GoStruct | undefined): Promise<OwnOutcome> {
+  /**
+   * What to do with `args` on behalf of `owner` (already allowed by the rules; `decoded` is its
+   * decoded body).
+   */
+  async check(args: DockerArgs, decoded: GoStruct | undefined, owner: string): Promise<OwnOutcome> {
     const op: string = args.op;
     if (op === 'container.create') {
       if (args.body instanceof Uint8Array || !args.body || typeof args.body !== 'object')
@@ -121,15 +120,15 @@ export class Ownership {
           if (
             typeof v === 'string' &&
             v.startsWith('container:') &&
-            !(await this.ownedContainer(v.slice(10)))
+            !(await this.ownedContainer(v.slice(10), owner))
           )
-            return { kind: 'deny', what: `${at}${f} joins ${v.slice(10)}, not a container of ${this.owner}` };
+            return { kind: 'deny', what: `${at}${f} joins ${v.slice(10)}, not a container of ${owner}` };
         }
       }
-      return { kind: 'forward', args: { ...args, body: withOwnerLabel(args.body, decoded, this.owner) } };
+      return { kind: 'forward', args: { ...args, body: withOwnerLabel(args.body, decoded, owner) } };
     }
     if (LIST_OPS.has(op)) {
-      const filters = withOwnerFilter(args.query.filters, this.owner);
+      const filters = withOwnerFilter(args.query.filters, owner);
       if (filters === undefined)
         return { kind: 'deny', what: 'the filters parameter is not Docker filter JSON' };
       return { kind: 'forward', args: { ...args, query: { ...args.query, filters } } };
@@ -141,18 +140,18 @@ export class Ownership {
     if (route?.containerQuery !== undefined) {
       const named = args.query[route.containerQuery];
       if (named !== undefined && named !== '') {
-        const id = await this.ownedContainer(named);
+        const id = await this.ownedContainer(named, owner);
         if (!id) return notFound('container', named);
         return { kind: 'forward', args: { ...args, query: { ...args.query, [route.containerQuery]: id } } };
       }
     } else if (route?.object === 'container' && /\{(id|name\*)\}/.test(route.path)) {
-      const id = await this.ownedContainer(args.id ?? '');
+      const id = await this.ownedContainer(args.id ?? '', owner);
       return id ? { kind: 'forward', args: { ...args, id } } : notFound('container', args.id ?? '');
     }
     if (EXEC_OPS.has(op)) {
       const exec = await this.#inspect('exec.inspect', args.id ?? '');
       const container = typeof exec?.ContainerID === 'string' ? exec.ContainerID : undefined;
-      if (!container || !(await this.ownedContainer(container)))
+      if (!container || !(await this.ownedContainer(container, owner)))
         return notFound('exec instance', args.id ?? '');
       return { kind: 'forward', args };
     }
