@@ -17,22 +17,18 @@ import { createContainer } from './aggregate/create.js';
 import { type DockerEvent, nodeEvent } from './aggregate/events.js';
 import { Followers } from './aggregate/follow.js';
 import type { HealthOptions } from './aggregate/health.js';
-import {
-  onEveryHolder,
-  placeBuild,
-  placeSession,
-  pullEverywhere,
-  saveHolder,
-} from './aggregate/image-calls.js';
+import { onEveryHolder, placeBuild, placeSession, saveHolder } from './aggregate/image-calls.js';
+import { imageNotAnswered, listImages } from './aggregate/image-list.js';
 import type { AggregateNode } from './aggregate/node.js';
 import { type NodeLine, nameNodeLines, readNodesFile, watchNodesFile } from './aggregate/nodes-file.js';
 import { createObject, diskUsage, listObjects, pruneAll, routeObject } from './aggregate/object-calls.js';
+import { listPlugins, pluginTarget } from './aggregate/plugin-calls.js';
+import { pullEverywhere } from './aggregate/pull.js';
 import { swarmTarget } from './aggregate/swarm-calls.js';
 import {
   clusterInfo,
   clusterVersion,
   listContainers,
-  listImages,
   mergedEvents,
   pruneContainers,
 } from './aggregate/views.js';
@@ -249,8 +245,10 @@ export function createAggregate(
           const r = await n.result('get', args).catch(() => undefined);
           if (r?.status === 200) return replySet(message.ret, r);
         }
-        throw new SwarmError(ErrorCode.NotFound, `No such image: ${args.id}`, { details: { status: 404 } });
+        throw imageNotAnswered(cluster, args.id ?? '');
       }
+      case 'plugin.list':
+        return replySet(message.ret, await listPlugins(cluster, args));
       default:
         return byTable(message, args);
     }
@@ -261,15 +259,24 @@ export function createAggregate(
     const row = routeOf(args.op);
     if (row && SWARM_OBJECTS.has(row.object))
       return (await swarmTarget(cluster, args.op)).forward(message, args);
-    // A plugin named in the path lives on the nodes that installed it.
-    if (row?.object === 'plugin' && args.id) return (await holder('plugin', args.id)).forward(message, args);
+    // A plugin lives on the nodes that installed it (`node/name` picks one); create/install on one node.
+    if (
+      row?.object === 'plugin' &&
+      (args.id || args.op === 'plugin.create' || args.op === 'plugin.install')
+    ) {
+      const target = await pluginTarget(cluster, args);
+      return target.node.forward(message, target.args);
+    }
     switch (row?.fanout) {
       case 'container':
         return route(message, args, row.containerQuery);
       case 'exec':
         return (await execOwner(args.id ?? '')).forward(message, args);
-      case 'holder':
-        return (await holder(row.object, args.id ?? '')).forward(message, args);
+      case 'holder': {
+        // A push names the repository in the path and the tag in the query: the holder has both.
+        const tag = args.op === 'image.push' && args.query.tag ? `:${args.query.tag}` : '';
+        return (await holder(row.object, `${args.id ?? ''}${tag}`)).forward(message, args);
+      }
       case 'any': {
         // Served by one reachable node (a targeted pull, a build, the daemon-local families).
         const target = cluster.nodes.find((n) => n.reachable);
@@ -293,6 +300,7 @@ export function createAggregate(
       const r = await n.result('get', { op, id: name, query: {} }).catch(() => undefined);
       if (r?.status === 200) return n;
     }
+    if (object === 'image') throw imageNotAnswered(cluster, name);
     throw new SwarmError(ErrorCode.NotFound, `No such ${object}: ${name}`, { details: { status: 404 } });
   }
 

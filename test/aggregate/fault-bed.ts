@@ -5,6 +5,7 @@
  * @module
  */
 import { mkdtempSync, symlinkSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Daemon, docker, type SwarmdProcess, startSwarmd, until } from '../harness/index.js';
@@ -64,4 +65,43 @@ export async function nodeStatuses(host: string): Promise<Record<string, string>
     else if (k.includes('Status') && node) out[node] = v;
   }
   return out;
+}
+
+/** One Engine API call over a unix socket (`unix://…` host): status and parsed JSON body (or text). */
+export function api(
+  host: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: unknown; headers: Record<string, string | string[] | undefined> }> {
+  const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        socketPath: host.replace(/^unix:\/\//, ''),
+        method,
+        path,
+        agent: false,
+        timeout: 10_000,
+        headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // not JSON: the text
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed, headers: res.headers });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer in 10 s`)));
+    req.on('error', reject);
+    req.end(data);
+  });
 }

@@ -48,6 +48,11 @@ export class Cluster {
     this.#opts = opts;
   }
 
+  /** The aggregate's clock (deadlines, watch timers). */
+  get clock(): Clock {
+    return this.#opts.clock;
+  }
+
   /** The nodes, in the order they were added. */
   get nodes(): AggregateNode[] {
     return [...this.#nodes.values()];

@@ -10,6 +10,7 @@ import type { DockerArgs, DockerResult } from '../docker/api.js';
 import { asSwarmError, type Cluster } from './cluster.js';
 import { createDependencies, type DependencyBody } from './dependencies.js';
 import type { ContainerRow } from './filters.js';
+import { imageNotAnswered, unhealthyHolders } from './image-list.js';
 import type { AggregateNode } from './node.js';
 import { type PlacedContainer, type PlacementNode, rankNodes, type Strategy } from './placement.js';
 import { extractRules } from './rules.js';
@@ -67,7 +68,8 @@ export async function createContainer(
         ranked = rankNodes(snapshot, req, opts);
       } catch (err) {
         // No node it may go to answers (its dependencies are on a down node): say so, not "no such image".
-        const missing = reachable.length > 0 ? imageMissingEverywhere(err, body.Image, holders) : undefined;
+        const missing =
+          reachable.length > 0 ? imageMissingEverywhere(cluster, err, body.Image, holders) : undefined;
         throw missing ?? withDependencies(err, deps.reasons);
       }
     }
@@ -189,14 +191,19 @@ function retryable(e: SwarmError): boolean {
   return typeof status !== 'number' || status >= 500;
 }
 
-/** When no node holds the image at all, answer like dockerd (404 No such image) so the CLI pulls. */
+/**
+ * When no node that answers holds the image: it is a down node's (reserved, 503 naming the node), or
+ * nobody's, answered like dockerd (404 No such image) so the CLI pulls it.
+ */
 function imageMissingEverywhere(
+  cluster: Cluster,
   err: unknown,
   image: string | undefined,
   holders: Set<AggregateNode>,
 ): SwarmError | undefined {
   if (!image || holders.size > 0 || !(err instanceof SwarmError) || err.code !== ErrorCode.NoEligibleNode)
     return undefined;
+  if (unhealthyHolders(cluster, image).length > 0) return imageNotAnswered(cluster, image);
   return new SwarmError(ErrorCode.NotFound, `No such image: ${image} (on no node: ${err.message})`, {
     details: { status: 404, excluded: err.details?.excluded },
   });

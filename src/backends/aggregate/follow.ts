@@ -1,9 +1,10 @@
 /**
  * Keeping each node's picture current, as classic Swarm's event monitor did: while a node is healthy
  * the aggregate holds its `events` stream open and patches its directories from it (containers created,
- * destroyed, renamed; networks and volumes created and destroyed), so what users change on a daemon
+ * destroyed, renamed; networks and volumes created and destroyed; images listed again on an image event),
+ * so what users change on a daemon
  * directly is known within moments, not at the next listing. Each time a node (re)connects it is
- * subscribed first and then listed again in full (containers, networks, volumes), so nothing changed
+ * subscribed first and then listed again in full (containers, networks, volumes, images), so nothing changed
  * while it was away, or between the two, is missed. A down node keeps its last picture (names stay
  * reserved, rows show as `Host Down`) until it is back and reconciled.
  * @module
@@ -13,8 +14,12 @@ import type { Clock } from '../../clock.js';
 import type { Cluster } from './cluster.js';
 import { type DockerEvent, JsonLineSplitter } from './events.js';
 import type { ContainerRow } from './filters.js';
+import { ImageRelister, relistImages } from './image-list.js';
 import type { AggregateNode } from './node.js';
 import { relistObjects } from './object-calls.js';
+
+/** Image events that change what `docker images` shows on the node (not save, push, inspect). */
+const IMAGE_CHANGES: ReadonlySet<string> = new Set(['pull', 'tag', 'untag', 'delete', 'import', 'load']);
 
 /** Wait before re-subscribing a healthy node whose stream ended, ms. */
 const RETRY_MS = 1000;
@@ -24,11 +29,13 @@ export class Followers {
   readonly #cluster: Cluster;
   readonly #clock: Clock;
   readonly #streams = new Map<string, Readable | 'opening'>();
+  readonly #images: ImageRelister;
   #stopped = false;
 
   constructor(cluster: Cluster, clock: Clock) {
     this.#cluster = cluster;
     this.#clock = clock;
+    this.#images = new ImageRelister(cluster);
   }
 
   /** A node turned healthy: follow its events (if not already) and list it again. */
@@ -80,6 +87,7 @@ export class Followers {
       this.#cluster.refresh([node]),
       relistObjects(this.#cluster, 'network', [node]),
       relistObjects(this.#cluster, 'volume', [node]),
+      relistImages(this.#cluster, [node]),
     ]);
   }
 
@@ -105,6 +113,9 @@ export class Followers {
     } else if (e.Type === 'volume') {
       if (action === 'create' && id) c.objects.add('volume', node.name, { name: id });
       else if (action === 'destroy' && id) c.objects.remove('volume', node.name, id);
+    } else if (e.Type === 'image' && IMAGE_CHANGES.has(action)) {
+      // An image row (tags, digests, size) cannot be made from an event: the node is listed again.
+      this.#images.changed(node);
     }
   }
 }

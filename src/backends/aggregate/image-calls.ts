@@ -5,14 +5,11 @@
  * holding the image; push, save, history and inspect on one holder.
  * @module
  */
-import { PassThrough, type Readable } from 'node:stream';
-import type { Message } from '../../actors/message.js';
-import { replyOnce } from '../../actors/reply.js';
 import { ErrorCode, SwarmError } from '../../errors.js';
-import type { DockerArgs, DockerResult, DockerStreamResult } from '../docker/api.js';
+import type { DockerArgs, DockerResult } from '../docker/api.js';
 import type { Cluster } from './cluster.js';
 import { placementNode } from './create.js';
-import { JsonLineSplitter } from './events.js';
+import { imageNotAnswered } from './image-list.js';
 import type { AggregateNode } from './node.js';
 import { rulesFromMap } from './object-rules.js';
 import { type RankOptions, rankNodes } from './placement.js';
@@ -26,77 +23,6 @@ export async function imageHoldersOf(cluster: Cluster, ref: string): Promise<Agg
     cluster.nodes.filter((n) => n.reachable),
   );
   return results.flatMap((r) => ('result' in r && r.result.status === 200 ? [r.node] : []));
-}
-
-function noSuchImage(ref: string): SwarmError {
-  return new SwarmError(ErrorCode.NotFound, `No such image: ${ref}`, { details: { status: 404 } });
-}
-
-/** `POST /images/create` without `fromSrc`: a pull on every healthy node, progress merged. */
-export async function pullEverywhere(cluster: Cluster, message: Message, args: DockerArgs): Promise<void> {
-  const healthy = cluster.nodes.filter((n) => n.health === 'healthy');
-  const nodes = healthy.length ? healthy : cluster.nodes.filter((n) => n.reachable);
-  if (nodes.length === 0)
-    throw new SwarmError(ErrorCode.NodeDown, 'no node is reachable', { details: { status: 503 } });
-  const answers = await Promise.all(
-    nodes.map((n) =>
-      n.ask('spawn', args, n.opDeadline).then(
-        (m) => ({ node: n, m }),
-        (e: unknown) => ({ node: n, e: e as Error }),
-      ),
-    ),
-  );
-  const streams = answers.filter(
-    (a): a is { node: AggregateNode; m: Message } => 'm' in a && a.m.verb === 'ack',
-  );
-  if (streams.length === 0) {
-    // Nobody could pull: answer as the first node did (a 404 for an unknown image, as dockerd).
-    const first = answers[0];
-    if (first && 'm' in first) return void replyOnce(message, first.m);
-    throw first && 'e' in first ? first.e : new SwarmError(ErrorCode.Remote, 'pull failed');
-  }
-  const out = new PassThrough();
-  const line = (o: unknown) => {
-    if (!out.writableEnded) out.write(`${JSON.stringify(o)}\n`);
-  };
-  for (const a of answers) {
-    if ('m' in a && a.m.verb === 'ack') continue;
-    const text = 'e' in a ? a.e.message : String((a.m.args as { message?: string }).message ?? a.m.verb);
-    line({ id: a.node.name, status: `pull failed: ${text}` });
-  }
-  let left = streams.length;
-  for (const { node, m } of streams) {
-    const stream = m.stream as Readable;
-    const split = new JsonLineSplitter();
-    stream.on('data', (chunk: Buffer) => {
-      for (const e of split.push(chunk)) {
-        const ev = e as Record<string, unknown>;
-        if (ev.errorDetail || ev.error) {
-          line({ ...ev, error: `${node.name}: ${String(ev.error ?? '')}` });
-          continue;
-        }
-        line({ ...ev, id: ev.id ? `${node.name}/${String(ev.id)}` : node.name });
-      }
-    });
-    let over = false;
-    const done = () => {
-      if (over) return;
-      over = true;
-      if (--left === 0) out.end();
-    };
-    stream.on('error', done);
-    stream.on('end', done);
-    stream.on('close', done);
-  }
-  out.on('close', () => {
-    for (const { m } of streams) m.stream?.destroy();
-  });
-  const result: DockerStreamResult = {
-    status: 200,
-    headers: { 'Content-Type': 'application/json' },
-    mode: 'chunked',
-  };
-  await replyOnce(message, { verb: 'ack', args: result, stream: out });
 }
 
 /** The key under which the latest session's node is kept. */
@@ -161,7 +87,7 @@ export function placeSession(cluster: Cluster, args: DockerArgs, opts: RankOptio
 export async function onEveryHolder(cluster: Cluster, args: DockerArgs): Promise<DockerResult> {
   const ref = args.id ?? '';
   const holders = await imageHoldersOf(cluster, ref);
-  if (holders.length === 0) throw noSuchImage(ref);
+  if (holders.length === 0) throw imageNotAnswered(cluster, ref);
   const verb = args.op === 'image.remove' ? 'remove' : 'set';
   const results = await cluster.fanOut(verb, () => args, holders);
   const ok = results.flatMap((r) => ('result' in r && r.result.status < 300 ? [r.result] : []));
@@ -180,7 +106,7 @@ export async function saveHolder(cluster: Cluster, args: DockerArgs): Promise<Ag
   let candidates: AggregateNode[] | undefined;
   for (const name of names) {
     const holders = await imageHoldersOf(cluster, name);
-    if (holders.length === 0) throw noSuchImage(name);
+    if (holders.length === 0) throw imageNotAnswered(cluster, name);
     candidates = candidates ? candidates.filter((n) => holders.includes(n)) : holders;
   }
   const node = candidates ? candidates[0] : cluster.nodes.find((n) => n.reachable);

@@ -1,6 +1,6 @@
 /**
  * One child of the aggregate: its address, its health machine, and the last things it told us (info,
- * container rows). Every call goes through {@link AggregateNode.call}, {@link AggregateNode.ask} or
+ * container rows, images). Every call goes through {@link AggregateNode.call}, {@link AggregateNode.ask} or
  * {@link AggregateNode.forward}, which put a deadline on it and report the outcome to the health
  * machine; a node that is down fails calls at once, naming itself, instead of letting them hang, and
  * the calls still in flight when it is declared down fail then, not at their own (up to 30 s) deadline.
@@ -23,6 +23,7 @@ import {
   healthState,
   isSettledHealthy,
 } from './health.js';
+import type { ImageRow } from './merge-system.js';
 import { type NodeCallOptions, NodeCalls } from './node-calls.js';
 
 export type { CallDone } from './node-calls.js';
@@ -43,6 +44,11 @@ export class AggregateNode extends NodeCalls {
   info: Record<string, unknown> | undefined;
   /** Last full container list (`all=1`), shown as `Host Down` rows while the node does not answer. */
   rows: ContainerRow[] = [];
+  /**
+   * Last full image listing (`docker images`, from listings, reconnects and image events): shown as the
+   * node's, `Host Down`, while it does not answer, and what a call for an image only it holds names.
+   */
+  images: ImageRow[] = [];
   /** Creates in flight to this node (placement counts them). */
   pending = 0;
   readonly #health: HealthActor;

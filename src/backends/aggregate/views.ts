@@ -1,5 +1,6 @@
 /**
- * Read-only requests answered by fanning out and merging: ps, info, version, images, prune, events.
+ * Read-only requests answered by fanning out and merging: ps, info, version, prune, events (images:
+ * image-list.ts).
  * A node that fails or misses the deadline never blocks the answer: its rows are shown as `Host Down`
  * (with `-a`) and an `X-Swarm-Warning` header names it.
  * @module
@@ -13,7 +14,7 @@ import type { Cluster, FanOutResult } from './cluster.js';
 import { type DockerEvent, JsonLineSplitter, labelEvent } from './events.js';
 import { childListQuery, parseListQuery } from './filters.js';
 import { mergeContainerLists, type NodeRows } from './merge-containers.js';
-import { type ImageRow, mergeImageLists, mergeInfo, mergeVersion, nodeTagRepeats } from './merge-system.js';
+import { mergeInfo, mergeVersion } from './merge-system.js';
 import type { AggregateNode } from './node.js';
 
 /** The aggregate's own version string. */
@@ -69,17 +70,6 @@ export async function clusterVersion(cluster: Cluster): Promise<DockerResult> {
     'result' in r && r.result.status === 200 ? [r.result.body as Record<string, unknown>] : [],
   );
   return withWarnings({ status: 200, body: mergeVersion(versions, SERVER_VERSION) }, results);
-}
-
-/** `GET /images/json`, grouped by id. */
-export async function listImages(cluster: Cluster, args: DockerArgs): Promise<DockerResult> {
-  const results = await cluster.fanOut('ls', () => ({ op: 'image.list', query: args.query }));
-  const perNode = results.flatMap((r) =>
-    'result' in r && Array.isArray(r.result.body)
-      ? [{ node: r.node.name, rows: r.result.body as ImageRow[] }]
-      : [],
-  );
-  return withWarnings({ status: 200, body: mergeImageLists(nodeTagRepeats(perNode)) }, results);
 }
 
 /** `POST /containers/prune` on every node, reports summed. */
