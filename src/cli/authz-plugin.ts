@@ -5,6 +5,8 @@
  * request line is read as dockerd's router reads it (decoded, cleaned, any version prefix) and the
  * body with Go's decoding; a create, exec, volume or network request whose body dockerd did not show
  * (not `application/json`, over 1 MiB, `Content-Length: 0` with bytes behind it) is denied.
+ * The policy's `--own` is refused here at start ({@link OWN_IMPOSSIBLE}): the protocol can only allow or
+ * deny, and ownership needs requests and answers rewritten.
  * @module
  */
 import { chmod, mkdir, unlink } from 'node:fs/promises';
@@ -23,6 +25,22 @@ export const AUTHZ_USAGE =
   'swarmd authz-plugin [--name NAME] [--dir /run/docker/plugins] [--profile P] [--rules FILE] [--dry-run]';
 
 const PLUGIN_TYPE = 'application/vnd.docker.plugins.v1.2+json';
+
+/**
+ * Why `--own` (and `--identity`, which only serves it) cannot be had in plugin mode. dockerd asks an
+ * AuthZ plugin allow-or-deny and never lets it change a request or an answer, so: no owner label can be
+ * put on a create (denying creates without the label would make every client spell it, and the label
+ * would then be whatever the client claims); `docker ps`, events and `system df` cannot be filtered,
+ * so every client would still see every container; and the one identity dockerd gives a plugin
+ * (`User`, a TLS client certificate's CN) is empty on the unix socket. A half that hides nothing
+ * would be worse than a clear no.
+ */
+export const OWN_IMPOSSIBLE =
+  "authz-plugin: --own is not possible here: Docker's AuthZ protocol lets a plugin allow or deny a request, " +
+  'never rewrite it or its answer, so created containers cannot be labelled with their owner and `docker ps` ' +
+  'cannot be filtered (every client would still see every container). For per-client containers run the ' +
+  "chain in front of dockerd instead: swarmd 'dockerserver … --identity NAME' 'policy --own' " +
+  "'dockerclient unix:///var/run/docker.sock' (or --tlsverify for one identity per client certificate)";
 
 /** dockerd's AuthZReq body (moby pkg/authorization). */
 interface AuthZRequest {
@@ -88,9 +106,14 @@ export async function startAuthzPlugin(
       profile: { type: 'string' },
       rules: { type: 'string' },
       'dry-run': { type: 'boolean' },
+      // parsed only to be refused with the reason (an unknown option error would not say why)
+      own: { type: 'boolean' },
+      identity: { type: 'string' },
     },
     `usage: ${AUTHZ_USAGE}`,
   );
+  if (values.own || values.identity !== undefined)
+    throw new SwarmError(ErrorCode.InvalidArgument, OWN_IMPOSSIBLE);
   if (positionals.length)
     throw new SwarmError(
       ErrorCode.InvalidArgument,
