@@ -169,6 +169,74 @@ describe('aggregate objects (simulator children)', () => {
     }
   });
 
+  it("a hung node's images: listed at the deadline as node/repo:tag, Host Down; a run of one fails naming it", async () => {
+    const { agg, children, clock } = await cluster(3);
+    const pulled = await direct(children.get('node3'), 'spawn', 'image.create', {
+      query: { fromImage: 'onlythree', tag: '1' },
+    });
+    pulled.stream?.resume();
+    await new Promise((r) => pulled.stream?.on('end', r));
+    expect(set(await call(agg, 'ls', 'image.list')).status).toBe(200); // the aggregate sees node3's images
+    children.get('node3').hung = true;
+    const pending = call(agg, 'ls', 'image.list');
+    await settle();
+    clock.advance(1000);
+    const r = set(await pending);
+    expect(r.headers?.['X-Swarm-Warning']).toMatch(/node3/);
+    const rows = r.body as { RepoTags?: string[]; Labels?: Record<string, string> }[];
+    const row = rows.find((x) => x.RepoTags?.includes('node3/onlythree:1'));
+    expect(row?.Labels).toMatchObject({
+      'com.docker.swarm.node.state': 'Host Down',
+      'com.docker.swarm.node': 'node3',
+    });
+    expect(rows.some((x) => x.RepoTags?.includes('onlythree:1'))).toBe(false);
+    // node3 missed a deadline: no longer healthy. A create of its image names it (503), not 404.
+    const create = call(agg, 'spawn', 'container.create', { body: { Image: 'onlythree:1' } });
+    for (let i = 0; i < 5; i++) {
+      await settle();
+      clock.advance(1000);
+    }
+    const failed = await create;
+    expect(failed.verb).toBe('error');
+    expect(err(failed).status).toBe(503);
+    expect(err(failed).message).toMatch(/onlythree:1 is only on node node3/);
+  });
+
+  it('a BuildKit session is placed; the build and /grpc that name it follow it to its node', async () => {
+    const { agg, children } = await cluster(3);
+    const sessionsOn = () =>
+      ['node1', 'node2', 'node3'].filter((n) =>
+        children.get(n).calls.some((a) => (a as DockerArgs).op === 'session'),
+      );
+    const headers = { 'x-docker-expose-session-uuid': 'sess-1' };
+    await call(agg, 'attach', 'session', { headers });
+    const [home] = sessionsOn();
+    expect(sessionsOn()).toHaveLength(1);
+    // Builds naming it (with a build-arg constraint pointing elsewhere, which the session overrides:
+    // its files are served from the session's node only) and BuildKit's /grpc all go there.
+    const elsewhere = ['node1', 'node2', 'node3'].find((n) => n !== home) as string;
+    for (let i = 0; i < 3; i++) {
+      await call(agg, 'spawn', 'image.build', {
+        query: { session: 'sess-1', buildargs: JSON.stringify({ 'constraint:node': `=${elsewhere}` }) },
+      });
+    }
+    await call(agg, 'attach', 'session.grpc');
+    const on = (op: string) =>
+      ['node1', 'node2', 'node3'].flatMap((n) =>
+        children
+          .get(n)
+          .calls.filter((a) => (a as DockerArgs).op === op)
+          .map(() => n),
+      );
+    expect(on('image.build')).toEqual([home, home, home]);
+    expect(on('session.grpc')).toEqual([home]);
+    // A build naming no session is placed by its constraint.
+    await call(agg, 'spawn', 'image.build', {
+      query: { buildargs: JSON.stringify({ 'constraint:node': `=${elsewhere}` }) },
+    });
+    expect(on('image.build')).toEqual([home, home, home, elsewhere].sort());
+  });
+
   it('events with until end, also while a node hangs', async () => {
     const { agg, children, clock } = await cluster(3);
     const now = Math.floor(Date.now() / 1000);
