@@ -89,13 +89,13 @@ describe('an op a stage does not model (the simulator)', () => {
   it('a lookup or removal of one object is a 404; the rest 501 with a hint naming the stage', () => {
     const sim = (o: string, id?: string) =>
       unmodelled({ op: o as never, query: {}, ...(id ? { id } : {}) }, 'the simulator');
-    expect(sim('network.inspect', 'p_default').status).toBe(404);
-    expect(sim('volume.remove', 'p_data').status).toBe(404);
     expect(sim('plugin.inspect', 'x').status).toBe(404);
-    expect(sim('network.create')).toEqual({
+    expect(sim('plugin.remove', 'x').status).toBe(404);
+    expect(sim('node.inspect', 'n1').status).toBe(404);
+    expect(sim('image.push', 'me/app:1')).toEqual({
       status: 501,
       message:
-        'POST /networks/create: the simulator does not implement network.create (networks); run containers with --network none (in a compose file: network_mode: none)',
+        'POST /images/me/app:1/push: the simulator does not implement image.push (images); search and push need a registry: run them against a real daemon (dockerclient)',
     });
     expect(sim('swarm.init').message).toMatch(/swarm mode\); swarmd is its own cluster layer/);
     expect(sim('image.build').status).toBe(501);
