@@ -17,7 +17,7 @@ import { createContainer } from './aggregate/create.js';
 import { type DockerEvent, nodeEvent } from './aggregate/events.js';
 import { Followers } from './aggregate/follow.js';
 import type { HealthOptions } from './aggregate/health.js';
-import { onEveryHolder, placeBuild, placeSession, saveHolder } from './aggregate/image-calls.js';
+import { onEveryHolder, placeBuild, placeImport, placeSession, saveHolder } from './aggregate/image-calls.js';
 import { imageNotAnswered, listImages } from './aggregate/image-list.js';
 import type { AggregateNode } from './aggregate/node.js';
 import { type NodeLine, nameNodeLines, readNodesFile, watchNodesFile } from './aggregate/nodes-file.js';
@@ -223,8 +223,8 @@ export function createAggregate(
         return routeObject(cluster, 'volume', message, args);
       case 'image.create': {
         if (!args.query.fromSrc) return pullEverywhere(cluster, message, args);
-        const { node } = placeBuild(cluster, args, rank);
-        return node.forward(message, args);
+        const imported = placeImport(cluster, args, rank);
+        return imported.node.forward(message, imported.args);
       }
       case 'image.build':
       case 'image.load': {

@@ -182,6 +182,10 @@ describe('aggregate images over 3 real daemons and a private registry', () => {
       await ok(swarm(['rmi', image]));
       expect(await imageOn(image)).toEqual([]);
     }
+    // An import named node/repo:tag is made on that node (as that repo:tag).
+    await ok(swarm(['import', rootfs, 'node2/agg-imp2:1'], 60_000));
+    expect(await imageOn('agg-imp2:1')).toEqual(['node2']);
+    await ok(swarm(['rmi', 'agg-imp2:1']));
   }, 120_000);
 
   it('plugin ls merges every node (node/name where names repeat); calls go to the node that has it', async () => {

@@ -63,6 +63,16 @@ export class Cluster {
     return this.#nodes.get(name);
   }
 
+  /**
+   * `node/rest` split when `node` is one of the nodes (classic Swarm's way to name one node's object:
+   * `node2/app:1`); `undefined` for any other reference (`myorg/app:1`).
+   */
+  nodePrefixed(ref: string): { node: AggregateNode; rest: string } | undefined {
+    const slash = ref.indexOf('/');
+    const node = slash > 0 ? this.#nodes.get(ref.slice(0, slash)) : undefined;
+    return node ? { node, rest: ref.slice(slash + 1) } : undefined;
+  }
+
   /** Spawns a child and starts supervising it. Throws `SWARM_ERR_CONFLICT` if the name is in use. */
   async add(spec: NodeSpec): Promise<AggregateNode> {
     if (this.#nodes.has(spec.name))

@@ -1,12 +1,12 @@
 /**
  * Keeping each node's picture current, as classic Swarm's event monitor did: while a node is healthy
  * the aggregate holds its `events` stream open and patches its directories from it (containers created,
- * destroyed, renamed; networks and volumes created and destroyed; images listed again on an image event),
- * so what users change on a daemon
- * directly is known within moments, not at the next listing. Each time a node (re)connects it is
- * subscribed first and then listed again in full (containers, networks, volumes, images), so nothing changed
- * while it was away, or between the two, is missed. A down node keeps its last picture (names stay
- * reserved, rows show as `Host Down`) until it is back and reconciled.
+ * destroyed, renamed; networks and volumes created and destroyed; images listed again on an image
+ * event), so what users change on a daemon directly is known within moments, not at the next listing.
+ * Each time a node (re)connects it is subscribed first and then listed again in full (containers,
+ * networks, volumes, images), so nothing changed while it was away, or between the two, is missed. A
+ * down node keeps its last picture (names stay reserved, rows show as `Host Down`) until it is back and
+ * reconciled.
  * @module
  */
 import type { Readable } from 'node:stream';

@@ -1,8 +1,8 @@
 /**
- * Images across nodes: a pull goes to every healthy node with the progress merged (each line's `id`
- * is the node, as classic Swarm showed it); a build is placed by strategy and `constraint:` build args
- * (BuildKit's session goes first and the build follows it to its node); rmi and tag act on every node
- * holding the image; push, save, history and inspect on one holder.
+ * Images across nodes (the pull is in pull.ts, the listing in image-list.ts): a build is placed by
+ * strategy and `constraint:` build args (BuildKit's session goes first and the build follows it to its
+ * node); an import or load goes to one node, placed like a build; rmi and tag act on every node holding
+ * the image; push, save, history and inspect on one holder.
  * @module
  */
 import { ErrorCode, SwarmError } from '../../errors.js';
@@ -59,6 +59,21 @@ export function placeBuild(
   const node = best ? cluster.get(best.name) : undefined;
   if (!node) throw new SwarmError(ErrorCode.NoEligibleNode, 'no node can build');
   return { node, args: forwarded };
+}
+
+/**
+ * `docker import` (`POST /images/create?fromSrc=…`): on the node a `node/` prefix of the repository
+ * names (`docker import x.tar node2/app:1` makes `app:1` on node2), else placed like a build. One node
+ * only: the upload is read once, and the containers that run the image then follow it there.
+ */
+export function placeImport(
+  cluster: Cluster,
+  args: DockerArgs,
+  opts: RankOptions,
+): { node: AggregateNode; args: DockerArgs } {
+  const named = cluster.nodePrefixed(args.query.repo ?? '');
+  if (!named) return placeBuild(cluster, args, opts);
+  return { node: named.node, args: { ...args, query: { ...args.query, repo: named.rest } } };
 }
 
 /** `POST /session`: placed like a build; remembered so the build that uses it goes to the same node. */

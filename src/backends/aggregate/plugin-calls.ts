@@ -36,26 +36,19 @@ export async function listPlugins(cluster: Cluster, args: DockerArgs): Promise<D
   return withWarnings({ status: 200, body }, results);
 }
 
-/** `node/rest` split when `node` is one of the aggregate's nodes; else `undefined`. */
-export function nodePrefix(cluster: Cluster, ref: string): { node: AggregateNode; rest: string } | undefined {
-  const slash = ref.indexOf('/');
-  const node = slash > 0 ? cluster.get(ref.slice(0, slash)) : undefined;
-  return node ? { node, rest: ref.slice(slash + 1) } : undefined;
-}
-
 /** Where a plugin call goes, and its arguments with any `node/` prefix removed. */
 export async function pluginTarget(
   cluster: Cluster,
   args: DockerArgs,
 ): Promise<{ node: AggregateNode; args: DockerArgs }> {
   if (args.op === 'plugin.create' || args.op === 'plugin.install') {
-    const named = nodePrefix(cluster, args.query.name ?? '');
+    const named = cluster.nodePrefixed(args.query.name ?? '');
     const node = named?.node ?? cluster.nodes.find((n) => n.reachable);
     if (!node) throw new SwarmError(ErrorCode.NodeDown, 'no node is reachable', { details: { status: 503 } });
     return { node, args: named ? { ...args, query: { ...args.query, name: named.rest } } : args };
   }
   const ref = args.id ?? '';
-  const named = nodePrefix(cluster, ref);
+  const named = cluster.nodePrefixed(ref);
   if (named) return { node: named.node, args: { ...args, id: named.rest } };
   for (const n of cluster.nodes.filter((x) => x.reachable)) {
     const r = await n.result('get', { op: 'plugin.inspect', id: ref, query: {} }).catch(() => undefined);
