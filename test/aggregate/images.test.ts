@@ -82,6 +82,10 @@ describe('aggregate images over 3 real daemons and a private registry', () => {
     expect(await imageOn(ref)).toEqual(ds.map((d) => d.name));
     await ok(swarm(['rmi', ref]));
     expect(await imageOn(ref)).toEqual([]);
+    // A tag the registry does not have: every node refuses, the answer is dockerd's own.
+    const missing = await swarm(['pull', `${registry.address}/agg-pull:nope`], 60_000);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/manifest unknown|not found/);
 
     // node3 hangs just before a pull (not yet seen by the health probe): the others pull, node3 is named.
     node(2).kill('SIGSTOP');

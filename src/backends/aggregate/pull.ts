@@ -92,8 +92,15 @@ export async function pullEverywhere(cluster: Cluster, message: Message, args: D
     stream.on('data', (chunk: Buffer) => {
       for (const e of split.push(chunk)) {
         const ev = e as Record<string, unknown>;
-        if (ev.errorDetail || ev.error) line({ ...ev, error: `${node.name}: ${String(ev.error ?? '')}` });
-        else line({ ...ev, id: ev.id ? `${node.name}/${String(ev.id)}` : node.name });
+        if (ev.errorDetail || ev.error) {
+          // The CLI prints errorDetail's message: it names the node too.
+          const detail = (ev.errorDetail ?? {}) as { message?: string };
+          line({
+            ...ev,
+            error: `${node.name}: ${String(ev.error ?? detail.message ?? '')}`,
+            errorDetail: { ...detail, message: `${node.name}: ${String(detail.message ?? ev.error ?? '')}` },
+          });
+        } else line({ ...ev, id: ev.id ? `${node.name}/${String(ev.id)}` : node.name });
       }
     });
     let over = false;
@@ -103,10 +110,13 @@ export async function pullEverywhere(cluster: Cluster, message: Message, args: D
       parts.delete(stream);
       endIfOver();
     };
-    // A node that hangs mid-pull sends nothing more and never ends: its part ends when it is unhealthy.
+    // A node that hangs mid-pull sends nothing more and never ends: its part ends when it is unhealthy
+    // (unreachable, for a node that was pulling without being healthy: the only ones left).
+    const wasHealthy = node.health === 'healthy';
     const watch = () => {
       if (over) return;
-      if (node.health === 'healthy') return void cluster.clock.setTimeout(watch, WATCH_MS);
+      const fine = wasHealthy ? node.health === 'healthy' : node.reachable;
+      if (fine) return void cluster.clock.setTimeout(watch, WATCH_MS);
       line({ id: node.name, status: `pull stopped: node ${node.name} is ${node.health}` });
       stream.destroy();
       done();
