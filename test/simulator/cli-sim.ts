@@ -56,7 +56,7 @@ export type Result = DockerRunResult;
 export async function both(
   pair: Pair,
   args: string[],
-  opts: { input?: string } = {},
+  opts: { input?: string | Buffer } = {},
 ): Promise<{ sim: Result; real: Result }> {
   const run = async (host: string) => {
     const r = await docker(args, { host, ...(opts.input !== undefined ? { input: opts.input } : {}) });

@@ -17,6 +17,7 @@ import { EXEC_HANDLERS } from './handlers-exec.js';
 import { IMAGE_HANDLERS } from './handlers-images.js';
 import { OBJECT_HANDLERS } from './handlers-objects.js';
 import { imageInspect, imageRow } from './images.js';
+import { imageImport } from './images-import.js';
 import { imageListed } from './images-ops.js';
 import { parseListQuery, selectContainers } from './ps-filters.js';
 import { attach, flag, logs, pull, wait } from './streams.js';
@@ -135,8 +136,15 @@ const CORE_HANDLERS: HandlerTable = {
     }
     ok(m, imageInspect(image));
   },
-  'image.create': (e, m, a) =>
-    replyStream(m, { status: 200, mode: 'chunked', headers: JSON_HEADERS }, pull(e, a.query)),
+  'image.create': async (e, m, a) => {
+    if (a.query.fromImage || !a.query.fromSrc)
+      return replyStream(m, { status: 200, mode: 'chunked', headers: JSON_HEADERS }, pull(e, a.query));
+    // An import: the upload is this handler's to read (and to end), not the refusal's.
+    const stream = m.stream;
+    m.stream = undefined;
+    const out = await imageImport(e, a.query, a.repeated, stream);
+    replyStream(m, { status: 200, mode: 'chunked', headers: JSON_HEADERS }, out);
+  },
 };
 
 /** Every op the simulator models; the route table answers the rest (handleDocker). */

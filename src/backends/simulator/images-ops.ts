@@ -37,10 +37,16 @@ export function getImage(engine: Engine, ref: string): SimImage {
   return image;
 }
 
-/** The bytes a layer adds (what `history` shows as its Size). */
+/**
+ * The bytes a layer adds (what `history` shows as its Size): as dockerd's directory.Size, every
+ * entry's lstat size but directories', so a symlink counts its target's length.
+ */
 export function treeBytes(tree: Tree): number {
   let n = 0;
-  for (const e of tree.values()) if (e.kind === 'file') n += e.data.length;
+  for (const e of tree.values()) {
+    if (e.kind === 'file') n += e.data.length;
+    else if (e.kind === 'link') n += Buffer.byteLength(e.target);
+  }
   return n;
 }
 
@@ -253,8 +259,8 @@ export function imagePrune(
   return { ImagesDeleted: records.length > 0 ? records : null, SpaceReclaimed: reclaimed };
 }
 
-/** The Dockerfile instructions `commit --change` accepts, applied to a config. */
-function applyChange(config: Record<string, unknown>, line: string): void {
+/** The Dockerfile instructions `commit --change` (and `import --change`) accepts, applied to a config. */
+export function applyChange(config: Record<string, unknown>, line: string): void {
   const m = /^\s*(\w+)\s+([\s\S]*)$/.exec(line);
   const instr = (m?.[1] ?? line.trim()).toUpperCase();
   const rest = (m?.[2] ?? '').trim();

@@ -40,8 +40,13 @@ export function layerDiffId(tree: Tree): string {
 
 /** A layer tar back into a tree (whiteouts and special files are skipped: the simulator has none). */
 export function treeOfTar(bytes: Buffer): Tree {
+  return treeOfEntries(readTar(bytes));
+}
+
+/** Tar entries as a tree (whiteouts and the root are skipped). */
+export function treeOfEntries(entries: Iterable<TarEntry>): Tree {
   const tree: Tree = new Map();
-  for (const e of readTar(bytes)) {
+  for (const e of entries) {
     const path = cleanPath(e.name);
     if (path === '/' || path.split('/').some((p) => p.startsWith('.wh.'))) continue;
     let entry: FsEntry;

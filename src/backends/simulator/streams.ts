@@ -130,7 +130,7 @@ export function wait(engine: Engine, ref: string, condition: string | undefined)
 export function pull(engine: Engine, query: Record<string, string>): PassThrough {
   const from = query.fromImage ?? '';
   if (from === '') {
-    throw badRequest(query.fromSrc ? 'importing images is not simulated' : 'fromImage is required');
+    throw badRequest('fromImage is required');
   }
   const tag = query.tag ?? '';
   const ref = tag === '' ? from : tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`;
