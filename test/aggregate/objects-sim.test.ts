@@ -237,6 +237,37 @@ describe('aggregate objects (simulator children)', () => {
     expect(on('image.build')).toEqual([home, home, home, elsewhere].sort());
   });
 
+  it('a node that hangs mid-pull: its part ends when it turns unhealthy, naming it; the pull ends', async () => {
+    const { agg, children, clock } = await cluster(3);
+    children.get('node3').stallOps.add('image.create');
+    const r = await call(agg, 'spawn', 'image.create', { query: { fromImage: 'alpine', tag: '3.19' } });
+    expect(r.verb).toBe('ack');
+    const chunks: Buffer[] = [];
+    let ended = false;
+    r.stream?.on('data', (c: Buffer) => chunks.push(c));
+    r.stream?.on('end', () => {
+      ended = true;
+    });
+    // node1 and node2 are done; node3's part is open and silent.
+    await settle(20);
+    clock.advance(2000);
+    await settle(20);
+    expect(ended).toBe(false);
+    children.get('node3').hung = true; // its probes go unanswered now
+    for (let i = 0; i < 10 && !ended; i++) {
+      clock.advance(500);
+      await settle(20);
+    }
+    expect(ended).toBe(true);
+    const text = Buffer.concat(chunks).toString();
+    expect(text).toMatch(/"id":"node3\/stalled"/);
+    expect(text).toMatch(/"id":"node3","status":"pull stopped: node node3 is degraded"/);
+    for (const n of ['node1', 'node2']) {
+      const i = await direct(children.get(n), 'get', 'image.inspect', { id: 'alpine:3.19' });
+      expect(set(i).status).toBe(200);
+    }
+  });
+
   it('events with until end, also while a node hangs', async () => {
     const { agg, children, clock } = await cluster(3);
     const now = Math.floor(Date.now() / 1000);

@@ -7,8 +7,10 @@
  * `hangOps` set that swallows only some ops (a daemon stuck on one slow call that still answers probes).
  * The simulator also has no exec (`docker exec`), so the address answers `container.exec` and
  * `exec.inspect` itself, checking the container against the engine, just enough to test exec-id
- * routing. Those two are the only fakes left; everything else the child answers comes from the simulator.
+ * routing. Those two (and `stallOps`, a stream that never ends) are the only fakes left; everything else
+ * the child answers comes from the simulator.
  */
+import { PassThrough } from 'node:stream';
 import type { Message } from '../../src/actors/message.js';
 import { lexStage } from '../../src/backends/lexer.js';
 import { createSimulator, parseSimulatorArgs, type SimulatorInstance } from '../../src/backends/simulator.js';
@@ -39,6 +41,16 @@ function fakeExec(instance: SimulatorInstance, execs: Set<string>, m: Message): 
   return true;
 }
 
+/** Answers `m` with a stream that starts and then stalls for ever (see {@link SimChild.stallOps}). */
+function stall(m: Message): void {
+  const stream = new PassThrough();
+  stream.write(`${JSON.stringify({ status: 'Pulling fs layer', id: 'stalled' })}\n`);
+  queueMicrotask(() => {
+    void m.ret?.send({ verb: 'ack', args: { status: 200, mode: 'chunked' }, stream });
+    m.ret?.close();
+  });
+}
+
 /** One simulator child plus its switches. */
 export interface SimChild {
   readonly instance: SimulatorInstance;
@@ -47,6 +59,11 @@ export interface SimChild {
   hung: boolean;
   /** Ops the child receives and never answers while answering everything else (a daemon stuck on one call). */
   readonly hangOps: Set<string>;
+  /**
+   * Ops the child answers with an `ack` whose stream sends one progress line and then nothing, never
+   * ending (a daemon that hangs in the middle of a pull); with `hung`, the node's probes fail too.
+   */
+  readonly stallOps: Set<string>;
   /** Every request's args, in arrival order (including swallowed ones). */
   readonly calls: Message['args'][];
 }
@@ -73,13 +90,16 @@ export class SimChildren {
       instance,
       hung: false,
       hangOps: new Set(),
+      stallOps: new Set(),
       calls: [],
       address: {
         [kSender]: true,
         send: (m: Message) => {
           child.calls.push(m.args);
           const op = (m.args as { op?: string }).op ?? '';
-          if (!child.hung && !child.hangOps.has(op) && !fakeExec(instance, execs, m)) void instance.handle(m);
+          if (child.stallOps.has(op) && !child.hung) stall(m);
+          else if (!child.hung && !child.hangOps.has(op) && !fakeExec(instance, execs, m))
+            void instance.handle(m);
           return undefined;
         },
         close: () => {},
