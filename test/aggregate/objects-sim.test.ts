@@ -268,6 +268,14 @@ describe('aggregate objects (simulator children)', () => {
     }
   });
 
+  it("plugin ls: when no node models plugins, the answer is the nodes' own (501 naming the simulator)", async () => {
+    const { agg } = await cluster(2);
+    const r = await call(agg, 'ls', 'plugin.list');
+    expect(r.verb).toBe('error');
+    expect(err(r).status).toBe(501);
+    expect(err(r).message).toMatch(/simulator does not implement plugin.list/);
+  });
+
   it('events with until end, also while a node hangs', async () => {
     const { agg, children, clock } = await cluster(3);
     const now = Math.floor(Date.now() / 1000);

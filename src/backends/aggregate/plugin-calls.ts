@@ -27,6 +27,9 @@ export async function listPlugins(cluster: Cluster, args: DockerArgs): Promise<D
       ? [{ node: r.node.name, rows: r.result.body as PluginRow[] }]
       : [],
   );
+  // No node could list plugins (simulators do not model them; every node down): answer as the first did.
+  const first = results[0];
+  if (perNode.length === 0 && first && 'error' in first) throw first.error;
   const holders = new Map<string, Set<string>>();
   for (const { node, rows } of perNode)
     for (const r of rows) holders.set(r.Name ?? '', (holders.get(r.Name ?? '') ?? new Set()).add(node));
