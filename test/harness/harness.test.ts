@@ -1,6 +1,15 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Daemon, docker, pingSocket, startDaemons, stopDaemons } from './index.js';
+import { until } from './until.js';
+
+/** True when every thread of `pid` is in state T (stopped), read from /proc. */
+function allThreadsStopped(pid: number): boolean {
+  return readdirSync(`/proc/${pid}/task`).every((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2) === 'T';
+  });
+}
 
 describe('private dockerd harness', () => {
   let ds: Daemon[] = [];
@@ -37,6 +46,9 @@ describe('private dockerd harness', () => {
   it('STOP/CONT hangs and resumes; KILL + restart brings it back with a new pid', async () => {
     const a = ds[0]!;
     a.kill('SIGSTOP');
+    // kill() only queues the signal: each of dockerd's threads stops when next scheduled, and on a
+    // loaded machine one may still answer a ping meanwhile. Ask once every thread is stopped.
+    await until(() => allThreadsStopped(a.pid), 5_000, 'dockerd threads to stop', 20);
     expect(await pingSocket(a.socket, 500)).toBe(false);
     a.kill('SIGCONT');
     expect(await pingSocket(a.socket, 5_000)).toBe(true);
