@@ -70,6 +70,8 @@ export interface Attachment {
   out: PassThrough;
   stdout: boolean;
   stderr: boolean;
+  /** Output as it is, never multiplexed (a websocket attach: dockerd's MuxStreams false). */
+  raw?: boolean;
 }
 
 /** A `logs --follow` stream. */

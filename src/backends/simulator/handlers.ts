@@ -5,8 +5,9 @@
  */
 import type { Message } from '../../actors/message.js';
 import { refuse } from '../../actors/reply.js';
-import { type DockerArgs, replySet, replyStream } from '../docker/api.js';
+import { type DockerArgs, replySet, replyStream, routeFor } from '../docker/api.js';
 import { unmodelled } from '../docker/unmodelled.js';
+import { websocketAttach } from './attach-ws.js';
 import { isRunning } from './container.js';
 import type { Engine } from './engine.js';
 import { asEngineError, EngineError } from './engine-errors.js';
@@ -83,12 +84,25 @@ const CORE_HANDLERS: HandlerTable = {
       { status: 200, mode: 'chunked', headers: JSON_HEADERS },
       wait(e, id(a), a.query.condition),
     ),
-  'container.attach': (e, m, a) =>
+  'container.attach': (e, m, a) => {
+    if (routeFor(a.op, a.headers)?.answer === 'upgrade') {
+      // GET /containers/{id}/attach/ws: a websocket, as dockerd speaks it there.
+      const wire = m.stream;
+      m.stream = undefined;
+      try {
+        const ws = websocketAttach(e, id(a), a.query, a.headers, wire);
+        return replyStream(m, { status: 101, mode: 'raw-stream', headers: ws.headers }, ws.stream);
+      } catch (err) {
+        wire?.destroy();
+        throw err;
+      }
+    }
     replyStream(
       m,
       { status: 101, mode: 'raw-stream', headers: { 'Content-Type': 'application/vnd.docker.raw-stream' } },
       attach(e, id(a), a.query, m.stream),
-    ),
+    );
+  },
   'container.logs': (e, m, a) =>
     replyStream(m, { status: 200, mode: 'chunked', headers: {} }, logs(e, id(a), a.query)),
   'container.top': (e, m, a) => {

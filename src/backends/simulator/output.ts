@@ -31,5 +31,5 @@ export function encodeEntry(
     'timestamps' in watcher && watcher.timestamps
       ? Buffer.concat([Buffer.from(`${rfc3339Nano(entry.time)} `), entry.data])
       : entry.data;
-  return tty ? data : frame(entry.stream, data);
+  return tty || ('raw' in watcher && watcher.raw) ? data : frame(entry.stream, data);
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { type Duplex, PassThrough } from 'node:stream';
-import { isRunning, type LogFollower, type SimContainer, type Waiter } from './container.js';
+import { type Attachment, isRunning, type LogFollower, type SimContainer, type Waiter } from './container.js';
 import { type Engine, waitBody } from './engine.js';
 import { badRequest, conflict } from './engine-errors.js';
 import { containerEvent, imageEvent } from './events.js';
@@ -23,12 +23,14 @@ export function attach(
   ref: string,
   query: Record<string, string>,
   stdin?: Duplex,
+  opts: { raw?: boolean } = {},
 ): PassThrough {
   const c = engine.containers.get(ref);
   if (c.status === 'paused')
     throw conflict(`container ${ref} is paused, unpause the container before attach`);
   const out = new PassThrough();
-  const watcher = { out, stdout: flag(query.stdout), stderr: flag(query.stderr) };
+  const watcher: Attachment = { out, stdout: flag(query.stdout), stderr: flag(query.stderr) };
+  if (opts.raw) watcher.raw = true;
   if (flag(query.logs)) {
     for (const e of c.logs) {
       const bytes = encodeEntry(e, watcher, c.config.Tty);
