@@ -37,6 +37,7 @@ import {
   openHijack,
   openStream,
 } from './engine-direct.js';
+import { dispatchWhole } from './engine-dispatch.js';
 import {
   budget,
   DEFAULT_CONNECTIONS,
@@ -66,6 +67,18 @@ export interface EngineClientOptions {
   clock?: Clock;
 }
 
+/** `path` with the query (a record, or entries when a key repeats) appended; no `?` when empty. */
+function withQuery(path: string, query: EngineRequest['query']): string {
+  if (query === undefined || (Array.isArray(query) ? query.length === 0 : isEmpty(query))) return path;
+  const qs = new URLSearchParams(query).toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
+}
+
 /** A client to one daemon. Create once per daemon; {@link close} releases every socket. */
 export class EngineClient {
   readonly address: EngineAddress;
@@ -79,6 +92,8 @@ export class EngineClient {
   /** Requests and sockets of streams and hijacks (on their own connections), for close(). */
   readonly #own = new Set<Closable>();
   #version: Promise<string> | undefined;
+  /** The negotiated version once the ask has answered (calls after it need not wait for a promise). */
+  #versionKnown: string | undefined;
   #closed = false;
 
   constructor(opts: EngineClientOptions) {
@@ -103,7 +118,10 @@ export class EngineClient {
   version(): Promise<string> {
     // call(), not request(): the body ("OK") is read, so the pooled socket is free again at once.
     this.#version ??= this.call({ method: 'GET', path: '/_ping', versioned: false })
-      .then((r) => negotiatedVersion(r.headers['api-version']))
+      .then((r) => {
+        this.#versionKnown = negotiatedVersion(r.headers['api-version']);
+        return this.#versionKnown;
+      })
       .catch((err: unknown) => {
         this.#version = undefined;
         throw err;
@@ -113,8 +131,15 @@ export class EngineClient {
 
   async #url(req: EngineRequest): Promise<string> {
     const prefix = req.versioned === false ? '' : `/v${await this.version()}`;
-    const qs = new URLSearchParams(req.query ?? {}).toString();
-    return `${prefix}${req.path}${qs ? `?${qs}` : ''}`;
+    return withQuery(`${prefix}${req.path}`, req.query);
+  }
+
+  /** {@link #url} without a wait, once the version is known (every call after the first). */
+  #knownUrl(req: EngineRequest): string | undefined {
+    if (req.versioned === false) return withQuery(req.path, req.query);
+    return this.#versionKnown === undefined
+      ? undefined
+      : withQuery(`/v${this.#versionKnown}${req.path}`, req.query);
   }
 
   /** Runs `fn` under the deadline (see {@link withDeadline}); refused once the client is closed. */
@@ -189,15 +214,33 @@ export class EngineClient {
     );
   }
 
-  /** One call, body read completely under the same deadline (undici aborts the body on the signal). */
-  call(req: EngineRequest): Promise<EngineResult> {
+  /** One pooled call, its body read completely under the deadline (engine-dispatch.ts: the hot path). */
+  async call(req: EngineRequest): Promise<EngineResult> {
+    if (this.#closed) throw new SwarmError(ErrorCode.Closed, `client to ${this.#opts.address} is closed`);
     const ms = req.timeoutMs ?? this.#timeoutMs;
-    return this.#deadline(`${req.method} ${req.path}`, ms, async (signal) => {
-      const res = await this.#send(req, signal);
-      const headers = flatHeaders(res.headers);
-      const bytes = Buffer.from(await res.body.arrayBuffer());
-      return { status: res.statusCode, headers, body: req.rawBody ? bytes : decodeBody(headers, bytes) };
-    });
+    const { body, json } = encodeBody(req);
+    if (body !== undefined && !Buffer.isBuffer(body))
+      throw new SwarmError(
+        ErrorCode.InvalidArgument,
+        'call() takes a JSON or bytes body; stream one with request()',
+      );
+    const headers = req.headers ?? {};
+    const r = await dispatchWhole(
+      this.#pool,
+      this.#clock,
+      {
+        method: req.method,
+        path: this.#knownUrl(req) ?? (await this.#url(req)),
+        headers: json ? { 'content-type': 'application/json', ...headers } : headers,
+        body,
+      },
+      { address: this.#opts.address, what: `${req.method} ${req.path}`, ms },
+    );
+    return {
+      status: r.status,
+      headers: r.headers,
+      body: req.rawBody ? r.body : decodeBody(r.headers, r.body),
+    };
   }
 
   /**

@@ -104,10 +104,7 @@ export async function withDeadline<T>(
   try {
     return await fn(ac.signal);
   } catch (err) {
-    if (ac.signal.aborted)
-      throw new DeadlineExceededError(`${what}: no answer from ${address} within ${ms} ms`, {
-        details: { address, timeoutMs: ms },
-      });
+    if (ac.signal.aborted) throw deadlineExceeded({ address, what, ms });
     throw connectionLost(address, err);
   } finally {
     done = true;
@@ -115,8 +112,16 @@ export async function withDeadline<T>(
   }
 }
 
+/** The failure of a call (`what`, to `address`) that had no answer within `ms`. */
+export function deadlineExceeded(call: { address: string; what: string; ms: number }): DeadlineExceededError {
+  const { address, what, ms } = call;
+  return new DeadlineExceededError(`${what}: no answer from ${address} within ${ms} ms`, {
+    details: { address, timeoutMs: ms },
+  });
+}
+
 /** Socket, TLS and undici failures (they carry a `code`) mean the daemon could not be reached. */
-function connectionLost(address: string, err: unknown): Error {
+export function connectionLost(address: string, err: unknown): Error {
   if (err instanceof SwarmError) return err;
   const e = err as { code?: unknown; message?: string };
   // Anything else is a bug or bad input here, not the daemon's fault: pass it on as it is.
