@@ -56,7 +56,7 @@ export async function startBareProxy(listen: string, daemonSocket: string): Prom
   };
 }
 
-if (process.argv[1]?.endsWith('bare-proxy.ts') && process.argv.length >= 4) {
+if (/bare-proxy\.[jt]s$/.test(process.argv[1] ?? '') && process.argv.length >= 4) {
   const proxy = await startBareProxy(process.argv[2]!, process.argv[3]!);
   process.stdout.write('ready\n');
   process.once('SIGINT', () => void proxy.close().then(() => process.exit(0)));
