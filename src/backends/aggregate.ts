@@ -17,13 +17,12 @@ import { createContainer } from './aggregate/create.js';
 import { type DockerEvent, nodeEvent } from './aggregate/events.js';
 import { Followers } from './aggregate/follow.js';
 import type { HealthOptions } from './aggregate/health.js';
-import { onEveryHolder, placeBuild, placeImport, placeSession, saveHolder } from './aggregate/image-calls.js';
-import { imageNotAnswered, listImages } from './aggregate/image-list.js';
+import { imageCall } from './aggregate/image-calls.js';
+import { imageNotAnswered } from './aggregate/image-list.js';
 import type { AggregateNode } from './aggregate/node.js';
 import { type NodeLine, nameNodeLines, readNodesFile, watchNodesFile } from './aggregate/nodes-file.js';
 import { createObject, diskUsage, listObjects, pruneAll, routeObject } from './aggregate/object-calls.js';
 import { listPlugins, pluginTarget } from './aggregate/plugin-calls.js';
-import { pullEverywhere } from './aggregate/pull.js';
 import { swarmTarget } from './aggregate/swarm-calls.js';
 import {
   clusterInfo,
@@ -174,8 +173,6 @@ export function createAggregate(
         return replySet(message.ret, await clusterInfo(cluster, ctx.name, parsed.strategy, ctx.clock));
       case 'container.list':
         return replySet(message.ret, await listContainers(cluster, args));
-      case 'image.list':
-        return replySet(message.ret, await listImages(cluster, args));
       case 'container.prune':
         return replySet(message.ret, await pruneContainers(cluster, args));
       case 'container.create':
@@ -221,35 +218,10 @@ export function createAggregate(
       case 'volume.inspect':
       case 'volume.remove':
         return routeObject(cluster, 'volume', message, args);
-      case 'image.create': {
-        if (!args.query.fromSrc) return pullEverywhere(cluster, message, args);
-        const imported = placeImport(cluster, args, rank);
-        return imported.node.forward(message, imported.args);
-      }
-      case 'image.build':
-      case 'image.load': {
-        const placed = placeBuild(cluster, args, rank);
-        return placed.node.forward(message, placed.args);
-      }
-      case 'session':
-      case 'session.grpc':
-        return placeSession(cluster, args, rank).forward(message, args);
-      case 'image.remove':
-      case 'image.tag':
-        return replySet(message.ret, await onEveryHolder(cluster, args));
-      case 'image.get.all':
-        return (await saveHolder(cluster, args)).forward(message, args);
-      case 'image.inspect': {
-        // Any holder can describe the image: ask the reachable nodes in order.
-        for (const n of cluster.nodes.filter((x) => x.reachable)) {
-          const r = await n.result('get', args).catch(() => undefined);
-          if (r?.status === 200) return replySet(message.ret, r);
-        }
-        throw imageNotAnswered(cluster, args.id ?? '');
-      }
       case 'plugin.list':
         return replySet(message.ret, await listPlugins(cluster, args));
       default:
+        if (await imageCall(cluster, message, args, rank)) return;
         return byTable(message, args);
     }
   }

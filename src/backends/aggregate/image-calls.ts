@@ -5,15 +5,73 @@
  * the image; push, save, history and inspect on one holder.
  * @module
  */
+import type { Message } from '../../actors/message.js';
 import { ErrorCode, SwarmError } from '../../errors.js';
-import type { DockerArgs, DockerResult } from '../docker/api.js';
+import { type DockerArgs, type DockerResult, replySet } from '../docker/api.js';
 import type { Cluster } from './cluster.js';
 import { placementNode } from './create.js';
-import { imageNotAnswered } from './image-list.js';
+import { imageNotAnswered, listImages } from './image-list.js';
 import type { AggregateNode } from './node.js';
 import { rulesFromMap } from './object-rules.js';
 import { type RankOptions, rankNodes } from './placement.js';
+import { pullEverywhere } from './pull.js';
 import { withWarnings } from './views.js';
+
+/**
+ * Answers the image calls the aggregate handles itself (list, pull, import, build, load, BuildKit
+ * sessions, rmi, tag, save, inspect); false for any other op (push, history, `image.get` go to one
+ * holder by the route table).
+ */
+export async function imageCall(
+  cluster: Cluster,
+  message: Message,
+  args: DockerArgs,
+  rank: RankOptions,
+): Promise<boolean> {
+  switch (args.op) {
+    case 'image.list':
+      replySet(message.ret, await listImages(cluster, args));
+      return true;
+    case 'image.create': {
+      if (!args.query.fromSrc) await pullEverywhere(cluster, message, args);
+      else {
+        const imported = placeImport(cluster, args, rank);
+        imported.node.forward(message, imported.args);
+      }
+      return true;
+    }
+    case 'image.build':
+    case 'image.load': {
+      const placed = placeBuild(cluster, args, rank);
+      placed.node.forward(message, placed.args);
+      return true;
+    }
+    case 'session':
+    case 'session.grpc':
+      placeSession(cluster, args, rank).forward(message, args);
+      return true;
+    case 'image.remove':
+    case 'image.tag':
+      replySet(message.ret, await onEveryHolder(cluster, args));
+      return true;
+    case 'image.get.all':
+      (await saveHolder(cluster, args)).forward(message, args);
+      return true;
+    case 'image.inspect': {
+      // Any holder can describe the image: ask the reachable nodes in order.
+      for (const n of cluster.nodes.filter((x) => x.reachable)) {
+        const r = await n.result('get', args).catch(() => undefined);
+        if (r?.status === 200) {
+          replySet(message.ret, r);
+          return true;
+        }
+      }
+      throw imageNotAnswered(cluster, args.id ?? '');
+    }
+    default:
+      return false;
+  }
+}
 
 /** The reachable nodes whose inspect of `ref` answers 200. */
 export async function imageHoldersOf(cluster: Cluster, ref: string): Promise<AggregateNode[]> {
