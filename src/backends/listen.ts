@@ -110,7 +110,13 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
     },
   };
 
-  const forward = (message: Message): Promise<void> | undefined => {
+  /**
+   * Hands a peer's message to the next stage. `trusted`: the peer proved who it is (token or verified
+   * certificate). An unproven peer's `args.identity` (the client name a front door puts on a request,
+   * PROTOCOL.md; read by policy --own) is removed: anyone who can reach an open listener must not
+   * be able to act as another client.
+   */
+  const forward = (message: Message, trusted: boolean): Promise<void> | undefined => {
     if (!ctx.downstream) {
       refuse(
         message,
@@ -125,6 +131,11 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
       return;
     }
     const out: Message = { ...message };
+    const args = message.args as { identity?: unknown } | undefined;
+    if (!trusted && typeof args === 'object' && args !== null && 'identity' in args) {
+      const { identity: _claimed, ...rest } = args;
+      out.args = rest;
+    }
     // A reply to a peer that has gone away must not crash the replying stage.
     if (message.ret) out.ret = new ReplyProxy(message.ret);
     // The next stage's mailbox may push back: the session loop awaits this, so the peer's channel
@@ -180,7 +191,7 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
         controlFromPeer(session, message);
         continue;
       }
-      await forward(message);
+      await forward(message, flags.token !== undefined || session.info.authorized === true);
     }
   };
 
@@ -223,7 +234,7 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
       );
       return;
     }
-    void forward(message);
+    void forward(message, true);
   };
 
   const onSession = (session: Session) => {
@@ -298,8 +309,8 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
       listener = undefined;
       await l?.close();
     },
-    // Requests from an earlier stage in this process pass straight through.
-    handle: forward,
+    // Requests from an earlier stage in this process pass straight through (and are trusted).
+    handle: (message) => forward(message, true),
   };
 }
 
