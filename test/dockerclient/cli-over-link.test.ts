@@ -27,6 +27,12 @@ import { comparer, IMG, NET, norm, TTY_SIZE, UNTIL_GO } from './cli-chain.js';
 
 /** dockerclient's pool to the daemon: small, so a stream socket left open shows above it. */
 const POOL = 2;
+/**
+ * How long released daemon streams may take to close: the end travels CLI → dockerserver → remote ⇄
+ * listen → dockerclient; on two cores shared with 4 other CLI suites it took over 5 s twice (CI).
+ * What is checked is that they close, not how fast.
+ */
+const RELEASE_MS = 20_000;
 
 describe.each(['unix', 'ws'] as const)(
   'docker CLI over a %s link (dockerserver → remote ⇄ listen → dockerclient)',
@@ -127,7 +133,9 @@ describe.each(['unix', 'ws'] as const)(
       ]);
     });
 
-    it('attach and events stream live; afterwards no stream socket is left on the daemon', async () => {
+    it('attach and events stream live; afterwards no stream socket is left on the daemon', {
+      timeout: 60_000,
+    }, async () => {
       const outputs: string[] = [];
       for (const p of ['dd-', 'cc-']) {
         const target = p === 'dd-' ? d.host : host;
@@ -150,10 +158,12 @@ describe.each(['unix', 'ws'] as const)(
       expect(outputs[0]).toBe(
         'create\nstart\nattach\nexec_create: sh -c : > /go\nexec_start: sh -c : > /go\nexec_die\ndie\n',
       );
-      expect(await until(() => connectionsOn(d.socket) <= POOL, 5_000, 'the pool only', 20)).toBe(true);
+      expect(await until(() => connectionsOn(d.socket) <= POOL, RELEASE_MS, 'the pool only', 20)).toBe(true);
     });
 
-    it('the front end going away under live logs -f and attach: the back end lets go of the daemon streams', async () => {
+    it('the front end going away under live logs -f and attach: the back end lets go of the daemon streams', {
+      timeout: 60_000,
+    }, async () => {
       const extra = new StageChain({ log: pino({ level: 'silent' }), clock: systemClock });
       const extraHost = `unix://${join(dir, 'extra.sock')}`;
       await extra.start([`dockerserver ${extraHost}`, `remote ${link}`]);
@@ -171,7 +181,9 @@ describe.each(['unix', 'ws'] as const)(
         ).toBe(true);
         await extra.stop(); // the session to the back end ends with it
         for (const cli of [logs, attach]) await cli.exited(10_000);
-        expect(await until(() => connectionsOn(d.socket) <= POOL, 5_000, 'the pool only', 20)).toBe(true);
+        expect(await until(() => connectionsOn(d.socket) <= POOL, RELEASE_MS, 'the pool only', 20)).toBe(
+          true,
+        );
       } finally {
         await extra.stop();
       }
