@@ -167,6 +167,11 @@ export class OneShotReply<R = Message> implements Sender<R> {
   }
 
   close(): void {
+    // The common case is a close after the answer: no error (and no stack trace) is built for it.
+    if (this.#answered || this.#closed) {
+      this.#closed = true;
+      return;
+    }
     this.fail(new SwarmError(ErrorCode.UnexpectedEof, 'reply channel closed without a reply'));
   }
 
