@@ -276,6 +276,40 @@ describe('aggregate objects (simulator children)', () => {
     expect(err(r).message).toMatch(/simulator does not implement plugin.list/);
   });
 
+  it('a prune a node takes 2 s over is waited for (op deadline); a hung node ends it when it is down', async () => {
+    const { agg, children, clock } = await cluster(3);
+    children.get('node2').delayOps.set('image.prune', 2000);
+    const slow = call(agg, 'prune', 'image.prune');
+    let answered = false;
+    void slow.then(() => {
+      answered = true;
+    });
+    for (let i = 0; i < 4; i++) {
+      await settle();
+      clock.advance(500);
+    }
+    await settle(20);
+    expect(answered).toBe(true);
+    const r = set(await slow);
+    expect(r.status).toBe(200);
+    expect(r.headers?.['X-Swarm-Warning']).toBeUndefined(); // node2's report is in, not given up at 1 s
+    children.get('node3').hung = true;
+    const hung = call(agg, 'prune', 'image.prune');
+    let ended = false;
+    void hung.then(() => {
+      ended = true;
+    });
+    let waited = 0;
+    while (!ended && waited < 10_000) {
+      await settle();
+      clock.advance(250);
+      waited += 250;
+    }
+    expect(ended).toBe(true);
+    expect(waited).toBeLessThan(5_000); // cut when node3 is declared down, not at the 30 s op deadline
+    expect(set(await hung).headers?.['X-Swarm-Warning']).toMatch(/node3/);
+  });
+
   it('events with until end, also while a node hangs', async () => {
     const { agg, children, clock } = await cluster(3);
     const now = Math.floor(Date.now() / 1000);

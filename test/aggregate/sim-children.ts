@@ -64,6 +64,8 @@ export interface SimChild {
    * ending (a daemon that hangs in the middle of a pull); with `hung`, the node's probes fail too.
    */
   readonly stallOps: Set<string>;
+  /** Ops the child answers only after this many ms of the clock (a daemon busy deleting). */
+  readonly delayOps: Map<string, number>;
   /** Every request's args, in arrival order (including swallowed ones). */
   readonly calls: Message['args'][];
 }
@@ -91,13 +93,16 @@ export class SimChildren {
       hung: false,
       hangOps: new Set(),
       stallOps: new Set(),
+      delayOps: new Map(),
       calls: [],
       address: {
         [kSender]: true,
         send: (m: Message) => {
           child.calls.push(m.args);
           const op = (m.args as { op?: string }).op ?? '';
-          if (child.stallOps.has(op) && !child.hung) stall(m);
+          const delay = child.delayOps.get(op);
+          if (delay !== undefined && !child.hung) this.clock.setTimeout(() => void instance.handle(m), delay);
+          else if (child.stallOps.has(op) && !child.hung) stall(m);
           else if (!child.hung && !child.hangOps.has(op) && !fakeExec(instance, execs, m))
             void instance.handle(m);
           return undefined;

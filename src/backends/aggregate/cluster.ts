@@ -117,18 +117,33 @@ export class Cluster {
   }
 
   /**
-   * Sends one request to every node at once; each answers or fails within the deadline. One timer
+   * The deadline of calls that change something on every node at once (rmi, tag, prunes): the op
+   * deadline, as a daemon may take seconds to delete; a hung node still fails them when it is declared
+   * down (~2.5 s), as every call in flight to it is cut then.
+   */
+  get changeDeadline(): number {
+    return this.#opts.opDeadline ?? this.#opts.deadline;
+  }
+
+  /**
+   * Sends one request to every node at once; each answers or fails within the deadline (`deadlineMs`,
+   * the list deadline unless given). One timer
    * serves the whole fan-out (not one per node): at 1,000 nodes the per-node timers were a visible
    * part of a listing's cost, and every node shares the same deadline anyway.
    */
-  fanOut(verb: Verb, args: (node: AggregateNode) => DockerArgs, nodes = this.nodes): Promise<FanOutResult[]> {
+  fanOut(
+    verb: Verb,
+    args: (node: AggregateNode) => DockerArgs,
+    nodes = this.nodes,
+    deadlineMs = this.#opts.deadline,
+  ): Promise<FanOutResult[]> {
     const clock = this.#opts.clock;
     return new Promise((resolve) => {
       const out = new Array<FanOutResult>(nodes.length);
       let left = nodes.length;
       if (left === 0) return resolve(out);
       const deadline = new SharedDeadline();
-      const timer = clock.setTimeout(() => deadline.fire(), this.#opts.deadline);
+      const timer = clock.setTimeout(() => deadline.fire(), deadlineMs);
       // Callbacks, not a promise per node: a 1,000-node listing made 4 promises per node before.
       nodes.forEach((node, i) => {
         const a = args(node);
@@ -150,7 +165,7 @@ export class Cluster {
               resolve(out);
             }
           },
-          undefined,
+          deadlineMs,
           deadline,
         );
       });

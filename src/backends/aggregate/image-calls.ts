@@ -162,7 +162,7 @@ export async function onEveryHolder(cluster: Cluster, args: DockerArgs): Promise
   const holders = await imageHoldersOf(cluster, ref);
   if (holders.length === 0) throw imageNotAnswered(cluster, ref);
   const verb = args.op === 'image.remove' ? 'remove' : 'set';
-  const results = await cluster.fanOut(verb, () => args, holders);
+  const results = await cluster.fanOut(verb, () => args, holders, cluster.changeDeadline);
   const ok = results.flatMap((r) => ('result' in r && r.result.status < 300 ? [r.result] : []));
   const failed = results.find((r) => 'error' in r) as { node: AggregateNode; error: SwarmError } | undefined;
   if (failed && ok.length === 0) throw failed.error;

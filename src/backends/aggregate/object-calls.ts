@@ -100,7 +100,7 @@ export async function diskUsage(cluster: Cluster, args: DockerArgs): Promise<Doc
 
 /** Any prune (networks, volumes, images, build cache) on every node, reports summed. */
 export async function pruneAll(cluster: Cluster, args: DockerArgs): Promise<DockerResult> {
-  const results = await cluster.fanOut('prune', () => ({ ...args }));
+  const results = await cluster.fanOut('prune', () => ({ ...args }), cluster.nodes, cluster.changeDeadline);
   const bodies: Record<string, unknown>[] = [];
   for (const r of results) {
     if (!('result' in r) || r.result.status >= 300) continue;

@@ -74,7 +74,12 @@ export async function clusterVersion(cluster: Cluster): Promise<DockerResult> {
 
 /** `POST /containers/prune` on every node, reports summed. */
 export async function pruneContainers(cluster: Cluster, args: DockerArgs): Promise<DockerResult> {
-  const results = await cluster.fanOut('prune', () => ({ op: 'container.prune', query: args.query }));
+  const results = await cluster.fanOut(
+    'prune',
+    () => ({ op: 'container.prune', query: args.query }),
+    cluster.nodes,
+    cluster.changeDeadline,
+  );
   const deleted: string[] = [];
   let reclaimed = 0;
   for (const r of results) {
