@@ -11,7 +11,7 @@ import { isSwarmError } from '../../errors.js';
 import type { Sender } from '../../libchan/types.js';
 import type { DockerArgs, DockerResult, DockerStreamResult } from './api.js';
 import { errorArgsToHttp, type HttpError, httpError, statusOfErrorArgs } from './http-errors.js';
-import { awaitReply } from './http-reply.js';
+import { awaitReply, type ReplyOutcome } from './http-reply.js';
 
 /** What the HTTP edge writes for a forwarded request. */
 export type ForwardResult =
@@ -102,21 +102,7 @@ export function forwardRequest(
     };
   };
 
-  let sent: Promise<ForwardResult | undefined>;
-  try {
-    const pending = downstream.send(message as Message);
-    sent = pending ? pending.then(() => undefined, sendFailed) : Promise.resolve(undefined);
-  } catch (err) {
-    sent = Promise.resolve(sendFailed(err));
-  }
-
-  const result = (async (): Promise<ForwardResult> => {
-    const failed = await Promise.race([sent, waiter.outcome.then(() => undefined)]);
-    if (failed) {
-      waiter.cancel();
-      return failed;
-    }
-    const outcome = await waiter.outcome;
+  const answered = (outcome: ReplyOutcome): ForwardResult => {
     switch (outcome.kind) {
       case 'reply':
         return toForwardResult(outcome.message, name, args.op);
@@ -142,6 +128,26 @@ export function forwardRequest(
         stream?.destroy();
         return { kind: 'cancelled' };
     }
+  };
+
+  let pending: Promise<void> | undefined;
+  try {
+    pending = downstream.send(message as Message);
+  } catch (err) {
+    waiter.cancel();
+    return { result: Promise.resolve(sendFailed(err)), cancel() {} };
+  }
+  // Accepted at once (the usual case: the next stage's mailbox had room): only the answer is awaited,
+  // without a race and its promises per request.
+  if (!pending) return { result: waiter.outcome.then(answered), cancel: () => waiter.cancel() };
+  const sent = pending.then(() => undefined, sendFailed);
+  const result = (async (): Promise<ForwardResult> => {
+    const failed = await Promise.race([sent, waiter.outcome.then(() => undefined)]);
+    if (failed) {
+      waiter.cancel();
+      return failed;
+    }
+    return answered(await waiter.outcome);
   })();
   return { result, cancel: () => waiter.cancel() };
 }
