@@ -171,11 +171,17 @@ describe('aggregate objects (simulator children)', () => {
 
   it("a hung node's images: listed at the deadline as node/repo:tag, Host Down; a run of one fails naming it", async () => {
     const { agg, children, clock } = await cluster(3);
-    const pulled = await direct(children.get('node3'), 'spawn', 'image.create', {
-      query: { fromImage: 'onlythree', tag: '1' },
-    });
-    pulled.stream?.resume();
-    await new Promise((r) => pulled.stream?.on('end', r));
+    for (const [n, image] of [
+      ['node3', 'onlythree'],
+      ['node3', 'onboth'],
+      ['node1', 'onboth'],
+    ] as const) {
+      const pulled = await direct(children.get(n), 'spawn', 'image.create', {
+        query: { fromImage: image, tag: '1' },
+      });
+      pulled.stream?.resume();
+      await new Promise((r) => pulled.stream?.on('end', r));
+    }
     expect(set(await call(agg, 'ls', 'image.list')).status).toBe(200); // the aggregate sees node3's images
     children.get('node3').hung = true;
     const pending = call(agg, 'ls', 'image.list');
@@ -200,6 +206,20 @@ describe('aggregate objects (simulator children)', () => {
     expect(failed.verb).toBe('error');
     expect(err(failed).status).toBe(503);
     expect(err(failed).message).toMatch(/onlythree:1 is only on node node3/);
+    // An rmi of an image node3 holds too acts on node1 and says node3 kept its copy.
+    const rmi = call(agg, 'remove', 'image.remove', { id: 'onboth:1' });
+    for (let i = 0; i < 5; i++) {
+      await settle();
+      clock.advance(1000);
+    }
+    const removed = set(await rmi);
+    expect(removed.status).toBe(200);
+    expect(removed.headers?.['X-Swarm-Warning']).toMatch(
+      /onboth:1 is also on node node3 \((degraded|down|backoff)\)/,
+    );
+    expect(set(await direct(children.get('node1'), 'get', 'image.inspect', { id: 'onboth:1' })).status).toBe(
+      404,
+    );
   });
 
   it('a BuildKit session is placed; the build and /grpc that name it follow it to its node', async () => {

@@ -10,7 +10,7 @@ import { ErrorCode, SwarmError } from '../../errors.js';
 import { type DockerArgs, type DockerResult, replySet } from '../docker/api.js';
 import type { Cluster } from './cluster.js';
 import { placementNode } from './create.js';
-import { imageNotAnswered, listImages } from './image-list.js';
+import { imageNotAnswered, listImages, unhealthyHolders } from './image-list.js';
 import type { AggregateNode } from './node.js';
 import { rulesFromMap } from './object-rules.js';
 import { type RankOptions, rankNodes } from './placement.js';
@@ -166,11 +166,19 @@ export async function onEveryHolder(cluster: Cluster, args: DockerArgs): Promise
   const ok = results.flatMap((r) => ('result' in r && r.result.status < 300 ? [r.result] : []));
   const failed = results.find((r) => 'error' in r) as { node: AggregateNode; error: SwarmError } | undefined;
   if (failed && ok.length === 0) throw failed.error;
-  if (args.op === 'image.tag') return withWarnings({ status: 201 }, results);
-  return withWarnings(
-    { status: 200, body: ok.flatMap((r) => (Array.isArray(r.body) ? r.body : [])) },
-    results,
-  );
+  const done =
+    args.op === 'image.tag'
+      ? withWarnings({ status: 201 }, results)
+      : withWarnings(
+          { status: 200, body: ok.flatMap((r) => (Array.isArray(r.body) ? r.body : [])) },
+          results,
+        );
+  // A node that does not answer may hold it too: untouched there, it shows again when that node is back.
+  const away = unhealthyHolders(cluster, ref).filter((n) => !holders.includes(n));
+  if (away.length === 0) return done;
+  const note = `${ref} is also on ${away.map((n) => `node ${n.name} (${n.health})`).join(', ')}, not changed there`;
+  const before = done.headers?.['X-Swarm-Warning'];
+  return { ...done, headers: { ...done.headers, 'X-Swarm-Warning': before ? `${before}; ${note}` : note } };
 }
 
 /** The node for `docker save a b …`: one holding every image (the first holder of the first otherwise). */
