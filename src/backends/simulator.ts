@@ -2,7 +2,7 @@
  * The `simulator` stage: an in-memory Docker engine that answers the Docker verbs the way dockerd
  * 20.10 (API 1.41) does, so `dockerserver → simulator` works with the unmodified docker CLI and
  * docker-compose: containers (create … rm, exec, diff, export, update), networks, volumes (their files
- * kept in memory between containers), images (pull, tag, rmi, history, commit, save, load, prune),
+ * kept in memory between containers), images (pull, import, tag, rmi, history, commit, save, load, prune),
  * events, version, info. Containers "run" a tiny command model (echo, sleep, cat, sh -c, `> file`,
  * exit N) on the chain's clock. Thousands fit in one process: an idle engine holds no timers.
  *
@@ -97,8 +97,8 @@ export const simulatorStage: StageDefinition = {
   example: 'simulator node1 --label storage=ssd',
   help: [
     'Answers Docker requests like dockerd 20.10: containers, exec, networks, volumes, images',
-    '(busybox:local plus anything pulled: pulls always succeed; tag, commit, save, load), events,',
-    'logs, attach, wait. Containers run a command model: echo, sleep N|infinity, cat (stdin or',
+    '(busybox:local plus anything pulled: pulls always succeed; import, tag, commit, save, load), events,',
+    'logs, attach (also over a websocket), wait. Containers run a command model: echo, sleep N|infinity, cat (stdin or',
     "files), true, false, hostname, env, top, sh -c '<a>; <b> && <c>' with exit N, trap and",
     "'> file' / '>> file' (the container's files and its volumes, in memory); anything else fails",
     'to start like a missing binary (exit 127).',
