@@ -17,7 +17,7 @@ import { createContainer } from './aggregate/create.js';
 import { type DockerEvent, nodeEvent } from './aggregate/events.js';
 import { Followers } from './aggregate/follow.js';
 import type { HealthOptions } from './aggregate/health.js';
-import { imageCall } from './aggregate/image-calls.js';
+import { imageCall, pushedRef } from './aggregate/image-calls.js';
 import { imageNotAnswered } from './aggregate/image-list.js';
 import type { AggregateNode } from './aggregate/node.js';
 import { type NodeLine, nameNodeLines, readNodesFile, watchNodesFile } from './aggregate/nodes-file.js';
@@ -245,9 +245,8 @@ export function createAggregate(
       case 'exec':
         return (await execOwner(args.id ?? '')).forward(message, args);
       case 'holder': {
-        // A push names the repository in the path and the tag in the query: the holder has both.
-        const tag = args.op === 'image.push' && args.query.tag ? `:${args.query.tag}` : '';
-        return (await holder(row.object, `${args.id ?? ''}${tag}`)).forward(message, args);
+        const ref = args.op === 'image.push' ? pushedRef(cluster, args) : (args.id ?? '');
+        return (await holder(row.object, ref)).forward(message, args);
       }
       case 'any': {
         // Served by one reachable node (a targeted pull, a build, the daemon-local families).

@@ -73,7 +73,13 @@ describe('aggregate images over 3 real daemons and a private registry', () => {
     await ok(swarm(['tag', 'agg-src:1', ref]));
     const pushed = await ok(swarm(['push', ref], 60_000));
     expect(pushed).toMatch(/digest: sha256:[0-9a-f]{64}/);
-    await ok(swarm(['rmi', ref, 'agg-src:1']));
+    // --all-tags names no tag: the node holding the repository's tags pushes them all.
+    const ref2 = `${registry.address}/agg-pull:2`;
+    await ok(swarm(['tag', 'agg-src:1', ref2]));
+    const all = await ok(swarm(['push', '--all-tags', `${registry.address}/agg-pull`], 60_000));
+    expect(all).toMatch(/^1: digest: /m);
+    expect(all).toMatch(/^2: digest: /m);
+    await ok(swarm(['rmi', ref, ref2, 'agg-src:1']));
     expect(await imageOn(ref)).toEqual([]);
 
     const pulled = await ok(swarm(['pull', ref], 60_000));

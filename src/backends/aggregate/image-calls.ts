@@ -73,6 +73,19 @@ export async function imageCall(
   }
 }
 
+/**
+ * The image a push needs its node to hold: the path names the repository and the query the tag
+ * (`repo:tag`); `docker push --all-tags` sends no tag, so any tag of the repository a reachable node last
+ * listed will do (the repository alone would mean `repo:latest`, which it may not have).
+ */
+export function pushedRef(cluster: Cluster, args: DockerArgs): string {
+  const repo = args.id ?? '';
+  if (args.query.tag) return `${repo}:${args.query.tag}`;
+  for (const n of cluster.nodes.filter((x) => x.reachable))
+    for (const row of n.images) for (const t of row.RepoTags ?? []) if (t.startsWith(`${repo}:`)) return t;
+  return repo;
+}
+
 /** The reachable nodes whose inspect of `ref` answers 200. */
 export async function imageHoldersOf(cluster: Cluster, ref: string): Promise<AggregateNode[]> {
   const results = await cluster.fanOut(
