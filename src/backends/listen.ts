@@ -12,6 +12,7 @@ import { isVerb, type Message } from '../actors/message.js';
 import { ReplyProxy, refuse, replyOnce } from '../actors/reply.js';
 import { ErrorCode, SwarmError } from '../errors.js';
 import type { Listener, Receiver, Session } from '../libchan/index.js';
+import type { SessionTraffic } from '../libchan/session-flow.js';
 import {
   isLoopback,
   type LinkFlags,
@@ -23,6 +24,7 @@ import {
   TOKEN_ENV,
 } from './link/address.js';
 import { AuthFailures, peerHost } from './link/auth-failures.js';
+import { LinkTraffic } from './link/traffic.js';
 import type { StageContext, StageDefinition, StageInstance } from './stage.js';
 
 const OPTIONS = new Set([
@@ -79,16 +81,19 @@ function checkExposure(url: LinkUrl, flags: LinkFlags): void {
   );
 }
 
-/** A listen stage instance (exported for tests: `address`, `sessions`). */
+/** A listen stage instance (exported for tests: `address`, `sessions`; `traffic` for --admin). */
 export interface ListenInstance extends StageInstance {
   readonly address: string | undefined;
   readonly sessions: number;
+  /** Bytes, messages and credit stalls over every session peers have opened. */
+  readonly traffic: SessionTraffic;
 }
 
 function createListen(args: string[], ctx: StageContext): ListenInstance {
   const { url, flags } = parseLinkArgs('listen', args, OPTIONS);
   checkExposure(url, flags);
   let listener: Listener | undefined;
+  const traffic = new LinkTraffic();
   const failures = new AuthFailures(ctx.clock);
   /** Sessions already logged for refused control messages: one line per session, not per message. */
   const warnedControl = new WeakSet<Session>();
@@ -282,6 +287,9 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
     get sessions() {
       return listener?.sessions.size ?? 0;
     },
+    get traffic() {
+      return traffic.totals();
+    },
     describe: () => {
       const mode = authMode(flags);
       const auth =
@@ -300,7 +308,7 @@ function createListen(args: string[], ctx: StageContext): ListenInstance {
       return `accepting remote stages on ${where} (${auth})`;
     },
     async start() {
-      listener = await listenLink('listen', url, flags, onSession, limits);
+      listener = await listenLink('listen', url, flags, onSession, limits, traffic);
       // Like dockerserver's socket: owner and group only, whatever the umask.
       if (url.scheme === 'unix') await chmod(url.path, 0o660);
     },

@@ -11,6 +11,7 @@ import { refuse } from '../actors/reply.js';
 import type { TimerHandle } from '../clock.js';
 import { ConnectionLostError, ErrorCode, SwarmError, toError } from '../errors.js';
 import { pipe, type Session } from '../libchan/index.js';
+import type { SessionTraffic } from '../libchan/session-flow.js';
 import { EOF } from '../libchan/types.js';
 import {
   connectLink,
@@ -21,6 +22,7 @@ import {
   TOKEN_ENV,
 } from './link/address.js';
 import { LinkForwarder } from './link/forwarder.js';
+import { LinkTraffic } from './link/traffic.js';
 import type { StageContext, StageDefinition, StageInstance } from './stage.js';
 
 const OPTIONS = new Set(['token', 'token-file', 'tlscert', 'tlskey', 'tlscacert', 'deadline', 'insecure']);
@@ -33,8 +35,9 @@ async function dial(
   name: string,
   url: LinkUrl,
   flags: LinkFlags,
+  traffic: LinkTraffic,
 ): Promise<{ session: Session; ch: ReturnType<Session['newSendChannel']> }> {
-  const session = await connectLink(name, url, flags);
+  const session = await connectLink(name, url, flags, traffic);
   try {
     const ch = session.newSendChannel<Message>();
     if (flags.token !== undefined) {
@@ -54,10 +57,12 @@ async function dial(
   }
 }
 
-/** A remote stage instance (exported for tests: `linkState`, `inFlight`). */
+/** A remote stage instance (exported for tests: `linkState`, `inFlight`; `traffic` for --admin). */
 export interface RemoteInstance extends StageInstance {
   readonly linkState: 'connecting' | 'up' | 'down' | 'stopped';
   readonly inFlight: number;
+  /** Bytes, messages and credit stalls over every session this stage has had. */
+  readonly traffic: SessionTraffic;
 }
 
 function createRemote(args: string[], ctx: StageContext): RemoteInstance {
@@ -70,6 +75,7 @@ function createRemote(args: string[], ctx: StageContext): RemoteInstance {
   let attempt = 0;
   let timer: TimerHandle | undefined;
   let nextAt = 0;
+  const traffic = new LinkTraffic();
 
   const lost = (cause: Error) =>
     new ConnectionLostError(`stage ${ctx.name}: link to ${url.text} lost: ${cause.message}`, {
@@ -80,7 +86,7 @@ function createRemote(args: string[], ctx: StageContext): RemoteInstance {
   const connectOnce = async (): Promise<void> => {
     state = 'connecting';
     let timedOut = false;
-    const attemptP = dial(ctx.name, url, flags);
+    const attemptP = dial(ctx.name, url, flags, traffic);
     let deadline: TimerHandle | undefined;
     const expired = new Promise<never>((_, reject) => {
       deadline = clock.setTimeout(() => {
@@ -152,6 +158,9 @@ function createRemote(args: string[], ctx: StageContext): RemoteInstance {
     },
     get inFlight() {
       return link?.inFlight ?? 0;
+    },
+    get traffic() {
+      return traffic.totals();
     },
     describe: () =>
       `forwarding to ${url.text} (${state === 'up' ? 'linked' : 'not linked yet, retrying'}` +

@@ -200,6 +200,7 @@ export class ChanOut implements Entry {
       return undefined;
     }
     // No credit: detach the ends now (ownership moves at send()), encode when credit arrives.
+    if (this.#pending.length === 0) this.#host.stalled();
     const moved = detachRefs(value);
     return new Promise((resolve, reject) => this.#pending.push({ value, moved, resolve, reject }));
   }

@@ -78,6 +78,8 @@ export interface Host {
   refundEarly(n: number): boolean;
   /** `n` bytes refunded by {@link refundEarly} are consumed or dropped: the budget gets them back. */
   endEarly(n: number): void;
+  /** A send on a channel waits for the channel's credit (counted for monitoring only). */
+  stalled(): void;
 }
 
 /** The error a receiver or writer sees for a RESET with `code`. */

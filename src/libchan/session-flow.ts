@@ -19,6 +19,24 @@ import { FrameWriter } from './writer.js';
  */
 export const OUTPUT_HIGH_WATER = 1 << 20;
 
+/**
+ * What one session has carried so far, counted where it happens (for monitoring: swarmd `--admin`
+ * reads it through the link stages). Plain integer fields, bumped in place: no allocation per frame.
+ */
+export interface SessionTraffic {
+  /** DATA payload bytes sent and received: messages and byte streams (no frame headers, no control frames). */
+  bytesOut: number;
+  bytesIn: number;
+  /** Messages sent and received on channels (a message split over several frames counts once). */
+  messagesOut: number;
+  messagesIn: number;
+  /**
+   * Times sending had to wait: an ordered frame queued behind the peer's connection credit or a full
+   * transport, or a channel message queued for the channel's credit. One per wait, not per frame.
+   */
+  creditStalls: number;
+}
+
 interface Queued {
   type: number;
   flags: number;
@@ -40,6 +58,14 @@ export class ConnectionFlow {
   #head = 0;
   /** Bytes refunded by {@link refundEarly} whose message is not taken yet. */
   #early = 0;
+  /** Counters only; nothing here reads them. */
+  readonly traffic: SessionTraffic = {
+    bytesOut: 0,
+    bytesIn: 0,
+    messagesOut: 0,
+    messagesIn: 0,
+    creditStalls: 0,
+  };
 
   /** `onOverflow`: the transport holds more than `maxOut` unsent bytes (the peer does not read). */
   constructor(wire: Wire, window: number, maxOut: number, onOverflow: () => void) {
@@ -74,10 +100,12 @@ export class ConnectionFlow {
       const len = (payload as Uint8Array).length;
       if (len <= this.#credit) {
         this.#credit -= len;
+        this.traffic.bytesOut += len;
         this.#writer.frame(type, flags, id, payload);
         return;
       }
     }
+    if (this.#head === this.#queue.length) this.traffic.creditStalls++;
     this.#queue.push({ type, flags, id, payload });
   }
 
@@ -101,6 +129,7 @@ export class ConnectionFlow {
         const len = (f.payload as Uint8Array).length;
         if (len > this.#credit) break;
         this.#credit -= len;
+        this.traffic.bytesOut += len;
       }
       this.#head++;
       this.#writer.frame(f.type, f.flags, f.id, f.payload);
@@ -113,6 +142,7 @@ export class ConnectionFlow {
 
   /** The peer sent `n` DATA bytes: throws ProtocolError when that overruns the window. */
   received(n: number): void {
+    this.traffic.bytesIn += n;
     if (!this.#in.use(n)) throw new ProtocolError('connection flow-control window overrun');
   }
 

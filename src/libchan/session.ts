@@ -10,7 +10,7 @@ import { ConnectionLostError, ErrorCode, ProtocolError, SwarmError } from '../er
 import { ChanOut } from './channel.js';
 import { FrameParser, FrameType, RefKind, ResetCode } from './frames.js';
 import { decodeCodeReason, encodeCodeReason, type Host, type SessionSettings } from './host.js';
-import { ConnectionFlow } from './session-flow.js';
+import { ConnectionFlow, type SessionTraffic } from './session-flow.js';
 import { type Breach, PreAuthGuard } from './session-guard.js';
 import { entryFrame, peerOpen } from './session-inbound.js';
 import { resolveSettings, type SessionOptions } from './session-options.js';
@@ -148,6 +148,11 @@ export class Session implements Transport, Host {
     return { ...this.#table.counts(), queuedFrames: this.#flow.queued };
   }
 
+  /** What this session has carried so far: bytes and messages each way, credit stalls (live counters). */
+  get traffic(): Readonly<SessionTraffic> {
+    return this.#flow.traffic;
+  }
+
   // ---- Host (used by entries) ---------------------------------------------------------------
 
   frame(type: number, flags: number, id: number, payload?: Uint8Array): void {
@@ -172,10 +177,16 @@ export class Session implements Transport, Host {
 
   emit(id: number, value: unknown, moved: Map<object, object> | undefined): void {
     this.#refs.emit(id, value, moved);
+    this.#flow.traffic.messagesOut++;
   }
 
   decode(id: number, bytes: Uint8Array): unknown {
+    this.#flow.traffic.messagesIn++;
     return this.#refs.decode(id, bytes);
+  }
+
+  stalled(): void {
+    this.#flow.traffic.creditStalls++;
   }
 
   release(n: number): void {

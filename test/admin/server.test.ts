@@ -256,9 +256,12 @@ describe('listen and remote links in the tree', () => {
       front.head?.send({ verb: 'ls', args: { op: 'container.list', query: {} }, ret });
       await until(() => ret.closed, 5000, 'the list reply over the link');
       const remote = actorsOf(frontModel.tick().tree as never).find((a) => a.id === 'remote#1') as ActorView;
-      expect(remote.link).toEqual({ kind: 'remote', state: 'up', inFlight: 0 });
+      expect(remote.link).toMatchObject({ kind: 'remote', state: 'up', inFlight: 0 });
       const listen = actorsOf(backModel.tick().tree as never).find((a) => a.id === 'listen#1') as ActorView;
-      expect(listen.link).toEqual({ kind: 'listen', sessions: 1 });
+      expect(listen.link).toMatchObject({ kind: 'listen', sessions: 1 });
+      // The request went out over the remote's session and came in on the listen's.
+      expect(remote.link?.traffic?.messagesOut).toBeGreaterThanOrEqual(1);
+      expect(listen.link?.traffic?.messagesIn).toBeGreaterThanOrEqual(1);
     } finally {
       await front.stop();
       await back.stop();

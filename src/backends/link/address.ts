@@ -17,6 +17,7 @@ import {
   ws,
 } from '../../libchan/index.js';
 import { redactSecrets } from '../secrets.js';
+import type { LinkTraffic } from './traffic.js';
 
 /** A parsed link address. */
 export interface LinkUrl {
@@ -200,8 +201,18 @@ function material(stage: string, flags: LinkFlags, server: boolean): tls.TlsMate
   };
 }
 
-/** Opens a client session to `url`. */
-export function connectLink(stage: string, url: LinkUrl, flags: LinkFlags): Promise<Session> {
+/** Opens a client session to `url`; its bytes and messages count in `traffic` when given. */
+export async function connectLink(
+  stage: string,
+  url: LinkUrl,
+  flags: LinkFlags,
+  traffic?: LinkTraffic,
+): Promise<Session> {
+  const session = await dialLink(stage, url, flags);
+  return traffic ? traffic.track(session) : session;
+}
+
+function dialLink(stage: string, url: LinkUrl, flags: LinkFlags): Promise<Session> {
   switch (url.scheme) {
     case 'unix':
       return unix.connect({ path: url.path });
@@ -216,14 +227,19 @@ export function connectLink(stage: string, url: LinkUrl, flags: LinkFlags): Prom
   }
 }
 
-/** Listens on `url`; each accepted session goes to `onSession`. */
+/**
+ * Listens on `url`; each accepted session goes to `onSession` (and counts in `traffic` when given,
+ * from its first byte).
+ */
 export function listenLink(
   stage: string,
   url: LinkUrl,
   flags: LinkFlags,
-  onSession: (s: Session) => void,
+  accepted: (s: Session) => void,
   limits: ListenLimits = {},
+  traffic?: LinkTraffic,
 ): Promise<Listener> {
+  const onSession = traffic ? (s: Session) => accepted(traffic.track(s)) : accepted;
   switch (url.scheme) {
     case 'unix':
       return unix.listen({ path: url.path, ...limits }, onSession);

@@ -9,9 +9,9 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { actorsOf, inspectTree } from '../../actors/inspection.js';
 import type { Chain } from '../../backends/chain.js';
-import type { StageActor } from '../../backends/stage-actor.js';
 import { version } from '../help.js';
-import { type AdminModel, daemonLinks, LINK_STATES, linkOf } from './model.js';
+import { linkMetrics } from './metrics-links.js';
+import type { AdminModel } from './model.js';
 import { BUCKETS, type RequestStats, STATUS_CLASSES } from './requests.js';
 
 /** The health machine's states, one `swarmd_node_health` series each. */
@@ -139,61 +139,7 @@ export function createMetrics(chain: Chain, stats: RequestStats, model: AdminMod
       }
     },
   );
-  /** A gauge filler over every stage (and node) for which `view` has something to report. */
-  const perStage =
-    <V>(view: (s: StageActor) => V | undefined) =>
-    (fill: (g: Gauge, stage: string, v: V) => void) =>
-    (g: Gauge) => {
-      for (const s of [...chain.stages, ...chain.children]) {
-        const v = view(s);
-        if (v) fill(g, s.name, v);
-      }
-    };
-  const links = perStage(daemonLinks);
-  gauge(
-    'swarmd_daemon_streams_open',
-    'Long-lived streams (attach, exec, logs -f, events, stats…) a dockerclient stage holds open to its daemon.',
-    ['stage'],
-    links((g, stage, l) => g.set({ stage }, l.streamsOpen)),
-  );
-  gauge(
-    'swarmd_daemon_streams_limit',
-    'Most streams a dockerclient stage opens at once (--streams); one more is refused with 503.',
-    ['stage'],
-    links((g, stage, l) => g.set({ stage }, l.streamsLimit)),
-  );
-  gauge(
-    'swarmd_daemon_connections_limit',
-    'Size of a dockerclient stage keep-alive pool for plain calls (--connections).',
-    ['stage'],
-    links((g, stage, l) => g.set({ stage }, l.connectionsLimit)),
-  );
-  const each = perStage(linkOf);
-  gauge(
-    'swarmd_listen_sessions',
-    'Peer sessions a listen stage holds open now.',
-    ['stage'],
-    each((g, stage, l) => {
-      if (l.kind === 'listen') g.set({ stage }, l.sessions);
-    }),
-  );
-  gauge(
-    'swarmd_remote_link',
-    "1 for a remote stage's current link state, 0 for the others.",
-    ['stage', 'state'],
-    each((g, stage, l) => {
-      if (l.kind === 'remote')
-        for (const state of LINK_STATES) g.set({ stage, state }, l.state === state ? 1 : 0);
-    }),
-  );
-  gauge(
-    'swarmd_remote_in_flight',
-    'Requests a remote stage has sent over its link and not yet seen answered.',
-    ['stage'],
-    each((g, stage, l) => {
-      if (l.kind === 'remote') g.set({ stage }, l.inFlight);
-    }),
-  );
+  linkMetrics(chain, { counter, gauge });
   gauge('swarmd_ready', '1 when /readyz answers 200.', [], (g) => g.set(model.view.ready ? 1 : 0));
   return register;
 }

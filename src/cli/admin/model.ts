@@ -16,7 +16,10 @@ import type { Chain } from '../../backends/chain.js';
 import type { HealthReport, StageActor } from '../../backends/stage-actor.js';
 import type { Clock } from '../../clock.js';
 import { version } from '../help.js';
+import { type DaemonLinks, daemonLinks, type LinkView, linkOf } from './links.js';
 import type { RequestStats } from './requests.js';
+
+export { type DaemonLinks, daemonLinks, LINK_STATES, type LinkView, linkOf } from './links.js';
 
 /** Points of history kept per actor (one per sample: 2 minutes at 1 s). */
 export const HISTORY = 120;
@@ -39,60 +42,6 @@ export interface ActorView extends ActorSnapshot {
   daemon?: DaemonLinks;
   /** A `listen` stage's sessions, or a `remote` stage's link to its listen. */
   link?: LinkView;
-}
-
-/** The libchan link of a `listen` (peers' sessions) or `remote` (its one session) stage. */
-export type LinkView =
-  | { kind: 'listen'; sessions: number }
-  | { kind: 'remote'; state: 'connecting' | 'up' | 'down' | 'stopped'; inFlight: number };
-
-/** The remote link states, one `swarmd_remote_link` series each. */
-export const LINK_STATES = ['connecting', 'up', 'down', 'stopped'] as const;
-
-/**
- * The link of a `listen` or `remote` stage, read duck-typed from what their instances expose
- * (`sessions`; `linkState`, `inFlight`).
- */
-export function linkOf(stage: StageActor | undefined): LinkView | undefined {
-  const i = stage?.instance as { sessions?: unknown; linkState?: unknown; inFlight?: unknown } | undefined;
-  if (stage?.definition.name === 'listen' && typeof i?.sessions === 'number')
-    return { kind: 'listen', sessions: i.sessions };
-  if (
-    stage?.definition.name === 'remote' &&
-    typeof i?.inFlight === 'number' &&
-    (LINK_STATES as readonly unknown[]).includes(i.linkState)
-  )
-    return { kind: 'remote', state: i.linkState as (typeof LINK_STATES)[number], inFlight: i.inFlight };
-  return undefined;
-}
-
-/** What a dockerclient stage holds open to its daemon. */
-export interface DaemonLinks {
-  streamsOpen: number;
-  streamsLimit: number;
-  /** Size of its keep-alive connection pool for plain calls. */
-  connectionsLimit: number;
-}
-
-/**
- * The daemon links of a stage whose instance has an engine client (dockerclient), read duck-typed so
- * the admin needs nothing from the stage but what it already exposes (`engine.streamsOpen`, `limits`).
- */
-export function daemonLinks(stage: StageActor | undefined): DaemonLinks | undefined {
-  const engine = (
-    stage?.instance as
-      | { engine?: { streamsOpen?: unknown; limits?: { streams?: unknown; connections?: unknown } } }
-      | undefined
-  )?.engine;
-  const open = engine?.streamsOpen;
-  const limits = engine?.limits;
-  if (
-    typeof open !== 'number' ||
-    typeof limits?.streams !== 'number' ||
-    typeof limits.connections !== 'number'
-  )
-    return undefined;
-  return { streamsOpen: open, streamsLimit: limits.streams, connectionsLimit: limits.connections };
 }
 
 /** A supervisor with its children as views. */

@@ -45,6 +45,18 @@ export const PAGE_JS = `'use strict';
     }
     return '<polyline class="' + cls + '" points="' + pts.join(' ') + '"/>';
   }
+  function bytes(n) {
+    if (n < 1024) return n + ' B';
+    if (n < 1048576) return num(n / 1024, 1) + ' KiB';
+    return num(n / 1048576, 1) + ' MiB';
+  }
+  // A link stage's libchan traffic: bytes and messages in/out, credit stalls.
+  function traffic(t) {
+    if (!t) return '';
+    return '<span class="k traffic" data-messages-in="' + t.messagesIn + '" data-messages-out="' +
+      t.messagesOut + '">' + esc(bytes(t.bytesIn)) + ' / ' + esc(bytes(t.bytesOut)) + ' in/out · ' +
+      t.messagesIn + ' / ' + t.messagesOut + ' msgs · ' + t.creditStalls + ' stalls</span>';
+  }
   function cell(label, value) {
     return '<div><span class="k">' + esc(label) + '</span>' + value + '</div>';
   }
@@ -57,9 +69,10 @@ export const PAGE_JS = `'use strict';
         '<span class="k">' + esc(ago(now - h.since)) + (h.reason ? ': ' + esc(h.reason) : '') + '</span>'
       : l && l.kind === 'remote'
         ? '<span class="badge link l-' + esc(l.state) + '">link ' + esc(l.state) + '</span>' +
-          '<span class="k">' + l.inFlight + ' in flight over it</span>'
+          '<span class="k">' + l.inFlight + ' in flight over it</span>' + traffic(l.traffic)
         : l && l.kind === 'listen'
-          ? '<span class="badge link">' + l.sessions + ' session' + (l.sessions === 1 ? '' : 's') + '</span>'
+          ? '<span class="badge link">' + l.sessions + ' session' + (l.sessions === 1 ? '' : 's') + '</span>' +
+            traffic(l.traffic)
           : '<span class="k">–</span>';
     var err = a.lastError
       ? '<span class="err" title="' + esc(a.lastError) + '">' + esc(a.lastError) + '</span>' +
@@ -75,7 +88,9 @@ export const PAGE_JS = `'use strict';
       cell('mailbox', a.mailboxDepth + ' / ' + a.mailboxCapacity + ' (max ' + a.mailboxHighWater + ')' +
         '<progress class="bar" max="100" value="' + fill.toFixed(1) + '"></progress>') +
       cell('in flight', String(a.inFlight) + (a.daemon
-        ? ' <span class="k">' + a.daemon.streamsOpen + ' / ' + a.daemon.streamsLimit + ' streams</span>'
+        ? ' <span class="k">' + a.daemon.streamsOpen + ' / ' + a.daemon.streamsLimit + ' streams' +
+          (a.daemon.poolCalls === undefined ? '' : ' · ' + Math.min(a.daemon.poolCalls, a.daemon.connectionsLimit) +
+            ' / ' + a.daemon.connectionsLimit + ' pooled') + '</span>'
         : '')) +
       cell('msg/s', num(a.rate, 1)) +
       cell('p50 / p99 ms', num(a.p50, 2) + ' / ' + num(a.p99, 2)) +
