@@ -62,6 +62,8 @@ export class DockerClient implements StageInstance {
   /** For `ssh://`: the local socket whose every connection is an `ssh … docker system dial-stdio`. */
   readonly #ssh: SshBridge | undefined;
   #health: HealthActor | undefined;
+  /** Calls on the engine's keep-alive pool now (counted for monitoring only). */
+  #pooled = 0;
 
   constructor(args: EngineArgs, ctx: StageContext, opts: DockerClientOptions = {}) {
     this.#args = args;
@@ -88,6 +90,25 @@ export class DockerClient implements StageInstance {
     return `forwarding Docker API calls to ${this.#args.address}${this.#args.tls ? ' (TLS)' : ''}${via}`;
   }
 
+  /**
+   * Plain calls (not streams or hijacks) this stage has on its keep-alive pool now, probes included:
+   * each holds one pooled connection until its answer is read, or waits for one when all
+   * `--connections` are busy. Read by swarmd `--admin`.
+   */
+  get poolCalls(): number {
+    return this.#pooled;
+  }
+
+  /** Runs one pooled call (through reading its body) counted in {@link poolCalls}. */
+  async #pooledCall<T>(call: () => Promise<T>): Promise<T> {
+    this.#pooled++;
+    try {
+      return await call();
+    } finally {
+      this.#pooled--;
+    }
+  }
+
   /** Current connection health (`connecting` before {@link start}). */
   get health(): HealthState {
     return this.#health ? healthState(this.#health) : 'connecting';
@@ -109,12 +130,9 @@ export class DockerClient implements StageInstance {
     await this.#ssh?.start();
     const probeMs = this.#opts.probeTimeoutMs ?? 2_000;
     const probe = async () => {
-      const r = await this.engine.call({
-        method: 'GET',
-        path: '/_ping',
-        versioned: false,
-        timeoutMs: probeMs,
-      });
+      const r = await this.#pooledCall(() =>
+        this.engine.call({ method: 'GET', path: '/_ping', versioned: false, timeoutMs: probeMs }),
+      );
       if (r.status !== 200) throw new Error(`_ping answered ${r.status}`);
     };
     this.#health = createHealthActor(probe, this.#ctx.clock, this.#opts.health);
@@ -174,7 +192,7 @@ export class DockerClient implements StageInstance {
     };
     if (route.op === 'ping') {
       const version = await this.engine.version();
-      const r = await this.engine.call({ ...req, versioned: false });
+      const r = await this.#pooledCall(() => this.engine.call({ ...req, versioned: false }));
       if (r.status >= 400) return { verb: 'error', args: httpErrorArgs(r.status, r.body) };
       const headers = {
         'Api-Version': version,
@@ -211,12 +229,16 @@ export class DockerClient implements StageInstance {
       };
     }
     if (req.body === input && input) {
-      const r = await this.engine.request(req);
-      return this.#complete(r.status, r.headers, await buffer(r.body));
+      // The pooled connection stays busy until the answer's body is read.
+      const r = await this.#pooledCall(async () => {
+        const answer = await this.engine.request(req);
+        return { ...answer, body: await buffer(answer.body) };
+      });
+      return this.#complete(r.status, r.headers, r.body);
     }
     // The body stays bytes (with dockerd's Content-Type): a pass-through chain re-sends them as they
     // are; a stage that reads it parses it once (resultBody).
-    const r = await this.engine.call({ ...req, rawBody: true });
+    const r = await this.#pooledCall(() => this.engine.call({ ...req, rawBody: true }));
     return this.#complete(r.status, r.headers, r.body);
   }
 

@@ -226,6 +226,35 @@ describe('/metrics, /readyz, /healthz', () => {
     }
   }, 60_000);
 
+  it('counts the pooled connections a node uses while a plain call holds one', async () => {
+    const key = (d: Daemon) => `swarmd_daemon_connections_in_use{stage="${d.name}",kind="pooled"}`;
+    const pooled = (m: Map<string, number>) => daemons.reduce((n, d) => n + (m.get(key(d)) ?? 0), 0);
+    const first = await scrape();
+    for (const d of daemons) {
+      expect(first.get(key(d))).toBeDefined();
+      expect(first.get(`swarmd_daemon_pool_waiting{stage="${d.name}"}`)).toBe(0);
+    }
+    // `sleep` as a container's PID 1 has no SIGTERM handler, so `docker stop -t 4` waits the 4 s out:
+    // one plain call (POST /containers/{id}/stop) holding a pooled connection to its daemon that long.
+    const run = ['run', '-d', '--network', 'none', '--name', 'stop-me', 'busybox:local', 'sleep', '60'];
+    expect((await docker(run, { host })).code).toBe(0);
+    const stopping = docker(['stop', '-t', '4', 'stop-me'], { host });
+    try {
+      await until(async () => pooled(await scrape()) >= 1, 3_000, 'a pooled connection in use', 100);
+      // Still in use half a second and a second later: the stop call, not a health probe (~1 ms).
+      for (const wait of [500, 500]) {
+        await new Promise((r) => setTimeout(r, wait));
+        expect(pooled(await scrape())).toBeGreaterThanOrEqual(1);
+      }
+      expect((await stopping).code).toBe(0);
+    } finally {
+      await stopping;
+      await docker(['rm', '-f', 'stop-me'], { host });
+    }
+    // Answered: the connection is back in the pool.
+    await until(async () => pooled(await scrape()) === 0, 5_000, 'no pooled connection in use', 100);
+  }, 60_000);
+
   it('answers the probes', async () => {
     expect((await fetch(`${admin}/healthz`)).status).toBe(200);
     await until(async () => (await fetch(`${admin}/readyz`)).status === 200, 20_000, '/readyz 200');
