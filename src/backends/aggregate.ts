@@ -18,7 +18,7 @@ import { type DockerEvent, nodeEvent } from './aggregate/events.js';
 import { Followers } from './aggregate/follow.js';
 import type { HealthOptions } from './aggregate/health.js';
 import { imageCall, pushedRef } from './aggregate/image-calls.js';
-import { imageNotAnswered } from './aggregate/image-list.js';
+import { imageHolder } from './aggregate/image-holders.js';
 import type { AggregateNode } from './aggregate/node.js';
 import { type NodeLine, nameNodeLines, readNodesFile, watchNodesFile } from './aggregate/nodes-file.js';
 import { createObject, diskUsage, listObjects, pruneAll, routeObject } from './aggregate/object-calls.js';
@@ -245,8 +245,10 @@ export function createAggregate(
       case 'exec':
         return (await execOwner(args.id ?? '')).forward(message, args);
       case 'holder': {
+        if (row.object !== 'image') return (await holder(row.object, args.id ?? '')).forward(message, args);
         const ref = args.op === 'image.push' ? pushedRef(cluster, args) : (args.id ?? '');
-        return (await holder(row.object, ref)).forward(message, args);
+        const target = await imageHolder(cluster, args, ref);
+        return target.node.forward(message, target.args);
       }
       case 'any': {
         // Served by one reachable node (a targeted pull, a build, the daemon-local families).
@@ -271,7 +273,6 @@ export function createAggregate(
       const r = await n.result('get', { op, id: name, query: {} }).catch(() => undefined);
       if (r?.status === 200) return n;
     }
-    if (object === 'image') throw imageNotAnswered(cluster, name);
     throw new SwarmError(ErrorCode.NotFound, `No such ${object}: ${name}`, { details: { status: 404 } });
   }
 

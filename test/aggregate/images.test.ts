@@ -198,6 +198,34 @@ describe('aggregate images over 3 real daemons and a private registry', () => {
     await ok(swarm(['rmi', 'agg-imp2:1']));
   }, 120_000);
 
+  it("node/repo:tag, as docker images lists a tag repeated on nodes, reaches that node's image", async () => {
+    // busybox:local was imported into each daemon separately: one tag, three images.
+    const listed = lines(await ok(swarm(['images', '--format', '{{.Repository}}:{{.Tag}}'])));
+    expect(listed).toEqual(expect.arrayContaining(['node1/busybox:local', 'node2/busybox:local']));
+    const idOn = async (d: Daemon) =>
+      (await ok(direct(d, ['image', 'inspect', '-f', '{{.Id}}', 'busybox:local']))).trim();
+    for (const d of ds) {
+      const viaAgg = await ok(swarm(['image', 'inspect', '-f', '{{.Id}}', `${d.name}/busybox:local`]));
+      expect(viaAgg.trim()).toBe(await idOn(d));
+    }
+    // A run of node3/busybox:local lands on node3, whatever spread prefers.
+    for (const i of [1, 2]) {
+      await ok(
+        swarm(['run', '-d', '--name', `pin${i}`, '--network', 'none', 'node3/busybox:local', 'sleep', '60']),
+      );
+      expect(await containerOn(`pin${i}`)).toEqual(['node3']);
+    }
+    await ok(swarm(['rm', '-f', 'pin1', 'pin2']));
+    // tag, save and rmi by node/ act on that node only.
+    await ok(swarm(['tag', 'node2/busybox:local', 'agg-pinned:1']));
+    expect(await imageOn('agg-pinned:1')).toEqual(['node2']);
+    const saved = join(work, 'pinned.tar');
+    await ok(swarm(['save', '-o', saved, 'node2/agg-pinned:1']));
+    await ok(swarm(['rmi', 'node2/agg-pinned:1']));
+    expect(await imageOn('agg-pinned:1')).toEqual([]);
+    expect(await imageOn('busybox:local')).toEqual(ds.map((d) => d.name));
+  }, 90_000);
+
   it('plugin ls merges every node (node/name where names repeat); calls go to the node that has it', async () => {
     const dir = join(work, 'plugin');
     mkdirSync(join(dir, 'rootfs'), { recursive: true });

@@ -10,8 +10,10 @@ import type { DockerArgs, DockerResult } from '../docker/api.js';
 import { asSwarmError, type Cluster } from './cluster.js';
 import { createDependencies, type DependencyBody } from './dependencies.js';
 import type { ContainerRow } from './filters.js';
+import { imageOnNode } from './image-holders.js';
 import { imageNotAnswered, unhealthyHolders } from './image-list.js';
 import type { AggregateNode } from './node.js';
+import { nodeRule } from './object-rules.js';
 import { type PlacedContainer, type PlacementNode, rankNodes, type Strategy } from './placement.js';
 import { extractRules } from './rules.js';
 
@@ -35,8 +37,12 @@ export async function createContainer(
   args: DockerArgs,
   opts: CreateOptions,
 ): Promise<DockerResult> {
-  const body = (args.body ?? {}) as CreateBody;
-  const { rules, env } = extractRules(body.Env);
+  const asked = (args.body ?? {}) as CreateBody;
+  const { rules, env } = extractRules(asked.Env);
+  // `node/repo:tag` (as `docker images` lists a tag repeated on nodes) is that node's `repo:tag`.
+  const pinned = asked.Image ? imageOnNode(cluster, asked.Image) : undefined;
+  if (pinned) rules.push(nodeRule(pinned.nodes[0]?.name ?? ''));
+  const body = pinned ? { ...asked, Image: pinned.ref } : asked;
   const name = args.query.name;
   const release = name ? cluster.directory.reserveName(name) : () => {};
   try {

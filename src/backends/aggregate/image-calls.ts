@@ -10,6 +10,7 @@ import { ErrorCode, SwarmError } from '../../errors.js';
 import { type DockerArgs, type DockerResult, replySet } from '../docker/api.js';
 import type { Cluster } from './cluster.js';
 import { placementNode } from './create.js';
+import { imageHolders, imageOnNode } from './image-holders.js';
 import { imageNotAnswered, listImages, unhealthyHolders } from './image-list.js';
 import type { AggregateNode } from './node.js';
 import { rulesFromMap } from './object-rules.js';
@@ -54,10 +55,17 @@ export async function imageCall(
     case 'image.tag':
       replySet(message.ret, await onEveryHolder(cluster, args));
       return true;
-    case 'image.get.all':
-      (await saveHolder(cluster, args)).forward(message, args);
+    case 'image.get.all': {
+      const saved = await saveHolder(cluster, args);
+      saved.node.forward(message, saved.args);
       return true;
+    }
     case 'image.inspect': {
+      const pinned = imageOnNode(cluster, args.id ?? '');
+      if (pinned) {
+        pinned.nodes[0]?.forward(message, { ...args, id: pinned.ref });
+        return true;
+      }
       // Any holder can describe the image: ask the reachable nodes in order.
       for (const n of cluster.nodes.filter((x) => x.reachable)) {
         const r = await n.result('get', args).catch(() => undefined);
@@ -84,16 +92,6 @@ export function pushedRef(cluster: Cluster, args: DockerArgs): string {
   for (const n of cluster.nodes.filter((x) => x.reachable))
     for (const row of n.images) for (const t of row.RepoTags ?? []) if (t.startsWith(`${repo}:`)) return t;
   return repo;
-}
-
-/** The reachable nodes whose inspect of `ref` answers 200. */
-export async function imageHoldersOf(cluster: Cluster, ref: string): Promise<AggregateNode[]> {
-  const results = await cluster.fanOut(
-    'get',
-    () => ({ op: 'image.inspect', id: ref, query: {} }),
-    cluster.nodes.filter((n) => n.reachable),
-  );
-  return results.flatMap((r) => ('result' in r && r.result.status === 200 ? [r.node] : []));
 }
 
 /** The key under which the latest session's node is kept. */
@@ -169,13 +167,12 @@ export function placeSession(cluster: Cluster, args: DockerArgs, opts: RankOptio
   return node;
 }
 
-/** `DELETE /images/{ref}` or `POST /images/{ref}/tag` on every node holding the image. */
+/** `DELETE /images/{ref}` or `POST /images/{ref}/tag` on every node holding the image (`node/ref`: that one). */
 export async function onEveryHolder(cluster: Cluster, args: DockerArgs): Promise<DockerResult> {
-  const ref = args.id ?? '';
-  const holders = await imageHoldersOf(cluster, ref);
-  if (holders.length === 0) throw imageNotAnswered(cluster, ref);
+  const asked = args.id ?? '';
+  const { nodes: holders, ref } = await imageHolders(cluster, asked);
   const verb = args.op === 'image.remove' ? 'remove' : 'set';
-  const results = await cluster.fanOut(verb, () => args, holders, cluster.changeDeadline);
+  const results = await cluster.fanOut(verb, () => ({ ...args, id: ref }), holders, cluster.changeDeadline);
   const ok = results.flatMap((r) => ('result' in r && r.result.status < 300 ? [r.result] : []));
   const failed = results.find((r) => 'error' in r) as { node: AggregateNode; error: SwarmError } | undefined;
   if (failed && ok.length === 0) throw failed.error;
@@ -187,21 +184,28 @@ export async function onEveryHolder(cluster: Cluster, args: DockerArgs): Promise
           results,
         );
   // A node that does not answer may hold it too: untouched there, it shows again when that node is back.
-  const away = unhealthyHolders(cluster, ref).filter((n) => !holders.includes(n));
+  const away = ref === asked ? unhealthyHolders(cluster, ref).filter((n) => !holders.includes(n)) : [];
   if (away.length === 0) return done;
   const note = `${ref} is also on ${away.map((n) => `node ${n.name} (${n.health})`).join(', ')}, not changed there`;
   const before = done.headers?.['X-Swarm-Warning'];
   return { ...done, headers: { ...done.headers, 'X-Swarm-Warning': before ? `${before}; ${note}` : note } };
 }
 
-/** The node for `docker save a b …`: one holding every image (the first holder of the first otherwise). */
-export async function saveHolder(cluster: Cluster, args: DockerArgs): Promise<AggregateNode> {
+/**
+ * The node for `docker save a b …`: one holding every image (`node/name` names pin it), and the names as
+ * that node calls them.
+ */
+export async function saveHolder(
+  cluster: Cluster,
+  args: DockerArgs,
+): Promise<{ node: AggregateNode; args: DockerArgs }> {
   const names = args.repeated?.names ?? (args.query.names ? [args.query.names] : []);
   let candidates: AggregateNode[] | undefined;
+  const plain: string[] = [];
   for (const name of names) {
-    const holders = await imageHoldersOf(cluster, name);
-    if (holders.length === 0) throw imageNotAnswered(cluster, name);
-    candidates = candidates ? candidates.filter((n) => holders.includes(n)) : holders;
+    const hit = await imageHolders(cluster, name);
+    plain.push(hit.ref);
+    candidates = candidates ? candidates.filter((n) => hit.nodes.includes(n)) : hit.nodes;
   }
   const node = candidates ? candidates[0] : cluster.nodes.find((n) => n.reachable);
   if (!node)
@@ -210,5 +214,10 @@ export async function saveHolder(cluster: Cluster, args: DockerArgs): Promise<Ag
       `no node holds all of ${names.join(', ')}: save them one node at a time (node/name)`,
       { details: { status: 409 } },
     );
-  return node;
+  const forwarded: DockerArgs = {
+    ...args,
+    query: { ...args.query, ...(args.query.names ? { names: plain[0] ?? '' } : {}) },
+    ...(args.repeated?.names ? { repeated: { ...args.repeated, names: plain } } : {}),
+  };
+  return { node, args: forwarded };
 }
