@@ -41,7 +41,10 @@ export async function listImages(cluster: Cluster, args: DockerArgs): Promise<Do
   const merged = mergeImageLists(nodeTagRepeats(answered));
   // A filtered listing shows only what the nodes matched: a down node's rows cannot be filtered here.
   const stale = full ? staleRows(silent, new Set(merged.map((r) => r.Id))) : [];
-  return withWarnings({ status: 200, body: [...merged, ...stale] }, results);
+  const body = stale.length
+    ? [...merged, ...stale].sort((a, b) => (b.Created ?? 0) - (a.Created ?? 0))
+    : merged;
+  return withWarnings({ status: 200, body }, results);
 }
 
 /** The last images of nodes that did not answer, those no answering node holds, marked as the node's. */
