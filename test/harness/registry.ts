@@ -5,13 +5,12 @@
  * private daemons push to and pull from it with no extra flags. Stopped by its pid, never by name.
  * @module
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { freePort } from './daemons.js';
 import { ensureDockerInstalled, REGISTRY_BIN } from './install.js';
-import { until } from './until.js';
+import { startServiceProcess } from './service-process.js';
 
 /** A running private registry. */
 export interface Registry {
@@ -60,30 +59,13 @@ export async function startRegistry(): Promise<Registry> {
       '',
     ].join('\n'),
   );
-  const logs: Buffer[] = [];
-  const child: ChildProcess = spawn(REGISTRY_BIN, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (c: Buffer) => logs.push(c));
-  child.stderr?.on('data', (c: Buffer) => logs.push(c));
-  const log = () => Buffer.concat(logs).toString();
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await until(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`docker-registry exited: ${log()}`);
-        return answers(port);
-      },
-      15_000,
-      () => `docker-registry on 127.0.0.1:${port}:\n${log().slice(-2000)}`,
-      50,
-    );
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  const { log, stop } = await startServiceProcess({
+    bin: REGISTRY_BIN,
+    args: ['serve', config],
+    dir,
+    label: `docker-registry on 127.0.0.1:${port}`,
+    readyMs: 15_000,
+    ready: () => answers(port),
+  });
   return { address: `127.0.0.1:${port}`, dir, log, stop };
 }

@@ -6,11 +6,11 @@
  * sshd's privilege separation needs).
  * @module
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './daemons.js';
-import { until } from './until.js';
+import { startServiceProcess } from './service-process.js';
 
 /** A running private sshd. */
 export interface Sshd {
@@ -59,30 +59,14 @@ export async function startSshd(dockerHost: string): Promise<Sshd> {
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  const { stop } = await startServiceProcess({
+    bin: '/usr/sbin/sshd',
+    args: ['-D', '-e', '-f', join(dir, 'sshd_config')],
+    dir,
+    label: 'sshd',
+    readyMs: 10_000,
+    ready: (log) => log.includes('Server listening'),
   });
-  const log: Buffer[] = [];
-  child.stderr?.on('data', (c: Buffer) => log.push(c));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await until(
-      () => {
-        if (child.exitCode !== null) throw new Error(`sshd exited: ${Buffer.concat(log).toString()}`);
-        return Buffer.concat(log).toString().includes('Server listening');
-      },
-      10_000,
-      'sshd to listen',
-    );
-  } catch (err) {
-    await stop();
-    throw err;
-  }
   return {
     port,
     url: `ssh://root@127.0.0.1:${port}`,

@@ -26,7 +26,7 @@ import {
   stopDaemons,
   type TlsMaterial,
 } from '../harness/index.js';
-import { api, container, policyChain } from './support.js';
+import { api, container, jsonAnswer, policyChain } from './support.js';
 
 /** A client certificate with common name `cn`, signed by `tls`'s CA, laid out as a DOCKER_CERT_PATH. */
 function clientCertDir(tls: TlsMaterial, cn: string): string {
@@ -91,18 +91,7 @@ function client(name: string, dir: string): Client {
             servername: 'localhost',
             agent: false,
           },
-          (m) => {
-            const chunks: Buffer[] = [];
-            m.on('data', (c: Buffer) => chunks.push(c));
-            m.on('end', () => {
-              const text = Buffer.concat(chunks).toString('utf8');
-              let parsed: unknown = text;
-              try {
-                parsed = JSON.parse(text);
-              } catch {}
-              resolve({ status: m.statusCode ?? 0, body: parsed });
-            });
-          },
+          (m) => jsonAnswer(m, resolve),
         );
         r.on('error', reject);
         r.end(data);

@@ -5,7 +5,7 @@
  * @module
  */
 import { mkdtempSync } from 'node:fs';
-import { request } from 'node:http';
+import { type IncomingMessage, request } from 'node:http';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Chain } from '../../src/backends/chain.js';
@@ -23,20 +23,26 @@ export function api(
     const headers: Record<string, string | number> = data
       ? { 'Content-Type': 'application/json', 'Content-Length': data.length }
       : {};
-    const r = request({ socketPath: socket, method, path, headers }, (m) => {
-      const chunks: Buffer[] = [];
-      m.on('data', (c: Buffer) => chunks.push(c));
-      m.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown = text;
-        try {
-          parsed = JSON.parse(text);
-        } catch {}
-        resolve({ status: m.statusCode ?? 0, body: parsed });
-      });
-    });
+    const r = request({ socketPath: socket, method, path, headers }, (m) => jsonAnswer(m, resolve));
     r.on('error', reject);
     r.end(data);
+  });
+}
+
+/** Reads a whole answer and resolves its status and parsed (or raw, when not JSON) body. */
+export function jsonAnswer(
+  m: IncomingMessage,
+  resolve: (answer: { status: number; body: unknown }) => void,
+): void {
+  const chunks: Buffer[] = [];
+  m.on('data', (c: Buffer) => chunks.push(c));
+  m.on('end', () => {
+    const text = Buffer.concat(chunks).toString('utf8');
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+    resolve({ status: m.statusCode ?? 0, body: parsed });
   });
 }
 
