@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTar } from '../../src/backends/simulator/tar.js';
-import { docker, runProcess } from '../harness/index.js';
+import { docker, runProcess, type SwarmdProcess, startSwarmd } from '../harness/index.js';
 import { busyboxPath } from '../harness/install.js';
 import { both, type Pair, startPair } from './cli-sim.js';
 
@@ -116,6 +116,35 @@ describe('docker import: simulator vs a real dockerd', () => {
     expect(piped.sim.code).toBe(piped.real.code);
     await same(['rm', 'impc']);
     await same(['rmi', 'imp:1', 'imp:gz']);
+  });
+
+  it("through swarmd's default chain (no stage arguments, no local dockerd: dockerserver → simulator)", {
+    timeout: 60_000,
+  }, async () => {
+    const saved = process.env.XDG_RUNTIME_DIR;
+    process.env.XDG_RUNTIME_DIR = p.dir;
+    let swarmd: SwarmdProcess | undefined;
+    try {
+      swarmd = await startSwarmd([], 30_000);
+      const host = /export DOCKER_HOST=(\S+)/.exec(swarmd.stdout())?.[1];
+      expect(host).toBe(`unix://${join(p.dir, 'swarmd.sock')}`);
+      expect(swarmd.stderr()).toMatch(/simulat/);
+      const imported = await docker(['import', tar, 'def:1'], { host: host! });
+      expect(imported).toMatchObject({ code: 0, stdout: expect.stringMatching(/^sha256:[0-9a-f]{64}\n$/) });
+      expect(await docker(['run', '--rm', 'def:1', 'cat', '/hello.txt'], { host: host! })).toMatchObject({
+        code: 0,
+        stdout: 'hello from a tar\n',
+      });
+      expect((await docker(['create', '--name', 'defc', 'def:1', 'sh'], { host: host! })).code).toBe(0);
+      const file = join(p.dir, 'default-export.tar');
+      expect((await docker(['export', '-o', file, 'defc'], { host: host! })).code).toBe(0);
+      const back = readTar(readFileSync(file)).find((e) => e.name === 'etc/greeting/a.txt');
+      expect(back?.data.toString()).toBe('a\n');
+    } finally {
+      await swarmd?.stop();
+      if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;
+      else process.env.XDG_RUNTIME_DIR = saved;
+    }
   });
 
   it('a bad name is refused as dockerd refuses it; a URL is a 501 naming the simulator', {
