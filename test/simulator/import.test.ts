@@ -152,6 +152,13 @@ describe('docker import: simulator vs a real dockerd', () => {
   }, async () => {
     const bad = await same(['import', tar, 'Bad:1']);
     expect(bad.code).not.toBe(0);
+    const notTar = join(p.dir, 'not-a.tar');
+    writeFileSync(notTar, 'this is not a tar archive, just some text that is long enough\n'.repeat(20));
+    const garbage = await same(['import', notTar, 'junk:1']);
+    expect(garbage.code).not.toBe(0);
+    const cut = join(p.dir, 'cut.tar');
+    writeFileSync(cut, readFileSync(tar).subarray(0, 700));
+    await same(['import', cut, 'cut:1']);
     const url = await docker(['import', 'http://127.0.0.1:9/x.tar'], { host: p.sim });
     expect(url.code).toBe(1);
     expect(url.stderr).toContain('the simulator does not implement importing from a URL');

@@ -106,10 +106,9 @@ export async function imageImport(
       reader.end();
     } catch (err) {
       if (err instanceof EngineError) throw err;
-      throw new EngineError(
-        500,
-        err instanceof TarError ? err.message : `unexpected EOF: ${(err as Error).message}`,
-      );
+      // dockerd unpacks the layer in a child process and words its failure so.
+      const why = err instanceof TarError ? err.message : `unexpected EOF: ${(err as Error).message}`;
+      throw new EngineError(500, `Error processing tar file(exit status 1): ${why}`);
     }
     const image = newImage(engine, treeOfEntries(entries), `sha256:${digest.digest('hex')}`, query, config);
     const now = engine.wall.now();
