@@ -7,6 +7,7 @@
  * @module
  */
 import type { AnyActorRef } from './actor-ref.js';
+import type { ActorContext } from './behavior.js';
 import type { ChildView, RestartType, Supervisor, SupervisorStatus } from './supervisor.js';
 
 /** What two kinds of tree node share: where they hang and how often they exited abnormally. */
@@ -68,6 +69,17 @@ export type TreeSnapshot = ActorSnapshot | SupervisorSnapshot;
  */
 export function inspectTree(root: Supervisor): SupervisorSnapshot {
   return supervisorSnapshot(root, root.name, root.name, undefined);
+}
+
+/**
+ * Messages an actor has taken from its mailbox so far (this cell's life), given the context its
+ * `receive` gets; undefined for a context that is not a runtime actor. Read from the counter the
+ * mailbox keeps anyway, so a sampler can weigh one sampled message by the messages since the last
+ * instead of counting each one.
+ */
+export function messagesTaken<T>(actor: ActorContext<T>): number | undefined {
+  const counters = (actor as { counters?: () => { delivered: number } }).counters;
+  return typeof counters === 'function' ? counters.call(actor).delivered : undefined;
 }
 
 /** Every actor in `tree`, depth first. */

@@ -61,14 +61,17 @@ export type StageStatus =
   | 'failed';
 
 /**
- * Samples the requests a stage's handler takes (swarmd `--admin`). Per request the stage only counts
- * `countdown` down; at zero it hands the request to `take`, which returns the message to handle (the
- * same, or a copy with `ret` wrapped to time the first reply) and sets the next `countdown`. Without
- * an observer the request path is unchanged.
+ * Samples the requests a stage's handler takes (swarmd `--admin`). The stage hands the sampler a
+ * switch once per incarnation (`attach`); while it is on, every request goes through `take` (which
+ * returns the message to handle: the same, or a copy with `ret` wrapped to time the first reply, and
+ * may turn the switch off); while it is off the stage runs the very receive it has without an
+ * observer, so a busy stage pays nothing per request between samples.
  */
 export interface RequestSampler {
-  countdown: number;
-  take(message: Message): Message;
+  /** A request while sampling is on; `actor` is the stage's actor (its mailbox counts every request). */
+  take(message: Message, actor: ActorContext<Message>): Message;
+  /** The stage's switch: `sample(true)` sends its requests through `take`, `sample(false)` stops. Starts on. */
+  attach(sample: (on: boolean) => void): void;
 }
 
 /** Makes each stage's {@link RequestSampler} (once per stage incarnation). */
@@ -330,12 +333,17 @@ export class StageActor implements Sender<Message> {
         return stopped;
       },
     };
-    // With an observer (swarmd --admin) a request only counts down; every Nth is handed to it.
-    if (sampler !== undefined)
-      behavior.receive = (message) => {
-        if (--sampler.countdown <= 0) message = sampler.take(message);
-        return (instance as StageInstance).handle(message) ?? undefined;
-      };
+    // With an observer (swarmd --admin) the sampler switches between a receive that hands it each
+    // request and the plain one.
+    if (sampler !== undefined) {
+      const plain = behavior.receive;
+      const sampling: Behavior<Message>['receive'] = (message, actor) =>
+        (instance as StageInstance).handle(sampler.take(message, actor)) ?? undefined;
+      sampler.attach((on) => {
+        behavior.receive = on ? sampling : plain;
+      });
+      behavior.receive = sampling;
+    }
     return behavior;
   }
 

@@ -1,11 +1,13 @@
 /**
- * RequestStats' adaptive sampling on a simulated clock: every request counted and timed exactly up to
- * 1,000 a second per stage; above that about {@link SAMPLED_PER_SECOND} a second are timed, each
- * counting for the requests since the last, so the counts stay right and the timing cost stays flat.
+ * RequestStats' sampling on a simulated clock, driven as a stage drives it (a switch the sampler
+ * flips, the stage actor's mailbox count): every request counted and timed exactly up to 1,000 a
+ * second per stage; above that about {@link SAMPLED_PER_SECOND} a second are timed, each counting for
+ * the requests since the last, so the counts stay whole and the timing cost stays flat.
  */
 import { describe, expect, it } from 'vitest';
+import type { ActorContext } from '../../src/actors/behavior.js';
 import type { Message } from '../../src/actors/message.js';
-import { RequestStats, SAMPLED_PER_SECOND, type StageStats } from '../../src/cli/admin/requests.js';
+import { RequestStats, SAMPLED_PER_SECOND } from '../../src/cli/admin/requests.js';
 import { kSender, type Sender } from '../../src/libchan/types.js';
 
 class Reply implements Sender<Message> {
@@ -21,24 +23,32 @@ class Reply implements Sender<Message> {
 
 /**
  * A stage's traffic on a simulated clock: `run(perMs, ms)` sends `perMs` requests every millisecond
- * for `ms` milliseconds through stage `s` as a stage's receive does (count down; at zero hand the
- * request over), answers each 2 ms after it entered, and calls `adapt()` every 100 ms as the admin's
- * timer does. Returns how many requests were handed over (timed).
+ * for `ms` milliseconds (`everyMs` > 1: one request every that many ms) as the stage's receive does
+ * (the actor counts each; while the switch is on it hands the request over), answers each 2 ms after
+ * it entered, and calls `adapt()` every 100 ms as the admin's timer does. Returns how many requests
+ * were handed over (timed).
  */
 function traffic(name: string) {
   const clock = { now: 0 };
   const stats = new RequestStats(() => clock.now);
-  const s: StageStats = stats.stage(name);
+  const s = stats.stage(name);
+  let on = false;
+  s.attach((x) => {
+    on = x;
+  });
+  let delivered = 0;
+  const actor = { counters: () => ({ delivered }) } as unknown as ActorContext<Message>;
   const answers: { at: number; ret: Sender<Message> }[] = [];
-  const run = (perMs: number, ms: number): number => {
+  const run = (perMs: number, ms: number, everyMs = 1): number => {
     let timed = 0;
     for (let t = 0; t < ms; t++) {
       clock.now += 1;
       if (clock.now % 100 === 0) stats.adapt();
-      for (let i = 0; i < perMs; i++) {
+      for (let i = 0; i < (clock.now % everyMs === 0 ? perMs : 0); i++) {
+        delivered++;
         let m: Message = { verb: 'ls', args: { op: 'container.list' }, ret: new Reply() };
-        if (--s.countdown <= 0) {
-          m = s.take(m);
+        if (on) {
+          m = s.take(m, actor);
           timed++;
         }
         answers.push({ at: clock.now + 2, ret: m.ret as Sender<Message> });
@@ -51,16 +61,14 @@ function traffic(name: string) {
     }
     return timed;
   };
-  return { s, run };
+  return { s, run, delivered: () => delivered, on: () => on };
 }
 
 describe('RequestStats sampling', () => {
   it('counts and times every request of a stage below 1,000 a second', () => {
-    const { s, run } = traffic('quiet');
-    // 1 request every 2 ms (500/s) for 4 s.
-    let timed = 0;
-    for (let i = 0; i < 2000; i++) timed += run(1, 1) + run(0, 1);
-    run(0, 5); // the last answers come
+    const { s, run, on } = traffic('quiet');
+    expect(on()).toBe(true); // a stage starts with every request handed over
+    const timed = run(1, 4000, 2) + run(0, 5); // 500/s for 4 s, then the last answers
     expect(timed).toBe(2000);
     expect(s.requests).toBe(2000);
     const op = s.ops.get('container.list');
@@ -69,22 +77,27 @@ describe('RequestStats sampling', () => {
     expect(op?.buckets.reduce((a, b) => a + b, 0)).toBe(2000);
   });
 
-  it('above it times about SAMPLED_PER_SECOND a second and still counts every request', () => {
-    const { s, run } = traffic('busy');
-    // 100,000 requests a second for 3 s.
-    run(100, 1000); // settles
+  it('above it times about SAMPLED_PER_SECOND a second, does nothing in between, and counts every request', () => {
+    const { s, run, delivered, on } = traffic('busy');
+    run(100, 1000); // 100,000 requests a second; settles
     const seconds = 2;
-    const before = s.requests;
     const timed = run(100, seconds * 1000);
-    expect(timed).toBeGreaterThan(0);
-    expect(timed / seconds).toBeLessThanOrEqual(SAMPLED_PER_SECOND * 1.1);
-    expect(timed / seconds).toBeGreaterThanOrEqual(SAMPLED_PER_SECOND / 2.2);
-    // Each timed request stands for the `every` before it: the count is off by less than one step.
-    const counted = s.requests - before;
-    expect(Math.abs(counted - seconds * 100_000)).toBeLessThanOrEqual(2 * s.every);
-    // When the stage goes quiet again, it is timed one by one within a sample or two.
+    expect(timed / seconds).toBeLessThanOrEqual(SAMPLED_PER_SECOND * 1.05);
+    expect(timed / seconds).toBeGreaterThanOrEqual(SAMPLED_PER_SECOND * 0.9);
+    // Between two rounds of samples the switch is off: the stage runs its plain receive.
+    expect(on()).toBe(false);
+    // A sampled request stands for every request since the last: at the next one, nothing is lost.
+    run(100, 99);
+    run(0, 1); // the admin's next tick turns the switch on
+    expect(on()).toBe(true);
+    run(1, 1);
+    expect(s.requests).toBe(delivered());
+    expect(s.ops.get('container.list')?.requests).toBe(delivered());
+    // When the stage goes quiet again, it is back to every request within a round or two.
     run(0, 300);
-    const quietTimed = run(1, 500);
-    expect(quietTimed).toBeGreaterThanOrEqual(490);
+    run(1, 300, 2);
+    const before = s.requests;
+    expect(run(1, 1000, 2)).toBe(500);
+    expect(s.requests - before).toBe(500);
   });
 });

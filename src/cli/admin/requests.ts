@@ -4,14 +4,18 @@
  * class and the time to it. Only swarmd `--admin` installs this observer; without it no request is
  * wrapped.
  *
- * Adaptive sampling keeps the cost flat under load: while a stage takes up to {@link TIMED_PER_SECOND}
- * requests a second every request is timed and counted exactly; above that 1 in N is (N a power of
- * two that keeps about {@link SAMPLED_PER_SECOND} a second timed, re-chosen at least every 100 ms from
- * the recent rate) and counts N. Per request a stage only counts down; exact message counts are the
- * actors' own mailbox counters. Durations feed fixed
- * histogram buckets (for `/metrics`) and a per-stage window of recent samples (the page's p50/p99).
+ * Sampling keeps the cost flat under load. While a stage takes up to {@link TIMED_PER_SECOND}
+ * requests a second, its switch stays on and every request is timed and counted exactly. Above that
+ * the switch goes off: the stage runs its plain receive and does nothing per request; every 100 ms
+ * the admin ({@link RequestStats.adapt}) turns it on for {@link SAMPLES_PER_ARM} requests. A sampled
+ * request counts for every request since the last sampled one, read from the stage actor's mailbox
+ * counter (which counts every message anyway), so counts stay whole and the timed ones stay near
+ * {@link SAMPLED_PER_SECOND} a second. Durations feed fixed histogram buckets (for `/metrics`) and a
+ * per-stage window of recent samples (the page's p50/p99).
  * @module
  */
+import type { ActorContext } from '../../actors/behavior.js';
+import { messagesTaken } from '../../actors/inspection.js';
 import type { Message } from '../../actors/message.js';
 import { ROUTES } from '../../backends/docker/api.js';
 import type { RequestObserver, RequestSampler } from '../../backends/stage-actor.js';
@@ -32,12 +36,16 @@ export type StatusClass = (typeof STATUS_CLASSES)[number];
 const WINDOW = 1024;
 /** Requests a second per stage timed one by one; above it, sampled. */
 export const TIMED_PER_SECOND = 1000;
+/** Interval at which the admin re-arms a sampled stage, ms (and over which a rate is measured). */
+export const ADAPT_MS = 100;
 /**
- * Requests a second per stage timed once sampling: enough for a p99 per 1 s sample, few enough that a
- * busy in-process chain (millions of hops a second) spends well under 1 % of its time timing them.
+ * Requests timed per re-arm of a sampled stage: {@link SAMPLED_PER_SECOND} a second, enough for a p99
+ * per 1 s sample, few enough that a busy in-process chain (millions of hops a second) spends well
+ * under 1 % of its time timing them.
  */
-export const SAMPLED_PER_SECOND = 200;
-const MAX_EVERY = 1 << 16;
+export const SAMPLES_PER_ARM = 20;
+/** Requests a second per stage timed once sampling (at most). */
+export const SAMPLED_PER_SECOND = (SAMPLES_PER_ARM * 1000) / ADAPT_MS;
 const KNOWN_OPS = new Set<string>(ROUTES.map((r) => r.op));
 
 /** Counters of one stage and op. */
@@ -61,29 +69,22 @@ export interface StageStats extends RequestSampler {
   errors: number;
   window: Float64Array;
   windowCount: number;
-  /** 1 in `every` requests is timed (`countdown` to the next one); `seen` requests at the last adapt. */
-  every: number;
-  seen: number;
-  adaptedAt: number;
+  /** True while every request is taken (the switch stays on); false while sampling. */
+  exact: boolean;
+  /** Requests still to take before the switch goes off again (sampling). */
+  armLeft: number;
+  /** The stage actor's message count at the last take, and the time of that take. */
+  lastTaken: number;
+  lastTakeAt: number;
+  /** Exact mode: requests since `rateFrom` (ms), to notice a rate above {@link TIMED_PER_SECOND}. */
+  rateCount: number;
+  rateFrom: number;
+  /** The stage's switch (see RequestSampler.attach); undefined until the stage attaches. */
+  sample: ((on: boolean) => void) | undefined;
 }
 
-/** Interval a rate is measured over, ms (shorter when {@link BURST} requests came sooner). */
-const ADAPT_MS = 100;
-/** Requests (weighted) that trigger an early re-choice: twice what 100 ms may time one by one. */
+/** Requests that end an exact-mode rate window early: twice what 100 ms may time one by one. */
 const BURST = (2 * TIMED_PER_SECOND * ADAPT_MS) / 1000;
-
-/**
- * Sampling from the rate since the last adaptation: every request up to {@link TIMED_PER_SECOND} a
- * second, else 1 in the power of two that keeps at most {@link SAMPLED_PER_SECOND} timed.
- */
-function adaptStage(s: StageStats, now: number): void {
-  const rate = ((s.requests - s.seen) * 1000) / Math.max(now - s.adaptedAt, 0.01);
-  s.seen = s.requests;
-  s.adaptedAt = now;
-  let every = 1;
-  if (rate > TIMED_PER_SECOND) while (every < MAX_EVERY && rate / every > SAMPLED_PER_SECOND) every *= 2;
-  s.every = every;
-}
 
 function newOp(): OpStats {
   const statuses = Object.fromEntries(STATUS_CLASSES.map((s) => [s, 0])) as Record<StatusClass, number>;
@@ -129,16 +130,36 @@ export class RequestStats {
   };
 
   /** A stage's sampled request: counted with its weight, and its reply timed. */
-  #take(s: StageStats, message: Message): Message {
-    // This request stands for the `every` since the last timed one; then maybe re-choose `every`
-    // (here, not only on the admin's timer: a busy in-process chain may starve timers).
-    const weight = s.every;
-    s.requests += weight;
+  #take(s: StageStats, message: Message, actor: ActorContext<Message> | undefined): Message {
     const now = this.#now();
-    // Every 100 ms, or sooner once a burst took more than its share (a burst after idle adapts within
-    // a few hundred requests instead of timing all of its first 100 ms).
-    if (now - s.adaptedAt >= ADAPT_MS || s.requests - s.seen >= BURST) adaptStage(s, now);
-    s.countdown = s.every;
+    // It stands for every request the actor took since the last sampled one (a rebuilt actor's
+    // counter starts again at 0); without an actor to read, for itself.
+    const taken = (actor && messagesTaken(actor)) ?? s.lastTaken + 1;
+    const weight = Math.max(1, taken >= s.lastTaken ? taken - s.lastTaken : taken);
+    const sinceLast = now - s.lastTakeAt;
+    s.lastTaken = taken;
+    s.lastTakeAt = now;
+    s.requests += weight;
+    if (s.exact) {
+      // Every 100 ms, or sooner once a burst came (a burst after idle switches within 200 requests).
+      s.rateCount += weight;
+      const span = now - s.rateFrom;
+      if (span >= ADAPT_MS || s.rateCount >= BURST) {
+        const busy = (s.rateCount * 1000) / Math.max(span, 0.01) > TIMED_PER_SECOND;
+        s.rateCount = 0;
+        s.rateFrom = now;
+        if (busy) {
+          s.exact = false;
+          s.armLeft = 0;
+          s.sample?.(false);
+        }
+      }
+    } else if (weight > 1 && (weight * 1000) / Math.max(sinceLast, 0.01) <= TIMED_PER_SECOND) {
+      // The first of a re-armed round found the stage quiet again: back to taking every request.
+      s.exact = true;
+      s.rateCount = 0;
+      s.rateFrom = now;
+    } else if (--s.armLeft <= 0) s.sample?.(false);
     const op = opOf(message);
     let o = s.ops.get(op);
     if (o === undefined) {
@@ -155,17 +176,26 @@ export class RequestStats {
   stage(name: string): StageStats {
     let s = this.stages.get(name);
     if (s === undefined) {
+      const now = this.#now();
       const stats: StageStats = {
         ops: new Map(),
         requests: 0,
         errors: 0,
         window: new Float64Array(WINDOW),
         windowCount: 0,
-        every: 1,
-        countdown: 1,
-        seen: 0,
-        adaptedAt: this.#now(),
-        take: (m: Message): Message => this.#take(stats, m),
+        exact: true,
+        armLeft: 0,
+        lastTaken: 0,
+        lastTakeAt: now,
+        rateCount: 0,
+        rateFrom: now,
+        sample: undefined,
+        take: (m: Message, actor?: ActorContext<Message>): Message => this.#take(stats, m, actor),
+        attach: (sample: (on: boolean) => void) => {
+          // A new incarnation of the stage (its actor keeps counting; a rebuilt one starts at 0).
+          stats.sample = sample;
+          sample(stats.exact || stats.armLeft > 0);
+        },
       };
       s = stats;
       this.stages.set(name, s);
@@ -173,13 +203,15 @@ export class RequestStats {
     return s;
   }
 
-  /** Re-chooses each stage's sampling from its recent rate (the admin calls it every 100 ms). */
+  /**
+   * Re-arms every sampled stage for {@link SAMPLES_PER_ARM} requests (the admin calls it every
+   * {@link ADAPT_MS}); a stage taking every request is left as it is.
+   */
   adapt(): void {
-    const now = this.#now();
     for (const s of this.stages.values()) {
-      if (now - s.adaptedAt < ADAPT_MS) continue;
-      adaptStage(s, now);
-      s.countdown = Math.min(s.countdown, s.every);
+      if (s.exact) continue;
+      s.armLeft = SAMPLES_PER_ARM;
+      s.sample?.(true);
     }
   }
 
