@@ -14,7 +14,7 @@
  * This file is the client itself: the four kinds of call and close. The two budgets (the pool, the
  * stream slots) and the deadline are in `engine-limits.ts`; the call and answer types, version
  * negotiation and body encoding in `engine-call.ts`; calls on a connection of their own in
- * `engine-direct.ts`.
+ * `engine-direct.ts`; the pooled call read whole (the pass-through hot path) in `engine-dispatch.ts`.
  * @module
  */
 import type { Readable } from 'node:stream';
