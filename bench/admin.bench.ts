@@ -4,8 +4,8 @@
  * - a `swarmd` process `dockerserver → simulator`, `GET /containers/json` over keep-alive HTTP
  *   (requests/s, 16 connections), with `--admin` on and one page (an SSE client) connected;
  * - the in-process chain benchmark (10 pass-through stages + echo, 64 in flight, bench/chain.bench.ts)
- *   with the admin's request observer and its 1 s sampler + SSE stream running: the worst case, since
- *   each hop there costs tens of nanoseconds and every hop's request is counted down. Measured twice:
+ *   with the admin's request observer, its 100 ms / 1 s sampler and an SSE page: the worst case, since a
+ *   hop there costs tens of nanoseconds and each of the 11 stages samples its requests. Measured twice:
  *   requests per wall-clock second (the issue's measure), and requests per CPU second of this process
  *   (`process.cpuUsage`: the time other sessions' processes take the cores from this one is left out,
  *   which on 2 shared cores moves wall-clock ratios by ±10 % between runs).
