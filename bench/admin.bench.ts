@@ -2,7 +2,8 @@
  * What `swarmd --admin` costs (issue 15). Two cases, each against the same thing with the admin off in
  * the same run:
  * - a `swarmd` process `dockerserver → simulator`, `GET /containers/json` over keep-alive HTTP
- *   (requests/s, 16 connections), with `--admin` on and one page (an SSE client) connected;
+ *   (requests/s, 16 connections), with `--admin` on and one page (an SSE client) connected; also as
+ *   requests per CPU second of the swarmd process (/proc/PID/stat, 10 ms ticks);
  * - the in-process chain benchmark (10 pass-through stages + echo, 64 in flight, bench/chain.bench.ts)
  *   with the admin's request observer, its 100 ms / 1 s sampler and an SSE page: the worst case, since a
  *   hop there costs tens of nanoseconds and each of the 11 stages samples its requests. Measured twice:
@@ -12,7 +13,7 @@
  * Run: `npx tsx bench/admin.bench.ts` (or `npm run bench -- admin.bench.ts`).
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, get as httpGet, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +93,22 @@ function httpLoad(socketPath: string, n: number, conns = 16): Promise<number> {
   }).finally(() => agent.destroy());
 }
 
+/** CPU seconds (user + system, every thread) a process has used, from /proc (10 ms ticks). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of stat(5); fields[0] here is field 3.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** {@link httpLoad}, as requests per CPU second of the swarmd process that served them. */
+async function httpLoadCpu(socketPath: string, proc: SwarmdProcess, n: number): Promise<number> {
+  const pid = proc.proc.pid as number;
+  const before = cpuSeconds(pid);
+  await httpLoad(socketPath, n);
+  return n / Math.max(cpuSeconds(pid) - before, 0.01);
+}
+
 /** {@link drive}, as requests per CPU second of this process (user + system). */
 async function driveCpu(to: Sender<Message>, n: number): Promise<number> {
   const before = process.cpuUsage();
@@ -101,12 +118,24 @@ async function driveCpu(to: Sender<Message>, n: number): Promise<number> {
 }
 
 const HTTP = 8_000;
+/** Requests per CPU-measured run: about half a CPU second of swarmd, so the 10 ms ticks are ~2 %. */
+const HTTP_CPU = 24_000;
 const cases: BenchCase[] = [
   {
     name: 'swarmd process dockerserver → simulator, GET /containers/json, --admin on + page connected',
     unit: 'req/s',
     run: () => httpLoad(join(dir, 'on.sock'), HTTP),
     baseline: { name: 'the same swarmd without --admin', run: () => httpLoad(join(dir, 'off.sock'), HTTP) },
+    goal: { ratio: 0.95 },
+  },
+  {
+    name: 'swarmd process dockerserver → simulator, GET /containers/json, --admin on + page connected, per CPU second of swarmd',
+    unit: 'req/CPU-s',
+    run: () => httpLoadCpu(join(dir, 'on.sock'), procs[1] as SwarmdProcess, HTTP_CPU),
+    baseline: {
+      name: 'the same swarmd without --admin',
+      run: () => httpLoadCpu(join(dir, 'off.sock'), procs[0] as SwarmdProcess, HTTP_CPU),
+    },
     goal: { ratio: 0.95 },
   },
   {
