@@ -31,11 +31,6 @@ export class LinkTraffic {
     return session;
   }
 
-  /** Sessions being counted now (open, or closing). */
-  get sessions(): number {
-    return this.#live.size;
-  }
-
   /** Bytes, messages and credit stalls of every session so far (a new object each call). */
   totals(): SessionTraffic {
     const t = { ...this.#ended };
