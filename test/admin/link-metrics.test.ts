@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/actors/message.js';
 import { Chain } from '../../src/backends/chain.js';
+import { LinkTraffic } from '../../src/backends/link/traffic.js';
 import { type Admin, RequestStats, startAdmin } from '../../src/cli/admin/index.js';
 import { systemClock } from '../../src/clock.js';
 import { type Session, unix } from '../../src/libchan/index.js';
@@ -73,6 +74,39 @@ describe('a libchan session counts its traffic', () => {
       expect(peer.traffic.messagesOut).toBe(0);
     } finally {
       client.destroy();
+      await listener.close();
+    }
+  });
+});
+
+describe("a link stage's traffic over several sessions", () => {
+  it('keeps the counts of sessions that ended (a remote that reconnected) in its totals', async () => {
+    const path = join(dir, 'again.sock');
+    const accepted: Session[] = [];
+    const listener = await unix.listen({ path }, (s) => {
+      accepted.push(s);
+    });
+    const traffic = new LinkTraffic();
+    try {
+      for (const [round, count] of [
+        [1, 5],
+        [2, 3],
+      ] as const) {
+        const session = traffic.track(await unix.connect({ path }));
+        const tx = session.newSendChannel<number>();
+        for (let n = 0; n < count; n++) await tx.send(n);
+        await until(() => accepted.length === round, 5000, 'the accepted session');
+        const rx = await (accepted[round - 1] as Session).waitReceiveChannel<number>();
+        for (let n = 0; n < count; n++) await rx.receive();
+        if (round === 1) {
+          session.destroy();
+          await session.done;
+        }
+      }
+      // 5 on the first session (ended), 3 on the second (live).
+      expect(traffic.totals().messagesOut).toBe(8);
+      expect(traffic.totals().bytesOut).toBeGreaterThan(0);
+    } finally {
       await listener.close();
     }
   });
