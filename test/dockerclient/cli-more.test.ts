@@ -110,6 +110,18 @@ describe('more docker CLI commands through dockerserver → dockerclient → doc
     for (const p of sides) {
       const name = `${p}t`;
       expect((await on(p, ['run', '-dit', '--name', name, ...NET, IMG, 'sh'])).code).toBe(0);
+      // Attach once sh has printed its banner (its prompt waits for a terminal size): attached earlier
+      // (a slow start under load), the CLI also shows the banner, on one side only (seen in CI).
+      let seen = '';
+      await until(
+        async () => {
+          seen = (await on(p, ['logs', name])).stdout;
+          return seen.includes('built-in commands');
+        },
+        10_000,
+        () => `${name}: sh's banner: ${JSON.stringify(seen)}`,
+        50,
+      );
       const cli = dockerTty(['attach', name], hostOf(p), { rows: 30, cols: 100 });
       await attachedTo(name);
       cli.write('echo typed-in\r');
