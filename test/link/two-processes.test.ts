@@ -56,8 +56,11 @@ describe('docker CLI → swarmd A (dockerserver, remote) → ws + token → swar
     expect(
       (await docker(['run', '-d', '--name', 'held', 'busybox:local', 'sleep', '600'], { host })).code,
     ).toBe(0);
+    // --since replays what happened before the events stream reached B: the attach below may get
+    // there first (seen in CI under load), and a live-only stream would never show it.
+    const since = String(Math.floor(Date.now() / 1000) - 1);
     const live = [
-      dockerLive(['events'], host),
+      dockerLive(['events', '--since', since], host),
       dockerLive(['logs', '-f', 'held'], host),
       dockerLive(['attach', '--no-stdin', 'held'], host),
     ];
