@@ -78,7 +78,7 @@ export interface Host {
   refundEarly(n: number): boolean;
   /** `n` bytes refunded by {@link refundEarly} are consumed or dropped: the budget gets them back. */
   endEarly(n: number): void;
-  /** A send on a channel waits for the channel's credit (counted for monitoring only). */
+  /** A send on a channel or a write on a byte stream waits for its credit (counted for monitoring only). */
   stalled(): void;
 }
 

@@ -32,7 +32,8 @@ export interface SessionTraffic {
   messagesIn: number;
   /**
    * Times sending had to wait: an ordered frame queued behind the peer's connection credit or a full
-   * transport, or a channel message queued for the channel's credit. One per wait, not per frame.
+   * transport, a channel message for the channel's credit, or byte-stream data for the stream's
+   * credit. One per wait, not per frame.
    */
   creditStalls: number;
 }

@@ -137,6 +137,7 @@ export class SessionStream extends Duplex implements Entry {
         return;
       }
       if (this.#sendCredit <= 0) {
+        this.#host.stalled();
         this.#blocked = { chunk, cb };
         return;
       }

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/actors/message.js';
@@ -107,6 +108,35 @@ describe("a link stage's traffic over several sessions", () => {
       expect(traffic.totals().messagesOut).toBe(8);
       expect(traffic.totals().bytesOut).toBeGreaterThan(0);
     } finally {
+      await listener.close();
+    }
+  });
+});
+
+describe('a byte stream out of credit', () => {
+  it('counts a stall when its writer has to wait for the reader', async () => {
+    const path = join(dir, 'stream.sock');
+    let server: Session | undefined;
+    const listener = await unix.listen({ path }, (s) => {
+      server = s;
+    });
+    const client = await unix.connect({ path });
+    try {
+      const body = new PassThrough();
+      client.newSendChannel<{ body: PassThrough }>().send({ body });
+      await until(() => server !== undefined, 5000, 'the accepted session');
+      const rx = await (server as Session).waitReceiveChannel<{ body: Readable }>();
+      const m = await rx.receive();
+      const stalls = client.traffic.creditStalls;
+      // 256 KiB into a stream whose reader has not read yet: past its 64 KiB of credit it waits.
+      body.end(Buffer.alloc(256 * 1024, 1));
+      await until(() => client.traffic.creditStalls > stalls, 5000, 'a byte-stream stall');
+      let got = 0;
+      for await (const chunk of (m as { body: Readable }).body) got += (chunk as Buffer).length;
+      expect(got).toBe(256 * 1024);
+      expect(client.traffic.bytesOut).toBeGreaterThanOrEqual(256 * 1024);
+    } finally {
+      client.destroy();
       await listener.close();
     }
   });

@@ -113,7 +113,7 @@ export function linkMetrics(chain: Chain, define: { counter: Define<Counter>; ga
   );
   counter(
     'swarmd_libchan_credit_stalls_total',
-    "Times a listen or remote stage's sending waited for the peer's credit (connection or channel window) or a full transport.",
+    "Times a listen or remote stage's sending waited for the peer's credit (connection, channel or byte-stream window) or a full transport.",
     ['stage'],
     each((c: Counter, stage, l) => {
       if (l.traffic) c.inc({ stage }, l.traffic.creditStalls);
