@@ -54,6 +54,7 @@ export async function startAdmin(opts: AdminOptions): Promise<Admin> {
   const tick = () => {
     if (stopped) return;
     try {
+      // Re-arms the sampled stages for their next requests (RequestStats expects it every ADAPT_MS = HEALTH_MS).
       opts.stats.adapt();
       const full = step++ % (SAMPLE_MS / HEALTH_MS) === 0;
       if (full) {
