@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  connectionsOn,
   type Daemon,
   docker,
   dockerLive,
@@ -253,6 +254,24 @@ describe('/metrics, /readyz, /healthz', () => {
     }
     // Answered: the connection is back in the pool.
     await until(async () => pooled(await scrape()) === 0, 5_000, 'no pooled connection in use', 100);
+    // …and still connected, idle: every socket dockerd sees from swarmd is a pooled one or a stream's
+    // (nothing else talks to these daemons), counted against the kernel's own table (ss).
+    for (const d of daemons) {
+      let last = '';
+      await until(
+        async () => {
+          const m = await scrape();
+          const pool = m.get(`swarmd_daemon_pool_connections{stage="${d.name}"}`) ?? -1;
+          const streams = m.get(`swarmd_daemon_streams_open{stage="${d.name}"}`) ?? -1;
+          const seen = connectionsOn(d.socket);
+          last = `${d.name}: pool ${pool} + streams ${streams} vs ${seen} sockets on the daemon`;
+          return pool >= 1 && pool + streams === seen;
+        },
+        5_000,
+        () => last,
+        100,
+      );
+    }
   }, 60_000);
 
   it('answers the probes', async () => {

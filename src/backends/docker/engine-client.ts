@@ -114,6 +114,11 @@ export class EngineClient {
     return this.#streams.open;
   }
 
+  /** Keep-alive pool sockets connected to the daemon now, busy or idle (undici's pool stats). */
+  get poolConnections(): number {
+    return this.#pool.stats.connected;
+  }
+
   /** The negotiated API version, asked once; a failed ask is retried by the next call. */
   version(): Promise<string> {
     // call(), not request(): the body ("OK") is read, so the pooled socket is free again at once.

@@ -59,17 +59,23 @@ export interface DaemonLinks {
   connectionsLimit: number;
   /** Plain calls on the pool now: the first `connectionsLimit` hold a pooled connection, the rest wait. */
   poolCalls?: number;
+  /** Keep-alive pool sockets connected now, busy or idle. */
+  poolConnections?: number;
 }
 
 /**
  * The daemon links of a stage whose instance has an engine client (dockerclient), read duck-typed so
- * the admin needs nothing from the stage but what it already exposes (`engine.streamsOpen`, `limits`,
- * `poolCalls`).
+ * the admin needs nothing from the stage but what it already exposes (`engine.streamsOpen`,
+ * `engine.poolConnections`, `limits`, `poolCalls`).
  */
 export function daemonLinks(stage: StageActor | undefined): DaemonLinks | undefined {
   const i = stage?.instance as
     | {
-        engine?: { streamsOpen?: unknown; limits?: { streams?: unknown; connections?: unknown } };
+        engine?: {
+          streamsOpen?: unknown;
+          poolConnections?: unknown;
+          limits?: { streams?: unknown; connections?: unknown };
+        };
         poolCalls?: unknown;
       }
     | undefined;
@@ -87,5 +93,6 @@ export function daemonLinks(stage: StageActor | undefined): DaemonLinks | undefi
     connectionsLimit: limits.connections,
   };
   if (typeof i?.poolCalls === 'number') links.poolCalls = i.poolCalls;
+  if (typeof i?.engine?.poolConnections === 'number') links.poolConnections = i.engine.poolConnections;
   return links;
 }

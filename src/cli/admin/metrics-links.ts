@@ -57,6 +57,14 @@ export function linkMetrics(chain: Chain, define: { counter: Define<Counter>; ga
     }),
   );
   gauge(
+    'swarmd_daemon_pool_connections',
+    'Keep-alive pool sockets a dockerclient stage holds to its daemon now, busy or idle (at most --connections).',
+    ['stage'],
+    links((g: Gauge, stage, l) => {
+      if (l.poolConnections !== undefined) g.set({ stage }, l.poolConnections);
+    }),
+  );
+  gauge(
     'swarmd_daemon_pool_waiting',
     'Plain calls of a dockerclient stage waiting for a pooled connection (all --connections busy).',
     ['stage'],
