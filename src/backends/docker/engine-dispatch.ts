@@ -11,6 +11,7 @@
  */
 import type { Dispatcher, Pool } from 'undici';
 import type { Clock, TimerHandle } from '../../clock.js';
+import { flatHeaders } from './engine-direct.js';
 import { connectionLost, deadlineExceeded } from './engine-limits.js';
 
 /** A call ready for {@link dispatchWhole}: method, versioned path with query, headers and body. */
@@ -71,7 +72,7 @@ export function dispatchWhole(
       },
       onResponseStart(_c, statusCode, raw) {
         status = statusCode;
-        headers = flat(raw);
+        headers = flatHeaders(raw);
       },
       onResponseData(_c, chunk) {
         chunks.push(chunk);
@@ -102,14 +103,4 @@ export function dispatchWhole(
       reject(connectionLost(label.address, err));
     }
   });
-}
-
-/** undici's parsed headers (lower-case names) with a repeated header's values joined, as node does. */
-function flat(raw: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k in raw) {
-    const v = raw[k];
-    if (v !== undefined) out[k] = typeof v === 'string' ? v : v.join(', ');
-  }
-  return out;
 }
