@@ -22,6 +22,8 @@ export interface TarEntry {
 }
 
 const BLOCK = 512;
+/** The most a PAX or GNU `L` body may hold, as Go's archive/tar (maxSpecialFileSize): it is kept whole. */
+const MAX_META = 1024 * 1024;
 
 function octal(value: number, width: number): string {
   return `${value.toString(8).padStart(width - 1, '0')}\0`;
@@ -79,7 +81,8 @@ export function writeTar(entries: readonly TarEntry[]): Buffer {
       name = name.slice(0, 99);
     }
     const data = e.type === 'file' ? e.data : Buffer.alloc(0);
-    parts.push(header(name, data.length, type, mode, mtime, target.slice(0, 99)), ...padded(data));
+    // The header holds what fits of the target (all of it up to 100 bytes; past that PAX has it).
+    parts.push(header(name, data.length, type, mode, mtime, target), ...padded(data));
   }
   parts.push(Buffer.alloc(BLOCK * 2));
   return Buffer.concat(parts);
@@ -107,16 +110,23 @@ function checksumOk(h: Buffer): boolean {
   return sum === number(h, 148, 8);
 }
 
+/**
+ * The `path` and `linkpath` of PAX records `"<len> key=value\n"`, read as Go's parsePAXRecord reads
+ * them: a record's length covers its own digits, the space and the newline (so each record moves the
+ * reading on: linear time), and a malformed record is an invalid header.
+ */
 function paxPath(data: Buffer): { path?: string; linkpath?: string } {
   const out: { path?: string; linkpath?: string } = {};
   let i = 0;
   while (i < data.length) {
     const space = data.indexOf(0x20, i);
-    if (space < 0) break;
-    const len = Number(data.subarray(i, space).toString('ascii'));
-    if (!Number.isInteger(len) || len <= 0) break;
+    const digits = space < 0 ? '' : data.subarray(i, space).toString('latin1');
+    const len = /^[0-9]{1,16}$/.test(digits) ? Number(digits) : 0;
+    if (len < 5 || len <= digits.length + 1 || i + len > data.length || data[i + len - 1] !== 0x0a)
+      throw new TarError('archive/tar: invalid tar header');
     const record = data.subarray(space + 1, i + len - 1).toString('utf8');
     const eq = record.indexOf('=');
+    if (eq < 0) throw new TarError('archive/tar: invalid tar header');
     const key = record.slice(0, eq);
     if (key === 'path' || key === 'linkpath') out[key] = record.slice(eq + 1);
     i += len;
@@ -209,6 +219,8 @@ export class TarReader {
                   ? 'file'
                   : 'other';
       const meta = type === 'pax' || type === 'gnu';
+      // Kept bodies are bounded before any of them is read: a size field allocates nothing.
+      if (meta && size > MAX_META) throw new TarError('archive/tar: header field too long');
       const keep = meta || (type === 'file' && this.keep(name));
       if (keep && !meta) {
         this.#kept += size;
