@@ -46,13 +46,24 @@ function targetRef(query: Record<string, string>): string | undefined {
  */
 async function* tarBytes(stream: Readable): AsyncGenerator<Buffer> {
   const it: AsyncIterator<Buffer> = stream[Symbol.asyncIterator]();
-  const first = await it.next();
-  if (first.done) return;
-  const head = first.value;
+  // The magic bytes may arrive split over chunks: gather the first six (dockerd peeks at ten,
+  // whatever the upload's chunks were).
+  let head: Buffer = Buffer.alloc(0);
+  let ended = false;
+  while (head.length < 6) {
+    const n = await it.next();
+    if (n.done) {
+      ended = true;
+      break;
+    }
+    head = head.length === 0 ? n.value : Buffer.concat([head, n.value]);
+  }
+  if (head.length === 0) return;
   if (head.subarray(0, 3).toString('latin1') === 'BZh') throw unsupported('bzip2');
   if (head[0] === 0xfd && head.subarray(1, 6).toString('latin1') === '7zXZ\0') throw unsupported('xz');
   async function* all(): AsyncGenerator<Buffer> {
     yield head;
+    if (ended) return;
     for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
   }
   if (head[0] !== 0x1f || head[1] !== 0x8b) return yield* all();
