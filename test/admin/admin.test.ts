@@ -5,8 +5,7 @@
  *
  * The screenshot goes to the test's folder; with UPDATE_ADMIN_SCREENSHOT=1 also to docs/admin.png.
  */
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +24,7 @@ import {
   until,
 } from '../harness/index.js';
 import { CHROMIUM } from '../harness/install.js';
+import { scrapeChecked } from './promtool.js';
 
 const CRASHY = fileURLToPath(new URL('./crash-stage.mjs', import.meta.url));
 const DOCS_PNG = fileURLToPath(new URL('../../docs/admin.png', import.meta.url));
@@ -155,21 +155,7 @@ describe('the admin page in a real browser', () => {
 });
 
 /** Parses one Prometheus text exposition into `name{labels}` → value (checked by promtool first). */
-async function scrape(): Promise<Map<string, number>> {
-  const text = await (await fetch(`${admin}/metrics`)).text();
-  const file = join(dir, 'metrics.txt');
-  writeFileSync(file, text);
-  const check = spawnSync('sh', ['-c', `promtool check metrics < ${file}`], { encoding: 'utf8' });
-  expect(check.stdout + check.stderr).toBe('');
-  expect(check.status).toBe(0);
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const cut = line.lastIndexOf(' ');
-    out.set(line.slice(0, cut), Number(line.slice(cut + 1)));
-  }
-  return out;
-}
+const scrape = () => scrapeChecked(admin, join(dir, 'metrics.txt'));
 
 describe('/metrics, /readyz, /healthz', () => {
   it('is valid Prometheus text (promtool) and its counters move with requests', async () => {

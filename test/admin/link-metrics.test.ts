@@ -3,8 +3,7 @@
  * DATA bytes each way and the times sending waited for credit; a `listen ⇄ remote` link's traffic
  * shows in both swarmd's `/metrics` (checked by promtool) and moves with the requests sent over it.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
@@ -18,6 +17,7 @@ import { systemClock } from '../../src/clock.js';
 import { type Session, unix } from '../../src/libchan/index.js';
 import { EOF, kSender, type Sender } from '../../src/libchan/types.js';
 import { until } from '../harness/until.js';
+import { scrapeChecked } from './promtool.js';
 
 const log = pino({ level: 'silent' });
 
@@ -143,21 +143,7 @@ describe('a byte stream out of credit', () => {
 });
 
 /** `/metrics` of an admin, checked by promtool, as `name{labels}` → value. */
-async function scrape(admin: Admin, name: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${admin.url}/metrics`)).text();
-  const file = join(dir, `${name}.txt`);
-  writeFileSync(file, text);
-  const check = spawnSync('sh', ['-c', `promtool check metrics < ${file}`], { encoding: 'utf8' });
-  expect(check.stdout + check.stderr).toBe('');
-  expect(check.status).toBe(0);
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const cut = line.lastIndexOf(' ');
-    out.set(line.slice(0, cut), Number(line.slice(cut + 1)));
-  }
-  return out;
-}
+const scrape = (admin: Admin, name: string) => scrapeChecked(admin.url, join(dir, `${name}.txt`));
 
 describe('a listen ⇄ remote link in /metrics', () => {
   it('moves the byte and message counters of both stages with the requests sent over it', async () => {
