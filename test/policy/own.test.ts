@@ -17,9 +17,12 @@ let alice: { socket: string; chain: Chain };
 let bob: { socket: string; chain: Chain };
 let alicesId: string;
 let strangersId: string;
+/** Seconds before anything was created here: the start of the events history the tests read. */
+let startedAt: number;
 
 beforeAll(async () => {
   [daemon] = (await startDaemons(1)) as [Daemon];
+  startedAt = Math.floor(Date.now() / 1000) - 1;
   const { policyChain } = await import('./support.js');
   alice = await policyChain(daemon.socket, '--identity alice --own');
   bob = await policyChain(daemon.socket, '--identity bob --own');
@@ -62,6 +65,26 @@ describe('ownership', () => {
       `/containers/json?all=1&filters=${encodeURIComponent('{"label":["x=1"]}')}`,
     );
     expect((filtered.body as { Id: string }[]).map((c) => c.Id)).toEqual([alicesId]);
+  });
+
+  it('shows each caller only its own containers’ events', async () => {
+    // A bounded history (--until in the past) so the stream ends and the whole answer can be read.
+    await new Promise((r) => setTimeout(r, 1_100));
+    const q = `/events?since=${startedAt}&until=${Math.floor(Date.now() / 1000)}`;
+    const actors = async (socket: string) => {
+      const r = await api(socket, 'GET', q);
+      expect(r.status).toBe(200);
+      const text = typeof r.body === 'string' ? r.body : `${JSON.stringify(r.body)}\n`;
+      const events = text
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as { Type: string; Actor: { ID: string } });
+      return new Set(events.filter((e) => e.Type === 'container').map((e) => e.Actor.ID));
+    };
+    expect([...(await actors(alice.socket))]).toEqual([alicesId]);
+    expect([...(await actors(bob.socket))]).toEqual([]);
+    const all = await actors(daemon.socket);
+    expect(all.has(alicesId) && all.has(strangersId)).toBe(true);
   });
 
   it('answers 404 for anyone else’s container, as for one that does not exist', async () => {
