@@ -195,6 +195,27 @@ describe('tar round trip', () => {
     );
   });
 
+  it('a GNU L name wins over a PAX path on the same entry, in either order (as Go reads it)', () => {
+    const pax = (path: string) => {
+      const rec = ` path=${path}\n`;
+      const text = `${rec.length + 2}${rec}`; // a two-digit length counts itself
+      return [rawHeader('./PaxHeaders/x', text.length, 'x'), body(Buffer.from(text))];
+    };
+    const gnu = (name: string) => {
+      const long = Buffer.from(`${name}\0`);
+      return [rawHeader('././@LongLink', long.length, 'L'), body(long)];
+    };
+    const file = rawHeader('short', 0, '0');
+    const end = Buffer.alloc(BLOCK * 2);
+    for (const parts of [
+      [...pax('from-pax'), ...gnu('from-gnu'), file, end],
+      [...gnu('from-gnu'), ...pax('from-pax'), file, end],
+    ]) {
+      const got = readChunked([Buffer.concat(parts)]);
+      expect(got.map((e) => e.name)).toEqual(['from-gnu']);
+    }
+  });
+
   it('bodies `keep` refuses are skipped (empty), the others kept, the archive read on', () => {
     fc.assert(
       fc.property(

@@ -155,7 +155,9 @@ interface Pending {
 export class TarReader {
   #buf: Buffer = Buffer.alloc(0);
   #current: Pending | undefined;
-  #nextName: string | undefined;
+  /** The next entry's name from a PAX `path` record, and from a GNU `L` body (which wins, as in Go). */
+  #nextPaxName: string | undefined;
+  #nextGnuName: string | undefined;
   #nextTarget: string | undefined;
   #kept = 0;
   #done = false;
@@ -204,7 +206,7 @@ export class TarReader {
       const flag = String.fromCharCode(h[156] as number);
       const prefix = field(h, 345, 155);
       const base = field(h, 0, 100);
-      const name = this.#nextName ?? (prefix ? `${prefix}/${base}` : base);
+      const name = this.#nextGnuName ?? this.#nextPaxName ?? (prefix ? `${prefix}/${base}` : base);
       const size = number(h, 124, 12);
       const type =
         flag === 'x'
@@ -227,7 +229,10 @@ export class TarReader {
         if (this.#kept > this.limit)
           throw new TarError(`archive too large for the simulator (over ${this.limit} bytes kept)`);
       }
-      if (!meta) this.#nextName = undefined;
+      if (!meta) {
+        this.#nextPaxName = undefined;
+        this.#nextGnuName = undefined;
+      }
       const target = this.#nextTarget ?? field(h, 157, 100);
       if (!meta) this.#nextTarget = undefined;
       this.#current = {
@@ -248,12 +253,13 @@ export class TarReader {
     const data = Buffer.concat(cur.parts);
     if (cur.type === 'pax') {
       const p = paxPath(data);
-      if (p.path !== undefined) this.#nextName = p.path;
+      if (p.path !== undefined) this.#nextPaxName = p.path;
       if (p.linkpath !== undefined) this.#nextTarget = p.linkpath;
       return;
     }
     if (cur.type === 'gnu') {
-      this.#nextName = field(data, 0, data.length);
+      // Go's archive/tar applies the PAX records, then a GNU long name over them, whatever the order.
+      this.#nextGnuName = field(data, 0, data.length);
       return;
     }
     if (cur.type === 'other') return;
