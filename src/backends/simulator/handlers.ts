@@ -19,7 +19,7 @@ import { IMAGE_HANDLERS } from './handlers-images.js';
 import { OBJECT_HANDLERS } from './handlers-objects.js';
 import { imageInspect, imageRow } from './images.js';
 import { imageImport } from './images-import.js';
-import { imageListed } from './images-ops.js';
+import { imageListed } from './images-list.js';
 import { parseListQuery, selectContainers } from './ps-filters.js';
 import { attach, flag, logs, pull, wait } from './streams.js';
 import { API_VERSION, diskUsageBody, infoBody, versionBody } from './system.js';

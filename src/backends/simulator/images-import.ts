@@ -16,8 +16,9 @@ import type { Engine } from './engine.js';
 import { badRequest, EngineError } from './engine-errors.js';
 import { imageIdEvent } from './events.js';
 import type { Tree } from './fs.js';
+import { applyChanges } from './image-changes.js';
 import { normalizeRef, type SimImage } from './images.js';
-import { applyChange, treeBytes } from './images-ops.js';
+import { treeBytes } from './images-ops.js';
 import { treeOfEntries } from './layers.js';
 import { joinRef, repoError, TAG } from './refs.js';
 import { type TarEntry, TarError, TarReader } from './tar.js';
@@ -94,9 +95,7 @@ export async function imageImport(
     // dockerd's order: the name, the changes, then the source.
     const ref = targetRef(query);
     const config: Record<string, unknown> = {};
-    for (const line of repeated?.changes ?? (query.changes ? [query.changes] : [])) {
-      for (const l of line.split('\n')) if (l.trim() !== '') applyChange(config, l);
-    }
+    applyChanges(config, query, repeated);
     const src = query.fromSrc ?? '';
     if (src !== '-') {
       throw new EngineError(

@@ -7,13 +7,13 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { compilePathGlob, InvalidPatternError } from '../patterns.js';
 import { isRunning, type SimContainer } from './container.js';
 import type { Engine } from './engine.js';
 import { badRequest, conflict, EngineError, noSuchContainer } from './engine-errors.js';
 import { containerEvent, imageIdEvent } from './events.js';
 import { type Filters, labelMatch } from './filters.js';
 import { mergeTrees, type Tree } from './fs.js';
+import { applyChanges } from './image-changes.js';
 import { imageConfig, normalizeRef, type SimImage } from './images.js';
 import { layerDiffId } from './layers.js';
 import { joinRef, repoError, TAG } from './refs.js';
@@ -259,77 +259,6 @@ export function imagePrune(
   return { ImagesDeleted: records.length > 0 ? records : null, SpaceReclaimed: reclaimed };
 }
 
-/** The Dockerfile instructions `commit --change` (and `import --change`) accepts, applied to a config. */
-export function applyChange(config: Record<string, unknown>, line: string): void {
-  const m = /^\s*(\w+)\s+([\s\S]*)$/.exec(line);
-  const instr = (m?.[1] ?? line.trim()).toUpperCase();
-  const rest = (m?.[2] ?? '').trim();
-  const list = (): string[] => {
-    if (rest.startsWith('[')) {
-      try {
-        const v = JSON.parse(rest) as unknown;
-        if (Array.isArray(v)) return v.map(String);
-      } catch {
-        // not JSON: shell form
-      }
-    }
-    return ['/bin/sh', '-c', rest];
-  };
-  const pairs = (): [string, string][] => {
-    if (!rest.includes('=')) {
-      const sp = rest.indexOf(' ');
-      return [[rest.slice(0, sp), rest.slice(sp + 1).trim()]];
-    }
-    return rest.split(/\s+/).map((p) => {
-      const eq = p.indexOf('=');
-      return [p.slice(0, eq), p.slice(eq + 1).replace(/^"(.*)"$/, '$1')];
-    });
-  };
-  switch (instr) {
-    case 'CMD':
-      config.Cmd = list();
-      return;
-    case 'ENTRYPOINT':
-      config.Entrypoint = list();
-      return;
-    case 'ENV':
-      config.Env = [...((config.Env as string[] | null) ?? []), ...pairs().map(([k, v]) => `${k}=${v}`)];
-      return;
-    case 'LABEL':
-      config.Labels = {
-        ...((config.Labels as Record<string, string> | null) ?? {}),
-        ...Object.fromEntries(pairs()),
-      };
-      return;
-    case 'WORKDIR':
-      config.WorkingDir = rest;
-      return;
-    case 'USER':
-      config.User = rest;
-      return;
-    case 'EXPOSE': {
-      const ports = Object.fromEntries(rest.split(/\s+/).map((p) => [p.includes('/') ? p : `${p}/tcp`, {}]));
-      config.ExposedPorts = { ...((config.ExposedPorts as object | undefined) ?? {}), ...ports };
-      return;
-    }
-    case 'STOPSIGNAL':
-      config.StopSignal = rest;
-      return;
-    case 'VOLUME':
-      config.Volumes = {
-        ...((config.Volumes as object | null) ?? {}),
-        ...Object.fromEntries(
-          list()
-            .slice(rest.startsWith('[') ? 0 : 2)
-            .map((v) => [v, {}]),
-        ),
-      };
-      return;
-    default:
-      throw badRequest(`${instr.toLowerCase()} is not a valid change command`);
-  }
-}
-
 /**
  * `POST /commit?container=&repo=&tag=&comment=&author=&changes=`: a new image from the container's
  * layer on top of its image, with the container's config (the body's non-empty fields and the
@@ -356,9 +285,7 @@ export function commit(
   for (const [k, v] of Object.entries(user)) {
     if (v !== null && v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0)) config[k] = v;
   }
-  for (const line of repeated?.changes ?? (query.changes ? [query.changes] : [])) {
-    for (const l of line.split('\n')) if (l.trim() !== '') applyChange(config, l);
-  }
+  applyChanges(config, query, repeated);
   const now = engine.wall.now();
   const layer = new Map(c.layer);
   const parent = c.image;
@@ -395,47 +322,4 @@ export function commit(
     }),
   );
   return { Id: id };
-}
-
-/**
- * Go's path.Match for a reference pattern (`*` and `?` stop at `/`), on the linear-time engine like
- * every user pattern; a pattern too long to compile matches nothing.
- */
-function globMatch(pattern: string, text: string): boolean {
-  try {
-    return compilePathGlob(pattern).test(text);
-  } catch (err) {
-    if (err instanceof InvalidPatternError) return false;
-    throw err;
-  }
-}
-
-/**
- * `GET /images/json` filters: `reference` (a glob on `name:tag` or on the name alone), `dangling`,
- * `label`; without `all`, untagged parents of other images stay hidden, as in dockerd. Returns the
- * tags the row shows (with `reference`, only the matching ones), or undefined when it is not listed.
- */
-export function imageListed(engine: Engine, f: Filters, image: SimImage, all: boolean): string[] | undefined {
-  for (const key of f.keys()) {
-    if (!['reference', 'dangling', 'label', 'before', 'since'].includes(key)) {
-      throw badRequest(`Invalid filter '${key}'`);
-    }
-  }
-  if (!all && image.tags.length === 0 && engine.images.all.some((c) => c.parent === image.id))
-    return undefined;
-  const dangling = f.get('dangling');
-  if (dangling && dangling.length > 0) {
-    const want = dangling[0] === 'true' || dangling[0] === '1';
-    if (want !== (image.tags.length === 0)) return undefined;
-  }
-  if (!labelMatch(f, 'label', (image.config.Labels as Record<string, string> | undefined) ?? {}))
-    return undefined;
-  const refs = f.get('reference');
-  if (refs && refs.length > 0) {
-    const hits = image.tags.filter((t) =>
-      refs.some((p) => globMatch(p, t) || globMatch(p, t.slice(0, t.lastIndexOf(':')))),
-    );
-    return hits.length > 0 ? hits : undefined;
-  }
-  return image.tags;
 }
