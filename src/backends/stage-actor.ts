@@ -18,6 +18,7 @@ import { ActorSystem } from '../actors/system.js';
 import { ErrorCode, SwarmError } from '../errors.js';
 import { kSender, type Sender } from '../libchan/types.js';
 import type { StageContext, StageDefinition, StageInstance } from './stage.js';
+import type { HealthReport, RequestObserver } from './stage-observe.js';
 import {
   backoffOptions,
   childrenSupervisor,
@@ -26,6 +27,7 @@ import {
   type StagePlacement,
 } from './stage-tree.js';
 
+export type { HealthReport, RequestObserver, RequestSampler } from './stage-observe.js';
 export {
   backoffOptions,
   CHILD_REBUILD_BACKOFF,
@@ -59,35 +61,6 @@ export type StageStatus =
   | 'stopping'
   | 'stopped'
   | 'failed';
-
-/**
- * Samples the requests a stage's handler takes (swarmd `--admin`). The stage hands the sampler a
- * switch once per incarnation (`attach`); while it is on, every request goes through `take` (which
- * returns the message to handle: the same, or a copy with `ret` wrapped to time the first reply, and
- * may turn the switch off); while it is off the stage runs the very receive it has without an
- * observer, so a busy stage pays nothing per request between samples.
- */
-export interface RequestSampler {
-  /** A request while sampling is on; `actor` is the stage's actor (its mailbox counts every request). */
-  take(message: Message, actor: ActorContext<Message>): Message;
-  /** The stage's switch: `sample(true)` sends its requests through `take`, `sample(false)` stops. Starts on. */
-  attach(sample: (on: boolean) => void): void;
-}
-
-/** Makes each stage's {@link RequestSampler} (once per stage incarnation). */
-export interface RequestObserver {
-  stage(name: string): RequestSampler;
-}
-
-/** A daemon's health as its owner (an aggregate node) reports it on the node's stage. */
-export interface HealthReport {
-  /** The health machine's state: `connecting`, `healthy`, `degraded`, `down`, `backoff`. */
-  state: string;
-  /** Clock time of the last change, ms. */
-  since: number;
-  /** The last failure, cleared by a success. */
-  reason?: string;
-}
 
 /** Name of the supervisor of a stage's own actors (sessions, links), under the stage's own supervisor. */
 const ACTORS = 'actors';
