@@ -15,23 +15,13 @@ import { LinkTraffic } from '../../src/backends/link/traffic.js';
 import { type Admin, RequestStats, startAdmin } from '../../src/cli/admin/index.js';
 import { systemClock } from '../../src/clock.js';
 import { type Session, unix } from '../../src/libchan/index.js';
-import { EOF, kSender, type Sender } from '../../src/libchan/types.js';
+import { EOF } from '../../src/libchan/types.js';
 import { until } from '../harness/until.js';
+import { recorder } from '../services/support.js';
 import { scrapeChecked } from './promtool.js';
 
 const log = pino({ level: 'silent' });
 
-/** A reply channel that notes when it is closed. */
-class Done implements Sender<Message> {
-  readonly [kSender] = true as const;
-  closed = false;
-  send(): undefined {
-    return undefined;
-  }
-  close(): void {
-    this.closed = true;
-  }
-}
 let dir: string;
 
 beforeAll(() => {
@@ -166,7 +156,7 @@ describe('a listen ⇄ remote link in /metrics', () => {
         `${metric}{stage="${stage}",direction="${direction}"}`;
       const before = { back: await scrape(backAdmin, 'back0'), front: await scrape(frontAdmin, 'front0') };
       for (let i = 0; i < 10; i++) {
-        const ret = new Done();
+        const ret = recorder();
         void front.head?.send({ verb: 'ls', args: { op: 'container.list', query: {} }, ret } as Message);
         await until(() => ret.closed, 5000, 'the list reply over the link');
       }

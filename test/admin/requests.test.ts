@@ -8,18 +8,8 @@ import { describe, expect, it } from 'vitest';
 import type { ActorContext } from '../../src/actors/behavior.js';
 import type { Message } from '../../src/actors/message.js';
 import { RequestStats, SAMPLED_PER_SECOND } from '../../src/cli/admin/requests.js';
-import { kSender, type Sender } from '../../src/libchan/types.js';
-
-class Reply implements Sender<Message> {
-  readonly [kSender] = true as const;
-  closed = false;
-  send(): undefined {
-    return undefined;
-  }
-  close(): void {
-    this.closed = true;
-  }
-}
+import type { Sender } from '../../src/libchan/types.js';
+import { recorder } from '../services/support.js';
 
 /**
  * A stage's traffic on a simulated clock: `run(perMs, ms)` sends `perMs` requests every millisecond
@@ -46,7 +36,7 @@ function traffic(name: string) {
       if (clock.now % 100 === 0) stats.adapt();
       for (let i = 0; i < (clock.now % everyMs === 0 ? perMs : 0); i++) {
         delivered++;
-        let m: Message = { verb: 'ls', args: { op: 'container.list' }, ret: new Reply() };
+        let m: Message = { verb: 'ls', args: { op: 'container.list' }, ret: recorder() };
         if (on) {
           m = s.take(m, actor);
           timed++;

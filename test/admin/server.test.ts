@@ -11,15 +11,14 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actorsOf, inspectTree } from '../../src/actors/inspection.js';
-import type { Message } from '../../src/actors/message.js';
 import { Chain } from '../../src/backends/chain.js';
 import { type Admin, RequestStats, startAdmin, takeAdminArgs } from '../../src/cli/admin/index.js';
 import { type ActorView, AdminModel, type AdminView } from '../../src/cli/admin/model.js';
 import { systemClock } from '../../src/clock.js';
 import { ErrorCode, SwarmError } from '../../src/errors.js';
-import { kSender, type Sender } from '../../src/libchan/types.js';
 import { sharedTlsPems } from '../harness/tls.js';
 import { until } from '../harness/until.js';
+import { recorder } from '../services/support.js';
 
 const log = pino({ level: 'silent' });
 const TOKEN = '0123456789abcdef0123';
@@ -75,19 +74,6 @@ describe('--admin flags', () => {
   });
 });
 
-class Done implements Sender<Message> {
-  readonly [kSender] = true as const;
-  closed = false;
-  replies: Message[] = [];
-  send(m: Message): undefined {
-    this.replies.push(m);
-    return undefined;
-  }
-  close(): void {
-    this.closed = true;
-  }
-}
-
 describe('the admin server', () => {
   let chain: Chain;
   let admin: Admin;
@@ -131,7 +117,7 @@ describe('the admin server', () => {
   it('serves the tree with per-stage request counts, and /readyz once a node is healthy', async () => {
     const auth = { headers: { Authorization: `Bearer ${TOKEN}` } };
     await until(async () => (await fetch(`${admin.url}/readyz`)).status === 200, 10_000, '/readyz');
-    const ret = new Done();
+    const ret = recorder();
     chain.head?.send({ verb: 'ls', args: { op: 'container.list', query: {} }, ret });
     await until(() => ret.closed, 5000, 'the list reply');
     const view = (await (await fetch(`${admin.url}/api/tree`, auth)).json()) as AdminView;
@@ -252,7 +238,7 @@ describe('listen and remote links in the tree', () => {
       await front.start([`remote unix://${sock}`]);
       const backModel = new AdminModel(back, new RequestStats(), systemClock);
       const frontModel = new AdminModel(front, new RequestStats(), systemClock);
-      const ret = new Done();
+      const ret = recorder();
       front.head?.send({ verb: 'ls', args: { op: 'container.list', query: {} }, ret });
       await until(() => ret.closed, 5000, 'the list reply over the link');
       const remote = actorsOf(frontModel.tick().tree as never).find((a) => a.id === 'remote#1') as ActorView;
